@@ -1,0 +1,26 @@
+# Quick start: `make demo` and `make test`. Each sets up .venv from nothing first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/voltpeak demo
+
+bench: setup
+	$(PY) benchmarks/detect.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info
