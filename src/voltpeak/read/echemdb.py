@@ -1,0 +1,47 @@
+"""echemdb / frictionless data packages: a ``.json`` descriptor beside its ``.csv`` (columns t, E, I or j)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from voltpeak.read.errors import ReadError
+from voltpeak.read.table import decode, read_table
+from voltpeak.read.units import Column, parse_column
+
+
+def descriptor_beside(csv_path: Path) -> Path | None:
+    """The data package descriptor that describes this CSV, if one lies beside it."""
+    candidate = csv_path.with_suffix(".json")
+    return candidate if candidate.is_file() else None
+
+
+def read_datapackage(path: Path):
+    """Read a data package from its descriptor (or from its CSV when the descriptor lies beside it)."""
+    descriptor = path if path.suffix.lower() == ".json" else descriptor_beside(path)
+    try:
+        package = json.loads(decode(descriptor.read_bytes(), descriptor))
+        resource = package["resources"][0]
+        fields = resource["schema"]["fields"]
+    except (json.JSONDecodeError, KeyError, IndexError, TypeError):
+        raise ReadError(f"{descriptor.name}: not a data package (no resources[0].schema.fields)") from None
+    csv_path = path if path.suffix.lower() != ".json" else descriptor.parent / resource.get("path", "")
+    if not csv_path.is_file():
+        raise ReadError(f"{descriptor.name}: its data file {resource.get('path')!r} is missing")
+    units: dict[str, Column] = {}
+    for f in fields:
+        name, unit = f.get("name", ""), f.get("unit")
+        col = parse_column(f"{name} / {unit}" if unit else name)
+        if col.kind == "E" and f.get("reference"):
+            col.reference = f["reference"]
+        units[name] = col
+    v = read_table(csv_path, units=units)
+    v.source = str(path)
+    meta = resource.get("metadata", {}).get("echemdb", {})
+    scan = meta.get("figureDescription", {}).get("scanRate", {})
+    if scan.get("value") is not None:
+        rate = parse_column(f"E / {str(scan.get('unit', 'V / s')).split('/')[0].strip()}")
+        v.scan_rate_V_s = float(scan["value"]) * (rate.factor if rate.kind else 1.0)
+    v.meta.update({"format": "datapackage", "citation": meta.get("source", {}).get("citationKey"),
+                   "figure": meta.get("source", {}).get("figure"), "curve": meta.get("source", {}).get("curve")})
+    return v
