@@ -27,6 +27,11 @@ class Peak:
         Image-space position: fractions of the image width (from the left) and height (from the top).
     index : int or None
         Sample index in the voltammogram it was found on (not part of the record).
+    height : float or None
+        Current above the baseline extrapolated from before the wave, signed like ``current`` (not part of the
+        record; couples report it as ipa/ipc).
+    baseline : (float, float) or None
+        That baseline: its current at the peak potential and its slope per V (not part of the record).
     """
 
     direction: str
@@ -37,6 +42,8 @@ class Peak:
     x: float | None = None
     y: float | None = None
     index: int | None = None
+    height: float | None = None
+    baseline: tuple[float, float] | None = None
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:

@@ -158,16 +158,17 @@ def sweeps(potential_V: np.ndarray) -> list[tuple[int, int, int]]:
     return out
 
 
-def cycle_numbers(potential_V: np.ndarray) -> np.ndarray:
+def cycle_numbers(potential_V: np.ndarray, sweep_list: list[tuple[int, int, int]] | None = None) -> np.ndarray:
     """Cycle number (from 1) of every sample.
 
     A new cycle starts where E comes back to the start potential while moving in the first sweep's direction
     (on the third sweep, fifth, ...), so a recording that starts mid-window still has whole cycles, and a short
-    final table that only returns to the start potential completes the previous cycle.
+    final table that only returns to the start potential completes the previous cycle. ``sweep_list`` saves
+    recomputing ``sweeps(potential_V)`` when the caller has it.
     """
     E = np.asarray(potential_V, dtype=float)
     numbers = np.ones(len(E), dtype=int)
-    sw = sweeps(E)
+    sw = sweeps(E) if sweep_list is None else sweep_list
     if len(sw) < 3:
         return numbers
     e0 = E[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voltpeak.read.errors import ReadError
+from voltpeak.errors import ReadError
 from voltpeak.voltammogram import Voltammogram
 
 __all__ = ["read", "ReadError"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voltpeak.read.errors import ReadError
+from voltpeak.errors import ReadError
 from voltpeak.read.table import finish
 from voltpeak.read.units import parse_column
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from voltpeak.read.errors import ReadError
+from voltpeak.errors import ReadError
 from voltpeak.read.table import decode, read_table
 from voltpeak.read.units import Column, parse_column
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voltpeak.read.errors import ReadError
+from voltpeak.errors import ReadError
 from voltpeak.read.table import finish
 
 _POTENTIAL = ("Vf", "V", "Vm")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from voltpeak.read.errors import ReadError
+from voltpeak.errors import ReadError
 from voltpeak.read.units import Column, parse_column
 from voltpeak.voltammogram import Voltammogram
 

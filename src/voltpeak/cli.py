@@ -1,0 +1,205 @@
+"""The ``voltpeak`` command line. Every command has ``--help``; bad input gives one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from voltpeak.errors import InputError, VoltpeakError
+
+EXIT_BAD_INPUT = 2
+
+
+def _progress(items, desc: str):
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal only, so piped output and CI logs stay clean.
+    return tqdm(items, desc=desc, unit="file", disable=None, file=sys.stderr, leave=False)
+
+
+class Output:
+    """Where JSON Lines go: stdout, or a new file written atomically (never over a user's file without --force)."""
+
+    def __init__(self, path: str | None, force: bool):
+        self.path = path
+        if path and Path(path).exists() and not force:
+            raise InputError(f"{path} exists; use --force to overwrite it")
+        if path and Path(path).is_dir():
+            raise InputError(f"{path} is a directory")
+        self._tmp = None
+        if path:
+            parent = Path(path).resolve().parent
+            if not parent.is_dir():
+                raise InputError(f"{path}: folder {parent} does not exist")
+            fd, self._tmp = tempfile.mkstemp(prefix=".voltpeak-", dir=parent)
+            self._f = os.fdopen(fd, "w", encoding="utf-8")
+        else:
+            self._f = sys.stdout
+
+    def write(self, obj: dict, indent: int | None = None):
+        self._f.write(json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+        if not self.path:
+            self._f.flush()
+
+    def close(self, keep: bool = True):
+        if self._tmp:
+            self._f.close()
+            if keep:
+                os.replace(self._tmp, self.path)
+            else:
+                os.unlink(self._tmp)
+
+
+def detect_file(path: str, cycle: int | None, us_convention: bool = False) -> dict:
+    """One output line of ``voltpeak detect`` for one file (an ``error`` line when it cannot be done)."""
+    from voltpeak.detect import detect, find_couples
+    from voltpeak.read import read
+
+    v = read(path)
+    if us_convention:
+        v.current = -v.current
+    lo, hi = v.window_V
+    if hi - lo <= 0:
+        raise VoltpeakError(f"{path}: the potential is constant; not a voltammogram")
+    n_cycles = int(v.cycle_numbers().max())
+    if cycle is not None and cycle > n_cycles:
+        raise VoltpeakError(f"{path}: no cycle {cycle} (the file has {n_cycles})")
+    peaks = detect(v, cycle=cycle)
+    couples = find_couples(v, peaks)
+    if us_convention:
+        for p in peaks:
+            p.current = -p.current
+        for c in couples:
+            c.ipa, c.ipc = -c.ipa, -c.ipc
+    return {
+        "source": path,
+        "peaks": [p.to_record() for p in peaks],
+        "couples": [c.to_record(peaks) for c in couples],
+        "cycles": n_cycles,
+        "window": [round(lo, 6), round(hi, 6)],
+        "quantity": v.quantity,
+    }
+
+
+def cmd_detect(args) -> int:
+    out = Output(args.output, args.force)
+    failed = 0
+    completed = False
+    try:
+        for path in _progress(args.paths, "detect"):
+            try:
+                line = detect_file(path, args.cycle, args.us_convention)
+            except VoltpeakError as e:
+                line = {"source": path, "peaks": [], "couples": [], "error": str(e)}
+            except Exception as e:  # a bug must not cost the user the other files
+                line = {"source": path, "peaks": [], "couples": [],
+                        "error": f"unexpected error ({type(e).__name__}: {e})".splitlines()[0]}
+            if line.get("error"):
+                failed += 1
+                print(f"voltpeak detect: {line['error']}", file=sys.stderr)
+            out.write(line)
+        completed = True
+    finally:
+        out.close(keep=completed)  # an interrupted run leaves no half-written file behind
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def cmd_evaluate(args) -> int:
+    from voltpeak.evaluate.files import evaluate_files, report
+
+    out = Output(args.output, args.force) if args.output else None
+    result = evaluate_files(args.truth, args.pred, args.space, args.tolerance, args.same_cycle)
+    print(json.dumps(result["metrics"]))
+    print(report(result), file=sys.stderr)
+    if out:
+        out.write(result, indent=1)
+        out.close()
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from voltpeak.demo import run_demo
+
+    return run_demo(args.out, force=args.force)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 up, got {n}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {x}")
+    return x
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voltpeak", description="Find the peaks of cyclic voltammograms.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    d = sub.add_parser("detect", help="peaks, E1/2 and ΔEp of raw CV files (no model needed)",
+                       description="Peaks of raw CV files: one JSON line per input with peaks and redox couples. "
+                                   "Reads CSV/TXT tables, echemdb data packages, Gamry .DTA, BioLogic .mpr/.mpt.")
+    d.add_argument("paths", nargs="+", metavar="PATH", help="CV files")
+    d.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of stdout")
+    d.add_argument("--cycle", type=_positive_int, metavar="N", help="only this cycle (numbered from 1)")
+    d.add_argument("--us-convention", action="store_true",
+                   help="the files use the US convention (cathodic current positive)")
+    d.add_argument("--force", action="store_true", help="overwrite OUT.jsonl if it exists")
+    d.set_defaults(func=cmd_detect)
+
+    e = sub.add_parser("evaluate", help="match predictions to truth (Hungarian) and report metrics",
+                       description="Metrics of predicted peaks against true peaks, per DESIGN.md: JSON on stdout, "
+                                   "a readable report on stderr.")
+    e.add_argument("--truth", required=True, metavar="T.jsonl", help="true peaks, one line per source")
+    e.add_argument("--pred", required=True, metavar="P.jsonl", help="predicted peaks, one line per source")
+    e.add_argument("--space", choices=("data", "image"), default="data",
+                   help="compare potentials (data) or image fractions (image); default data")
+    e.add_argument("--tolerance", type=_positive_float, metavar="TOL",
+                   help="largest distance of a match: V (data) or fraction (image); default per DESIGN.md")
+    e.add_argument("--same-cycle", action="store_true", help="also require equal cycle numbers")
+    e.add_argument("-o", "--output", metavar="OUT.json", help="write metrics and per-source matches here")
+    e.add_argument("--force", action="store_true", help="overwrite OUT.json if it exists")
+    e.set_defaults(func=cmd_evaluate)
+
+    m = sub.add_parser("demo", help="the main job on embedded defaults",
+                       description="Detect the peaks of bundled simulated CVs (and of ../shared/data when present), "
+                                   "evaluate against their exact truth, and write a report folder.")
+    m.add_argument("--out", default="voltpeak-demo", metavar="DIR", help="report folder (default voltpeak-demo)")
+    m.add_argument("--force", action="store_true", help="replace the report folder if it exists")
+    m.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except VoltpeakError as e:
+        print(f"voltpeak {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"voltpeak {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
