@@ -54,27 +54,21 @@ class Output:
                 os.unlink(self._tmp)
 
 
-def detect_file(path: str, cycle: int | None, us_convention: bool = False) -> dict:
+def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
     """One output line of ``voltpeak detect`` for one file (an ``error`` line when it cannot be done)."""
-    from voltpeak.detect import detect, find_couples
+    from voltpeak.detect import current_sign, detect, find_couples
     from voltpeak.read import read
 
     v = read(path)
-    if us_convention:
-        v.current = -v.current
     lo, hi = v.window_V
     if hi - lo <= 0:
         raise VoltpeakError(f"{path}: the potential is constant; not a voltammogram")
     n_cycles = int(v.cycle_numbers().max())
     if cycle is not None and cycle > n_cycles:
         raise VoltpeakError(f"{path}: no cycle {cycle} (the file has {n_cycles})")
-    peaks = detect(v, cycle=cycle)
-    couples = find_couples(v, peaks)
-    if us_convention:
-        for p in peaks:
-            p.current = -p.current
-        for c in couples:
-            c.ipa, c.ipc = -c.ipa, -c.ipc
+    convention = "us" if current_sign(v, convention) < 0 else "iupac"
+    peaks = detect(v, cycle=cycle, convention=convention)
+    couples = find_couples(v, peaks, convention=convention)
     return {
         "source": path,
         "peaks": [p.to_record() for p in peaks],
@@ -82,6 +76,7 @@ def detect_file(path: str, cycle: int | None, us_convention: bool = False) -> di
         "cycles": n_cycles,
         "window": [round(lo, 6), round(hi, 6)],
         "quantity": v.quantity,
+        "convention": convention,
     }
 
 
@@ -92,7 +87,7 @@ def cmd_detect(args) -> int:
     try:
         for path in _progress(args.paths, "detect"):
             try:
-                line = detect_file(path, args.cycle, args.us_convention)
+                line = detect_file(path, args.cycle, args.convention)
             except VoltpeakError as e:
                 line = {"source": path, "peaks": [], "couples": [], "error": str(e)}
             except Exception as e:  # a bug must not cost the user the other files
@@ -158,8 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("paths", nargs="+", metavar="PATH", help="CV files")
     d.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of stdout")
     d.add_argument("--cycle", type=_positive_int, metavar="N", help="only this cycle (numbered from 1)")
-    d.add_argument("--us-convention", action="store_true",
-                   help="the files use the US convention (cathodic current positive)")
+    d.add_argument("--convention", choices=("auto", "iupac", "us"), default="auto",
+                   help="current sign convention: iupac (anodic positive), us (cathodic positive), or auto "
+                        "(from which branch lies higher; default)")
     d.add_argument("--force", action="store_true", help="overwrite OUT.jsonl if it exists")
     d.set_defaults(func=cmd_detect)
 

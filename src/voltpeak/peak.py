@@ -32,6 +32,9 @@ class Peak:
         record; couples report it as ipa/ipc).
     baseline : (float, float) or None
         That baseline: its current at the peak potential and its slope per V (not part of the record).
+    prominence : float or None
+        How far the (smoothed) current falls on both sides before rising past the peak again, same unit as
+        ``current``, always positive (not part of the record).
     """
 
     direction: str
@@ -44,6 +47,7 @@ class Peak:
     index: int | None = None
     height: float | None = None
     baseline: tuple[float, float] | None = None
+    prominence: float | None = None
 
     def __post_init__(self):
         if self.direction not in DIRECTIONS:

@@ -77,8 +77,8 @@ def turning_points(potential_V: np.ndarray, min_reversal_V: float | None = None)
     """Indices of the turning points of a potential programme.
 
     A local extremum of E is a turning point when E then moves away from it by at least ``min_reversal_V``,
-    so jitter and noise in E never split a sweep. The last reversal of the record counts when it is longer
-    than a quarter of that, so a short final sweep is kept.
+    so jitter and noise in E never split a sweep. The first and last reversals of the record count when they
+    are longer than a quarter of that, so short first and last sweeps are kept.
 
     Parameters
     ----------
@@ -111,13 +111,19 @@ def turning_points(potential_V: np.ndarray, min_reversal_V: float | None = None)
     # Zig-zag with hysteresis over the few candidates: keep the running extremum until E reverses by h.
     direction = 0
     ext_i = 0
+    lo_i = hi_i = 0  # before the first sweep is confirmed: the lowest and highest points so far
     for i in cand:
         e = E[i]
         if direction == 0:
+            lo_i = i if e < E[lo_i] else lo_i
+            hi_i = i if e > E[hi_i] else hi_i
             if abs(e - E[0]) >= h:
                 direction = 1 if e > E[0] else -1
-                ext_i = i
-            elif abs(e - E[0]) > abs(E[ext_i] - E[0]):
+                # A short first excursion the other way (a recording that starts just before a turn)
+                # is a sweep of its own when it is more than jitter, as for the last sweep below.
+                back_i = lo_i if direction > 0 else hi_i
+                if abs(E[back_i] - E[0]) >= h / 4:
+                    turns.append(back_i)
                 ext_i = i
             continue
         if direction * (e - E[ext_i]) > 0:
@@ -146,8 +152,8 @@ def sweeps(potential_V: np.ndarray) -> list[tuple[int, int, int]]:
     """
     E = np.asarray(potential_V, dtype=float)
     n = len(E)
-    if n < 2:
-        return []
+    if n < 2 or E.max() == E.min():
+        return []  # a constant potential has no sweep
     bounds = np.concatenate([[0], turning_points(E), [n - 1]])
     out = []
     for a, b in zip(bounds[:-1], bounds[1:]):
@@ -184,3 +190,36 @@ def cycle_numbers(potential_V: np.ndarray, sweep_list: list[tuple[int, int, int]
         cycle += 1
         numbers[a + back[0]:] = cycle
     return numbers
+
+
+def branch_asymmetry(potential_V: np.ndarray, current: np.ndarray,
+                     sweep_list: list[tuple[int, int, int]] | None = None) -> float:
+    """How consistently anodic-going sweeps carry more current than the cathodic-going sweeps beside them.
+
+    Charging current alone makes the anodic-going branch lie above the cathodic-going one in the IUPAC
+    convention (anodic current positive); a file in the US convention, or one whose time order was reversed,
+    shows the opposite.
+
+    Returns
+    -------
+    float
+        ∫(I_up − I_down) dE / ∫|I_up − I_down| dE over pairs of adjacent sweeps, in [-1, 1]: near +1 for IUPAC
+        files, near −1 for US-convention ones, near 0 when the branches cross or coincide.
+    """
+    E = np.asarray(potential_V, dtype=float)
+    current = np.asarray(current, dtype=float)
+    sw = sweeps(E) if sweep_list is None else sweep_list
+    signed = total = 0.0
+    for (a1, b1, d1), (a2, b2, _) in zip(sw[:-1], sw[1:]):
+        (ua, ub), (da, db) = ((a1, b1), (a2, b2)) if d1 > 0 else ((a2, b2), (a1, b1))
+        x_up, i_up = E[ua:ub], current[ua:ub]
+        x_down, i_down = E[da:db][::-1], current[da:db][::-1]
+        lo, hi = max(x_up.min(), x_down.min()), min(x_up.max(), x_down.max())
+        inside = (x_up >= lo) & (x_up <= hi)
+        if inside.sum() < 3:
+            continue
+        # Sampling is uniform in E along a sweep, so plain sums stand in for the integrals.
+        diff = i_up[inside] - np.interp(x_up[inside], x_down, i_down)
+        signed += float(diff.sum())
+        total += float(np.abs(diff).sum())
+    return signed / total if total > 0 else 0.0

@@ -16,13 +16,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import find_peaks
+from scipy.signal import peak_prominences
 
 from voltpeak.detect.smooth import noise_std, savgol, window_length
 from voltpeak.peak import Peak
-from voltpeak.voltammogram import Voltammogram, cycle_numbers, sweeps
+from voltpeak.voltammogram import Voltammogram, branch_asymmetry, cycle_numbers, sweeps
 
-__all__ = ["DetectorSettings", "detect", "find_couples", "Couple", "baseline"]
+__all__ = ["DetectorSettings", "detect", "exact_peaks", "find_couples", "Couple", "baseline", "current_sign"]
+
+CONVENTIONS = ("auto", "iupac", "us")
+
+
+def current_sign(v: Voltammogram, convention: str = "auto", sweep_list=None) -> float:
+    """+1 when the current follows the IUPAC convention (anodic positive), -1 for the US convention.
+
+    ``"auto"`` decides from the branches: charging current puts the anodic-going branch above the cathodic-going
+    one in IUPAC files; a clear reversal (``branch_asymmetry`` < -0.5) means the US convention (or a record whose
+    time order was reversed). Peaks keep the direction of the sweep they lie on either way.
+    """
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
+    if convention == "auto":
+        return -1.0 if branch_asymmetry(v.potential_V, v.current, sweep_list) < -0.5 else 1.0
+    return -1.0 if convention == "us" else 1.0
 
 
 @dataclass(frozen=True)
@@ -33,34 +49,49 @@ class DetectorSettings:
     ----------
     noise_factor : float
         A peak's prominence must exceed this many standard deviations of the smoothed noise.
+    wiggle_factor : float
+        ... and this many times the median prominence of the sweep's local maxima, when it has many (see
+        ``prominent_maxima``).
     min_prominence_fraction : float
         ... and this fraction of the CV's current range (max − min over the whole record).
     max_smooth_window_V : float
         Widest smoothing window, in V of potential along the sweep.
     edge_fraction : float
         Peaks closer than this fraction of the sweep's potential span to either end are turning-point effects.
+    end_zone_fraction : float
+        Within this fraction of the sweep's span from either end, a peak is a turning-point effect when its
+        prominence is less than ``end_prominence_ratio`` times its rise from that end (the overshoot that
+        follows the charging-current jump at a switch, or a wiggle on the climb to the switching potential).
+    end_prominence_ratio : float
+        See ``end_zone_fraction``.
     """
 
     noise_factor: float = 5.0
+    wiggle_factor: float = 0.0
     min_prominence_fraction: float = 0.02
     max_smooth_window_V: float = 0.03
     edge_fraction: float = 0.01
+    end_zone_fraction: float = 0.05
+    end_prominence_ratio: float = 0.25
 
 
 DEFAULT = DetectorSettings()
 
 
-def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings = DEFAULT) -> list[Peak]:
+def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings = DEFAULT,
+           convention: str = "auto") -> list[Peak]:
     """Peaks of a voltammogram.
 
     Parameters
     ----------
     v : Voltammogram
-        The CV (current in A or A/m²; IUPAC sign convention, anodic current positive).
+        The CV (current in A or A/m²).
     cycle : int, optional
         Only peaks of this cycle (numbered from 1).
     settings : DetectorSettings
         Thresholds.
+    convention : {"auto", "iupac", "us"}
+        Sign convention of the current (see ``current_sign``). Under the US convention anodic peaks are minima.
 
     Returns
     -------
@@ -68,10 +99,12 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
         In time order, each with potential (V), current (smoothed, same unit as ``v.current``), direction,
         cycle, sample ``index`` and ``height`` above the extrapolated baseline.
     """
-    E, current = v.potential_V, v.current
+    E = v.potential_V
     if len(E) < 5:
         return []
     sw = sweeps(E)
+    sign = current_sign(v, convention, sw)
+    current = v.current * sign
     cycles = cycle_numbers(E, sw)
     scale = float(current.max() - current.min())
     if scale <= 0:
@@ -90,13 +123,18 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
         y = savgol(current[a:b] * direction, m)
         smoothed_noise = noise * (1.5 / np.sqrt(m) if m >= 5 else 1.0)
         threshold = max(settings.noise_factor * smoothed_noise, settings.min_prominence_fraction * scale)
-        idx, _ = find_peaks(y, prominence=threshold)
+        idx, prominences, _ = prominent_maxima(y, threshold, settings.wiggle_factor)
         if len(idx) == 0:
             continue
         edge = max(2, m // 2, int(settings.edge_fraction * (n - 1)))
+        zone = settings.end_zone_fraction * span
         previous = edge
-        for p in idx:
+        for p, prominence in zip(idx, prominences):
             if p < edge or p > n - 1 - edge:
+                continue
+            if (abs(E[a + p] - E[a]) < zone and prominence < settings.end_prominence_ratio * (y[p] - y[:p].min())
+                    or abs(E[b - 1] - E[a + p]) < zone
+                    and prominence < settings.end_prominence_ratio * (y[p] - y[p + 1:].min())):
                 continue
             c = int(cycles[a + p])
             if cycle is not None and c != cycle:
@@ -108,12 +146,71 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
             delta = min(max(delta, -0.5), 0.5)
             e_peak = E[a + p] + delta * (E[a + p + 1] - E[a + p - 1]) / 2
             i_peak = (y1 - 0.25 * (y0 - y2) * delta) * direction
-            base, slope = baseline(E[a:b], y, previous, p)
+            base, slope = baseline(E[a:b], y, previous, p, step)
             previous = p + 1
-            peaks.append(Peak("anodic" if direction > 0 else "cathodic", float(e_peak), float(i_peak), c,
-                              quantity=v.quantity, index=int(a + p), height=float(i_peak - base * direction),
-                              baseline=(base * direction, slope * direction)))
+            peaks.append(Peak("anodic" if direction > 0 else "cathodic", float(e_peak), float(i_peak * sign), c,
+                              quantity=v.quantity, index=int(a + p),
+                              height=float((i_peak - base * direction) * sign),
+                              baseline=(base * direction * sign, slope * direction * sign),
+                              prominence=float(prominence)))
     return peaks
+
+
+def prominent_maxima(y: np.ndarray, min_prominence: float,
+                     wiggle_factor: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """Local maxima of ``y`` whose topographic prominence reaches a threshold, and those prominences.
+
+    Same result as ``scipy.signal.find_peaks(y, prominence=min_prominence)`` (plateaus aside), faster on noisy
+    data: prominences only depend on the sequence of local extrema, so they are computed on that short sequence.
+    When ``y`` has many local maxima (at least ``MIN_WIGGLES``), most are noise, and the threshold is raised to
+    ``wiggle_factor`` times their median prominence: this measures the noise that survived smoothing, whatever
+    its spectrum (real potentiostat noise is rarely white).
+
+    Returns
+    -------
+    indices, prominences, wiggle
+        ``wiggle`` is that median prominence (0 when there are too few maxima to tell).
+    """
+    d = np.diff(y)
+    moving = np.flatnonzero(d)
+    if len(moving) < 2:
+        return np.zeros(0, dtype=int), np.zeros(0), 0.0
+    rising = d[moving] > 0
+    turn = np.flatnonzero(rising[:-1] != rising[1:])
+    # An extremum on a plateau (quantised currents) sits in the plateau's middle.
+    extrema = np.concatenate(([0], (moving[turn] + 1 + moving[turn + 1]) // 2, [len(y) - 1]))
+    is_max = np.concatenate(([False], rising[turn], [False]))
+    candidates = np.flatnonzero(is_max)
+    if len(candidates) == 0:
+        return candidates, np.zeros(0), 0.0
+    z = y[extrema]
+    prominence = peak_prominences(z, candidates)[0]
+    wiggle = float(np.median(prominence)) if len(candidates) >= MIN_WIGGLES else 0.0
+    threshold = max(min_prominence, wiggle_factor * wiggle)
+    kept = candidates[prominence >= threshold]
+    # Maxima of equal height on one hill (e.g. a flat, quantised top) each get the full prominence:
+    # keep one per hill, the first of the highest.
+    hills: list[int] = []
+    for k in kept:
+        if hills and min(z[hills[-1]], z[k]) - z[hills[-1]:k].min() < threshold:
+            if z[k] > z[hills[-1]]:
+                hills[-1] = k
+            continue
+        hills.append(k)
+    hills_arr = np.asarray(hills, dtype=int)
+    return extrema[hills_arr], prominence[np.searchsorted(candidates, hills_arr)], wiggle
+
+
+MIN_WIGGLES = 8
+
+
+def exact_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, convention: str = "iupac") -> list[Peak]:
+    """Peaks of a noiseless voltammogram (e.g. a simulation): every local extremum of the right kind on a sweep,
+    unsmoothed, whose prominence reaches ``min_prominence_fraction`` of the current range, turning-point effects
+    excluded as in ``detect``. This is the truth a simulator records."""
+    exact = DetectorSettings(noise_factor=0.0, min_prominence_fraction=min_prominence_fraction,
+                             max_smooth_window_V=0.0)
+    return detect(v, settings=exact, convention=convention)
 
 
 @dataclass
@@ -161,7 +258,7 @@ MAX_DELTA_EP_V = 0.5
 MIN_DELTA_EP_V = -0.03
 
 
-def find_couples(v: Voltammogram, peaks: list[Peak]) -> list[Couple]:
+def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto") -> list[Couple]:
     """Pair anodic and cathodic peaks of the same cycle into couples.
 
     Pairs minimise the total |ΔEp| (Hungarian assignment) among pairs with ``MIN_DELTA_EP_V ≤ ΔEp ≤
@@ -170,9 +267,11 @@ def find_couples(v: Voltammogram, peaks: list[Peak]) -> list[Couple]:
     peaks are the last before and the first after the same switching potential, it is measured with
     Nicholson's relation, i_pr = (i_pr)0 + 0.485 (i_sp)0 + 0.086 i_pf, with (i_pr)0 and (i_sp)0 taken from the
     forward baseline (shifted by the charging-current jump at the switch); otherwise from its own baseline.
+    ``convention`` is the current's sign convention, as for ``detect``.
     """
     from scipy.optimize import linear_sum_assignment
 
+    sign = current_sign(v, convention) if peaks else 1.0
     couples = []
     for c in sorted({p.cycle for p in peaks}):
         an = [p for p in peaks if p.cycle == c and p.direction == "anodic"]
@@ -185,12 +284,12 @@ def find_couples(v: Voltammogram, peaks: list[Peak]) -> list[Couple]:
         rows, cols = linear_sum_assignment(cost)
         for r, k in zip(rows, cols):
             if ok[r, k]:
-                couples.append(_measure(v, peaks, an[r], ca[k]))
+                couples.append(_measure(v, peaks, an[r], ca[k], sign))
     couples.sort(key=lambda cp: (cp.anodic.cycle, cp.e_half_V))
     return couples
 
 
-def _measure(v: Voltammogram, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
+def _measure(v: Voltammogram, peaks: list[Peak], a: Peak, k: Peak, sign: float) -> Couple:
     fwd, rev = (a, k) if a.index < k.index else (k, a)
     heights = {id(a): a.height, id(k): k.height}
     method = "linear"
@@ -199,23 +298,23 @@ def _measure(v: Voltammogram, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
     turn = next((b - 1 for s, b, _ in sw if s <= fwd.index < b - 1), None)
     if turn is not None and not between and rev.index > turn and fwd.baseline is not None:
         # Consecutive peaks around one switch: Nicholson's relation on the forward baseline.
-        E, current = v.potential_V, v.current
+        E, current = v.potential_V, v.current * sign  # IUPAC-oriented, like the relation
         w = max(3, min(10, (rev.index - turn) // 4, (turn - fwd.index) // 4))
         before = np.polyval(np.polyfit(np.arange(-w, 1), current[turn - w:turn + 1], 1), 0.0)
         after = np.polyval(np.polyfit(np.arange(1, w + 1), current[turn + 1:turn + 1 + w], 1), 0.0)
         jump = after - before  # charging current changes sign at the switch
-        bg_value, bg_slope = fwd.baseline
-        sign = 1.0 if fwd.direction == "anodic" else -1.0
-        sp0 = sign * (before - (bg_value + bg_slope * (E[turn] - fwd.potential)))
-        rev0 = -sign * (rev.current - (bg_value + bg_slope * (rev.potential - fwd.potential) + jump))
-        pf = sign * fwd.height
+        bg_value, bg_slope = fwd.baseline[0] * sign, fwd.baseline[1] * sign
+        s = 1.0 if fwd.direction == "anodic" else -1.0
+        sp0 = s * (before - (bg_value + bg_slope * (E[turn] - fwd.potential)))
+        rev0 = -s * (rev.current * sign - (bg_value + bg_slope * (rev.potential - fwd.potential) + jump))
+        pf = s * fwd.height * sign
         if sp0 >= 0 and rev0 > 0 and pf > 0:
-            heights[id(rev)] = -sign * (rev0 + 0.485 * sp0 + 0.086 * pf)
+            heights[id(rev)] = -s * (rev0 + 0.485 * sp0 + 0.086 * pf) * sign
             method = "nicholson"
     return Couple(a, k, heights[id(a)], heights[id(k)], method)
 
 
-def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, foot_fraction: float = 0.002,
+def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, step_V: float, foot_fraction: float = 0.002,
              fit_window_V: float = 0.1) -> tuple[float, float]:
     """Baseline under the peak at ``p``, extrapolated from the current before its wave.
 
@@ -229,6 +328,8 @@ def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, foot_fraction: fl
         First index the baseline may use: past the switching transient, after any earlier peak of the sweep.
     p : int
         Index of the peak.
+    step_V : float
+        Mean potential step of the sweep (V).
     foot_fraction : float
         The foot of the wave is the last point before the peak within this fraction of the peak height above
         the baseline (Metrohm's base-point rule with a small fraction; in noisy data the foot falls where the
@@ -242,22 +343,24 @@ def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, foot_fraction: fl
         Baseline current at the peak potential (unit of ``y``) and its slope (unit of ``y`` per V). Found twice:
         first from a flat line through the lowest point before the peak, then from the fitted line itself.
     """
+    if p - start < 3:
+        return float(y[start]), 0.0
     xs, ys = x[start:p + 1], y[start:p + 1]
     q = p - start
-    if q < 3:
-        return float(ys[0]), 0.0
     low = int(np.argmin(ys[:q]))
     value, slope = float(ys[low]), 0.0
+    span = max(2, int(fit_window_V / max(step_V, 1e-12)))
     for _ in range(2):
-        rel = ys - (value + slope * (xs - xs[q]))
-        below = np.flatnonzero(rel[low:q] <= foot_fraction * rel[q])
+        rel = ys[low:q] - (value + slope * (xs[low:q] - xs[q]))
+        below = np.flatnonzero(rel <= foot_fraction * (ys[q] - value))
         foot = low + int(below[-1]) if len(below) else low
-        near = np.flatnonzero(np.abs(xs[:foot + 1] - xs[foot]) <= fit_window_V)
-        if len(near) < 3:
+        lo = max(0, foot - span)
+        if foot - lo < 2:
             break
-        fx, fy = xs[near], ys[near]
-        xm, ym = fx.mean(), fy.mean()
-        sxx = float(((fx - xm) ** 2).sum())
-        slope = float(((fx - xm) * (fy - ym)).sum() / sxx) if sxx > 0 else 0.0
-        value = float(ym + slope * (xs[q] - xm))
+        fx, fy = xs[lo:foot + 1], ys[lo:foot + 1]
+        k = len(fx)
+        sx, sy = fx.sum(), fy.sum()
+        sxx = float(fx @ fx) - sx * sx / k
+        slope = (float(fx @ fy) - sx * sy / k) / sxx if sxx > 0 else 0.0
+        value = float(sy / k + slope * (xs[q] - sx / k))
     return value, slope

@@ -20,6 +20,8 @@ def noise_std(current: np.ndarray) -> float:
     if len(current) < 3:
         return 0.0
     d2 = current[:-2] - 2 * current[1:-1] + current[2:]
+    if len(d2) > 4000:
+        d2 = d2[:: len(d2) // 2000]  # 2,000 differences pin the median well; long records need no more
     return float(1.4826 * np.median(np.abs(d2)) / np.sqrt(6))
 
 

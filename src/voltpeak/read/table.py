@@ -14,6 +14,7 @@ from voltpeak.read.units import Column, parse_column
 from voltpeak.voltammogram import Voltammogram
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_MISSING = re.compile(r"^([+-]?(nan|inf)|na|n/a|)$", re.IGNORECASE)
 _DELIMITERS = ("\t", ";", ",", None)  # None: runs of white space
 _SNIFF_LINES = 400
 
@@ -40,17 +41,23 @@ def _numeric_fields(fields: list[str]) -> int:
     return sum(bool(_NUMBER.match(f)) for f in fields)
 
 
+def _is_data(fields: list[str], min_numbers: int = 1) -> bool:
+    """A data row: numbers, and missing values (NaN, empty) in the other cells."""
+    numbers = _numeric_fields(fields)
+    return numbers >= min_numbers and numbers + sum(bool(_MISSING.match(f)) for f in fields) == len(fields)
+
+
 def _sniff(lines: list[str]) -> tuple[str | None, int, bool]:
     """Delimiter, index of the first data line, and whether the decimal mark is a comma."""
     best = None
     for delim in _DELIMITERS:
         for i, line in enumerate(lines):
             fields = _split(line, delim)
-            if len(fields) < 2 or _numeric_fields(fields) != len(fields):
+            if len(fields) < 2 or not _is_data(fields, min_numbers=2):
                 continue
             # Data starts here when the next lines have the same shape.
             following = [_split(x, delim) for x in lines[i + 1:i + 6] if x.strip()]
-            if any(len(f) != len(fields) or _numeric_fields(f) != len(f) for f in following):
+            if any(len(f) != len(fields) or not _is_data(f) for f in following):
                 continue
             if best is None or i < best[1] or (i == best[1] and len(fields) > best[3]):
                 best = (delim, i, fields, len(fields))

@@ -1,0 +1,85 @@
+"""Noisy CVs with exact truth, made with the MIT-licensed ``cvsim`` package (a test dependency).
+
+Each case sums 1–3 independent couples (reversible or quasi-reversible, random E°, concentration and k0) simulated
+by cvsim on one potential programme, then adds double-layer charging (with its RC transient after each switch),
+a sloped background and white noise down to a given signal-to-noise ratio (smallest peak height / noise std).
+The truth is the set of peaks of the noiseless total current (``voltpeak.detect.exact_peaks``): local
+extrema per sweep with a prominence of at least 1 % of the current range.
+
+Used by ``benchmarks/detect.py``, the tests and ``scripts/make_examples.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from voltpeak.detect import exact_peaks
+from voltpeak.peak import Peak
+from voltpeak.voltammogram import Voltammogram
+
+
+@dataclass
+class Case:
+    clean: Voltammogram
+    noisy: Voltammogram
+    truth: list[Peak]
+    snr: float
+    couples: int
+
+
+@lru_cache(maxsize=4096)
+def _couple(kind: str, e0: float, k0: float, start: float, switch: float, step_mV: float, rate: float):
+    """One cvsim couple (cached: the benchmark reuses shapes); concentration 1 mM, D = 1e-5 cm²/s."""
+    from cvsim.mechanisms import E_q, E_rev
+
+    if kind == "rev":
+        sim = E_rev(start, switch, e0, rate, 1.0, 1e-5, 1e-5, step_size=step_mV)
+    else:
+        sim = E_q(start, switch, e0, rate, 1.0, 1e-5, 1e-5, 0.5, k0, step_size=step_mV)
+    E, current = sim.simulate()
+    return np.asarray(E), np.asarray(current)
+
+
+def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 200.0),
+              max_couples: int = 3) -> Case:
+    """One random noisy CV of about ``n_points`` samples (one cycle) with its exact truth."""
+    window = float(rng.choice([0.8, 1.0, 1.2]))
+    step_mV = round(2 * window / n_points * 1000, 3)
+    rate = float(rng.choice([0.05, 0.1, 0.2, 0.5]))
+    start, switch = window / 2, -window / 2
+    n_couples = int(rng.integers(1, max_couples + 1))
+    # E° spread over the window, at least 0.2 V apart so couples stay distinct peaks.
+    slots = np.linspace(-window / 2 + 0.2, window / 2 - 0.2, 5)
+    e0s = np.sort(rng.choice(slots, n_couples, replace=False)) + rng.uniform(-0.02, 0.02, n_couples)
+    current = None
+    heights = []
+    for e0 in e0s:
+        kind = "rev" if rng.random() < 0.5 else "q"
+        k0 = float(rng.choice([1e-1, 1e-2, 3e-3]))
+        E, i = _couple(kind, round(float(e0), 3), k0, start, switch, step_mV, rate)
+        scale = float(rng.uniform(0.4, 1.0))
+        current = i * scale if current is None else current + i * scale
+        heights.append(float(np.abs(i).max()) * scale)
+    if rng.random() < 0.5:  # oxidation first: mirror potential and current
+        E, current = -E, -current
+    ip = min(heights)
+    # Charging current ±Cdl·v with an RC transient after each switch, plus a sloped background.
+    direction = np.sign(np.gradient(E))
+    n_rc = max(1, int(rng.uniform(2, 8)))
+    kernel = np.exp(-np.arange(5 * n_rc) / n_rc)
+    charging = np.convolve(direction, kernel / kernel.sum())[: len(E)]
+    charging[: len(kernel)] = direction[: len(kernel)]  # no warm-up artefact at the start
+    background = rng.uniform(0.0, 0.3) * ip * charging + rng.uniform(-0.2, 0.2) * ip * E / window
+    clean = Voltammogram(E, current + background, source="cvsim")
+    truth = exact_peaks(clean)
+    snr = float(np.exp(rng.uniform(np.log(snr_range[0]), np.log(snr_range[1]))))
+    noisy = Voltammogram(E, clean.current + rng.normal(0.0, ip / snr, len(E)), source="cvsim")
+    return Case(clean, noisy, truth, snr, n_couples)
+
+
+def make_cases(n: int, seed: int = 0, **kwargs) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    return [make_case(rng, **kwargs) for _ in range(n)]
