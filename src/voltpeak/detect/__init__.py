@@ -49,6 +49,8 @@ class DetectorSettings:
     ----------
     noise_factor : float
         A peak's prominence must exceed this many standard deviations of the smoothed noise.
+    raw_noise_factor : float
+        ... and this many standard deviations of the unsmoothed noise (smoothing cannot remove slow noise).
     wiggle_factor : float
         ... and this many times the median prominence of the sweep's local maxima, when it has many (see
         ``prominent_maxima``).
@@ -56,21 +58,20 @@ class DetectorSettings:
         ... and this fraction of the CV's current range (max − min over the whole record).
     max_smooth_window_V : float
         Widest smoothing window, in V of potential along the sweep.
-    edge_fraction : float
-        Peaks closer than this fraction of the sweep's potential span to either end are turning-point effects.
-    end_zone_fraction : float
-        Within this fraction of the sweep's span from either end, a peak is a turning-point effect when its
-        prominence is less than ``end_prominence_ratio`` times its rise from that end (the overshoot that
-        follows the charging-current jump at a switch, or a wiggle on the climb to the switching potential).
-    end_prominence_ratio : float
-        See ``end_zone_fraction``.
+    smooth_noise_fraction : float
+        Smoothing aims to bring white noise down to this fraction of the CV's current range.
+    edge_fraction, end_zone_fraction, end_prominence_ratio : float
+        Turning-point effects, as fractions of the potential window (see ``turning_effect``).
+
     """
 
     noise_factor: float = 5.0
+    raw_noise_factor: float = 3.0
     wiggle_factor: float = 0.0
-    min_prominence_fraction: float = 0.02
+    min_prominence_fraction: float = 0.015
     max_smooth_window_V: float = 0.03
-    edge_fraction: float = 0.01
+    smooth_noise_fraction: float = 1 / 1000
+    edge_fraction: float = 0.02
     end_zone_fraction: float = 0.05
     end_prominence_ratio: float = 0.25
 
@@ -110,31 +111,30 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
     if scale <= 0:
         return []
     noise = noise_std(current)
+    window = float(E.max() - E.min())
     peaks: list[Peak] = []
-    for a, b, direction in sw:
-        if cycle is not None and cycles[a] > cycle or cycle is not None and cycles[b - 1] < cycle:
+    for k, (a, b, direction) in enumerate(sw):
+        if cycle is not None and (cycles[a] > cycle or cycles[b - 1] < cycle):
             continue
         n = b - a
         if n < 5:
             continue
-        span = abs(E[b - 1] - E[a])
-        step = span / (n - 1)
-        m = window_length(noise, scale, step, settings.max_smooth_window_V, n)
+        step = abs(E[b - 1] - E[a]) / (n - 1)
+        m = window_length(noise, scale, step, settings.max_smooth_window_V, n, settings.smooth_noise_fraction)
         y = savgol(current[a:b] * direction, m)
         smoothed_noise = noise * (1.5 / np.sqrt(m) if m >= 5 else 1.0)
-        threshold = max(settings.noise_factor * smoothed_noise, settings.min_prominence_fraction * scale)
+        threshold = max(settings.noise_factor * smoothed_noise, settings.raw_noise_factor * noise,
+                        settings.min_prominence_fraction * scale)
         idx, prominences, _ = prominent_maxima(y, threshold, settings.wiggle_factor)
         if len(idx) == 0:
             continue
-        edge = max(2, m // 2, int(settings.edge_fraction * (n - 1)))
-        zone = settings.end_zone_fraction * span
-        previous = edge
+        # The turning potentials around this sweep: its neighbours share them, and a first sweep that starts
+        # mid-window (a digitised loop) gets them from the next one.
+        around = E[sw[max(k - 1, 0)][0]:sw[min(k + 1, len(sw) - 1)][1]]
+        limits = (float(around.min()), float(around.max()))
+        previous = max(2, m // 2)
         for p, prominence in zip(idx, prominences):
-            if p < edge or p > n - 1 - edge:
-                continue
-            if (abs(E[a + p] - E[a]) < zone and prominence < settings.end_prominence_ratio * (y[p] - y[:p].min())
-                    or abs(E[b - 1] - E[a + p]) < zone
-                    and prominence < settings.end_prominence_ratio * (y[p] - y[p + 1:].min())):
+            if p < 2 or p > n - 3 or turning_effect(E[a + p], y, p, prominence, limits, window, settings):
                 continue
             c = int(cycles[a + p])
             if cycle is not None and c != cycle:
@@ -154,6 +154,24 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
                               baseline=(base * direction * sign, slope * direction * sign),
                               prominence=float(prominence)))
     return peaks
+
+
+def turning_effect(e_peak: float, y: np.ndarray, p: int, prominence: float, limits: tuple[float, float],
+                   window: float, settings: DetectorSettings) -> bool:
+    """Whether a maximum at sweep index ``p`` is an effect of a nearby turning point rather than a peak.
+
+    Within ``edge_fraction`` of the window from a turning potential it always is. Within ``end_zone_fraction``
+    it is when it is one-sided: its prominence (the smaller fall) is under ``end_prominence_ratio`` times the
+    larger fall — the overshoot after the charging-current jump at a switch, or a roll-over on the climb to it.
+    """
+    distance = min(e_peak - limits[0], limits[1] - e_peak)
+    if distance < settings.edge_fraction * window:
+        return True
+    if distance < settings.end_zone_fraction * window:
+        larger = max(y[p] - y[:p].min(), y[p] - y[p + 1:].min())
+        return prominence < settings.end_prominence_ratio * larger
+    return False
+
 
 
 def prominent_maxima(y: np.ndarray, min_prominence: float,
@@ -202,6 +220,7 @@ def prominent_maxima(y: np.ndarray, min_prominence: float,
 
 
 MIN_WIGGLES = 8
+
 
 
 def exact_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, convention: str = "iupac") -> list[Peak]:

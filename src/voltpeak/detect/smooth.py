@@ -6,11 +6,6 @@ from functools import lru_cache
 
 import numpy as np
 
-# Smoothed noise (std) aimed for, as a fraction of the CV's current range: below this, noise wiggles are far
-# under the prominence threshold.
-TARGET_NOISE_FRACTION = 1 / 400
-
-
 def noise_std(current: np.ndarray) -> float:
     """Robust standard deviation of white noise on a smooth signal, from second differences.
 
@@ -25,15 +20,16 @@ def noise_std(current: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(d2)) / np.sqrt(6))
 
 
-def window_length(noise: float, scale: float, step_V: float, max_window_V: float, n: int) -> int:
-    """Odd Savitzky–Golay window (samples) that brings smoothed noise near ``TARGET_NOISE_FRACTION * scale``.
+def window_length(noise: float, scale: float, step_V: float, max_window_V: float, n: int,
+                  target_fraction: float) -> int:
+    """Odd Savitzky–Golay window (samples) that brings smoothed noise near ``target_fraction * scale``.
 
     A quadratic SG window of m samples cuts white noise by about 1.5/√m; the window never spans more than
     ``max_window_V`` of potential (so peaks keep their shape) nor a quarter of the sweep.
     """
     if scale <= 0 or noise <= 0:
         return 1
-    m = (1.5 * noise / (TARGET_NOISE_FRACTION * scale)) ** 2
+    m = (1.5 * noise / (target_fraction * scale)) ** 2
     m = min(m, max_window_V / max(step_V, 1e-9), n / 4)
     m = int(m) | 1
     return m if m >= 5 else 1

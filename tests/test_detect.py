@@ -1,0 +1,167 @@
+"""The detector against analytic CV theory (via the MIT-licensed cvsim package) and against known behaviours."""
+
+import numpy as np
+import pytest
+
+cvsim = pytest.importorskip("cvsim.mechanisms", reason="cvsim is a test dependency: pip install -e '.[test]'")
+
+from voltpeak.detect import DetectorSettings, current_sign, detect, exact_peaks, find_couples  # noqa: E402
+from voltpeak.voltammogram import Voltammogram  # noqa: E402
+
+F, R, T = 96485.33212, 8.314462618, 298.0  # cvsim's default temperature
+f = F / (R * T)
+D = 1e-5  # cm²/s
+AREA = np.pi * 0.15**2  # cm², cvsim's default 1.5 mm disk
+C = 1e-6  # mol/cm³ (1 mM)
+STEP_V = 0.001
+
+
+def cv_extrema(E, current):
+    """cvsim's own peak samples: extremum of the current on each of the two sweeps."""
+    turn = int(np.argmin(E)) if E[0] > E.min() + 0.1 else int(np.argmax(E))
+    first, second = slice(0, turn + 1), slice(turn, len(E))
+    if E[0] > E[turn]:  # cathodic first
+        return E[first][np.argmin(current[first])], E[second][np.argmax(current[second])]
+    return E[first][np.argmax(current[first])], E[second][np.argmin(current[second])]
+
+
+def by_direction(peaks):
+    out = {p.direction: p for p in peaks}
+    assert len(out) == len(peaks) == 2, f"expected one anodic and one cathodic peak, got {peaks}"
+    return out["anodic"], out["cathodic"]
+
+
+def reversible(start=0.4, switch=-0.4, rate=0.1):
+    E, current = cvsim.E_rev(start, switch, 0.0, rate, 1.0, D, D, step_size=1.0).simulate()
+    return np.asarray(E), np.asarray(current)
+
+
+def test_reversible_couple_peaks_delta_ep_and_randles_sevcik():
+    E, current = reversible()
+    v = Voltammogram(E, current)
+    anodic, cathodic = by_direction(detect(v))
+    epc_sim, epa_sim = cv_extrema(E, current)
+    assert abs(anodic.potential - epa_sim) <= STEP_V + 0.001
+    assert abs(cathodic.potential - epc_sim) <= STEP_V + 0.001
+    # Nicholson–Shain: ΔEp ≈ 57 mV with the switch far (400 mV) past E°; E1/2 = E° for equal D.
+    assert anodic.potential - cathodic.potential == pytest.approx(0.057, abs=0.002)
+    couples = find_couples(v, [cathodic, anodic])
+    assert len(couples) == 1 and couples[0].e_half_V == pytest.approx(0.0, abs=0.001)
+    # Randles–Ševčík for the forward (cathodic) peak, measured from its extrapolated baseline.
+    ip = 0.4463 * F * AREA * C * np.sqrt(f * 0.1 * D)
+    assert -couples[0].ipc == pytest.approx(ip, rel=0.01)
+    # The reverse peak, measured with Nicholson's relation, gives ipa/ipc = 1 for a reversible couple.
+    assert abs(couples[0].ipa / couples[0].ipc) == pytest.approx(1.0, abs=0.04)
+    assert couples[0].method == "nicholson"
+
+
+# At ψ = 0.1 cvsim itself gives ΔEp = 218 mV (measured) against Nicholson's 212: there the reference is cvsim's
+# own extremum only.
+@pytest.mark.parametrize("psi, delta_ep_mV", [(20, 61), (5, 65), (1, 84), (0.5, 105), (0.25, 141), (0.1, None)])
+def test_quasi_reversible_delta_ep_follows_nicholson(psi, delta_ep_mV):
+    k0 = psi * np.sqrt(np.pi * D * f * 0.1)  # cm/s
+    E, current = cvsim.E_q(0.6, -0.6, 0.0, 0.1, 1.0, D, D, 0.5, k0, step_size=1.0).simulate()
+    E, current = np.asarray(E), np.asarray(current)
+    anodic, cathodic = by_direction(detect(Voltammogram(E, current)))
+    epc_sim, epa_sim = cv_extrema(E, current)
+    assert abs(anodic.potential - epa_sim) <= STEP_V + 0.001
+    assert abs(cathodic.potential - epc_sim) <= STEP_V + 0.001
+    # cvsim itself agrees with Nicholson's table within ~3 mV (shared notes); one step more for sampling.
+    if delta_ep_mV is not None:
+        assert (anodic.potential - cathodic.potential) * 1000 == pytest.approx(delta_ep_mV, abs=3 + 1)
+
+
+def test_irreversible_peak_potential():
+    k0, alpha, rate = 1e-5, 0.5, 0.1
+    E, current = cvsim.E_q(0.3, -0.8, 0.0, rate, 1.0, D, D, alpha, k0, step_size=1.0).simulate()
+    E, current = np.asarray(E), np.asarray(current)
+    peaks = detect(Voltammogram(E, current))
+    cathodic = [p for p in peaks if p.direction == "cathodic"]
+    assert len(cathodic) == 1
+    ep = -(1 / (alpha * f)) * (0.780 + np.log(np.sqrt(D) / k0) + np.log(np.sqrt(alpha * f * rate)))
+    epc_sim, _ = cv_extrema(E, current)
+    assert abs(cathodic[0].potential - epc_sim) <= STEP_V + 0.001
+    assert cathodic[0].potential == pytest.approx(ep, abs=STEP_V + 0.001)
+
+
+def test_noisy_couple_on_sloped_capacitive_background():
+    E, current = reversible(rate=0.1)
+    ip = np.abs(current).max()
+    rng = np.random.default_rng(7)
+    charging = np.where(np.gradient(E) > 0, 1.0, -1.0) * 0.3 * ip
+    noisy = current + charging + 0.2 * ip * E + rng.normal(0, ip / 20, len(E))  # SNR 20
+    anodic, cathodic = by_direction(detect(Voltammogram(E, noisy)))
+    epc_sim, epa_sim = cv_extrema(E, current)
+    assert abs(anodic.potential - epa_sim) < 0.008 and abs(cathodic.potential - epc_sim) < 0.008
+
+
+def test_no_false_peak_at_the_switching_potential():
+    # A wave that rises until the switch (switch only 20 mV past E°): the current is extreme at the turn,
+    # which scipy's find_peaks on the whole record reports as a peak; the detector must not.
+    E = np.concatenate([np.linspace(-0.5, 0.02, 521), np.linspace(0.02, -0.5, 521)[1:]])
+    wave = 1e-5 / (1 + np.exp(-(E - 0.05) * f))  # sigmoid, no maximum before the switch
+    charging = np.where(np.arange(len(E)) < 521, 1e-7, -1e-7)
+    assert detect(Voltammogram(E, wave + charging)) == []
+
+
+def test_shoulder_without_extremum_is_not_a_peak():
+    E = np.concatenate([np.linspace(-0.5, 0.5, 1001), np.linspace(0.5, -0.5, 1001)[1:]])
+    # Two overlapping sigmoid waves: a step with a shoulder, no local maximum anywhere.
+    up = 1e-5 / (1 + np.exp(-(E + 0.1) * f)) + 0.5e-5 / (1 + np.exp(-(E - 0.1) * f))
+    current = np.where(np.arange(len(E)) <= 1000, up, up - 2e-6)
+    assert detect(Voltammogram(E, current)) == []
+
+
+def test_us_convention_is_recognised_and_currents_keep_their_sign():
+    E, current = reversible()
+    charging = np.where(np.gradient(E) > 0, 1.0, -1.0) * 0.1 * np.abs(current).max()
+    iupac = Voltammogram(E, current + charging)
+    us = Voltammogram(E, -(current + charging))
+    assert current_sign(iupac) == 1.0 and current_sign(us) == -1.0
+    a1, c1 = by_direction(detect(iupac))
+    a2, c2 = by_direction(detect(us))
+    assert (a2.potential, c2.potential) == (a1.potential, c1.potential)
+    assert a2.current == pytest.approx(-a1.current) and c2.current == pytest.approx(-c1.current)
+    # Forcing the wrong convention finds no couple: the extrema are of the other kind.
+    assert len(find_couples(us, detect(us, convention="iupac"), convention="iupac")) == 0
+
+
+def test_cycles_and_cycle_filter():
+    E1, i1 = reversible()
+    E = np.concatenate([E1] + [E1[1:]] * 2)
+    current = np.concatenate([i1] + [i1[1:] * 0.9] * 2)
+    v = Voltammogram(E, current)
+    peaks = detect(v)
+    assert [p.cycle for p in peaks] == [1, 1, 2, 2, 3, 3]
+    second = detect(v, cycle=2)
+    assert [(p.cycle, p.direction) for p in second] == [(2, "cathodic"), (2, "anodic")]
+    assert [p.potential for p in second] == [p.potential for p in peaks[2:4]]
+    assert len(find_couples(v, peaks)) == 3
+
+
+def test_three_couples_and_their_pairing():
+    E = None
+    total = 0
+    for e0 in (-0.3, 0.0, 0.3):
+        E, i = cvsim.E_rev(0.7, -0.7, e0, 0.1, 1.0, D, D, step_size=1.0).simulate()
+        total = total + np.asarray(i)
+    v = Voltammogram(np.asarray(E), total)
+    couples = find_couples(v, detect(v))
+    assert [round(c.e_half_V, 2) for c in couples] == [-0.3, 0.0, 0.3]
+    # Overlapping tails narrow ΔEp by a millivolt or two (54.6–56.0 mV here), still near 57 mV.
+    assert all(abs(c.delta_ep_V - 0.057) <= 0.003 for c in couples)
+
+
+def test_exact_peaks_finds_small_visible_peaks_the_noise_threshold_would_skip():
+    E, current = reversible()
+    # A narrow bump on the anodic tail: a visible peak with a prominence of 2.7 % of the current range.
+    bump = 0.06 * np.abs(current).max() * np.exp(-((E - 0.3) / 0.01) ** 2) * (np.gradient(E) > 0)
+    v = Voltammogram(E, current + bump)
+    assert len(exact_peaks(v)) == 3
+    assert len(detect(v, settings=DetectorSettings(min_prominence_fraction=0.05))) == 2
+
+
+def test_degenerate_inputs_give_no_peaks():
+    assert detect(Voltammogram(np.zeros(100), np.ones(100))) == []  # constant potential
+    assert detect(Voltammogram(np.linspace(0, 1, 100), np.ones(100))) == []  # constant current
+    assert detect(Voltammogram([0.0, 0.1, 0.2], [0.0, 1.0, 0.0])) == []  # too short
