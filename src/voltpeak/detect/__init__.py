@@ -51,9 +51,6 @@ class DetectorSettings:
         A peak's prominence must exceed this many standard deviations of the smoothed noise.
     raw_noise_factor : float
         ... and this many standard deviations of the unsmoothed noise (smoothing cannot remove slow noise).
-    wiggle_factor : float
-        ... and this many times the median prominence of the sweep's local maxima, when it has many (see
-        ``prominent_maxima``).
     min_prominence_fraction : float
         ... and this fraction of the CV's current range (max − min over the whole record).
     max_smooth_window_V : float
@@ -66,9 +63,8 @@ class DetectorSettings:
     """
 
     noise_factor: float = 5.0
-    raw_noise_factor: float = 3.0
-    wiggle_factor: float = 0.0
-    min_prominence_fraction: float = 0.015
+    raw_noise_factor: float = 4.0
+    min_prominence_fraction: float = 0.01
     max_smooth_window_V: float = 0.03
     smooth_noise_fraction: float = 1 / 1000
     edge_fraction: float = 0.02
@@ -125,7 +121,7 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
         smoothed_noise = noise * (1.5 / np.sqrt(m) if m >= 5 else 1.0)
         threshold = max(settings.noise_factor * smoothed_noise, settings.raw_noise_factor * noise,
                         settings.min_prominence_fraction * scale)
-        idx, prominences, _ = prominent_maxima(y, threshold, settings.wiggle_factor)
+        idx, prominences = prominent_maxima(y, threshold)
         if len(idx) == 0:
             continue
         # The turning potentials around this sweep: its neighbours share them, and a first sweep that starts
@@ -174,25 +170,17 @@ def turning_effect(e_peak: float, y: np.ndarray, p: int, prominence: float, limi
 
 
 
-def prominent_maxima(y: np.ndarray, min_prominence: float,
-                     wiggle_factor: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
-    """Local maxima of ``y`` whose topographic prominence reaches a threshold, and those prominences.
+def prominent_maxima(y: np.ndarray, min_prominence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Local maxima of ``y`` whose topographic prominence reaches ``min_prominence``, and those prominences.
 
-    Same result as ``scipy.signal.find_peaks(y, prominence=min_prominence)`` (plateaus aside), faster on noisy
-    data: prominences only depend on the sequence of local extrema, so they are computed on that short sequence.
-    When ``y`` has many local maxima (at least ``MIN_WIGGLES``), most are noise, and the threshold is raised to
-    ``wiggle_factor`` times their median prominence: this measures the noise that survived smoothing, whatever
-    its spectrum (real potentiostat noise is rarely white).
-
-    Returns
-    -------
-    indices, prominences, wiggle
-        ``wiggle`` is that median prominence (0 when there are too few maxima to tell).
+    Same result as ``scipy.signal.find_peaks(y, prominence=min_prominence)``, except that maxima of equal
+    height on one hill count once; faster on noisy data: prominences only depend on the sequence of local
+    extrema, so they are computed on that short sequence.
     """
     d = np.diff(y)
     moving = np.flatnonzero(d)
     if len(moving) < 2:
-        return np.zeros(0, dtype=int), np.zeros(0), 0.0
+        return np.zeros(0, dtype=int), np.zeros(0)
     rising = d[moving] > 0
     turn = np.flatnonzero(rising[:-1] != rising[1:])
     # An extremum on a plateau (quantised currents) sits in the plateau's middle.
@@ -200,11 +188,10 @@ def prominent_maxima(y: np.ndarray, min_prominence: float,
     is_max = np.concatenate(([False], rising[turn], [False]))
     candidates = np.flatnonzero(is_max)
     if len(candidates) == 0:
-        return candidates, np.zeros(0), 0.0
+        return candidates, np.zeros(0)
     z = y[extrema]
     prominence = peak_prominences(z, candidates)[0]
-    wiggle = float(np.median(prominence)) if len(candidates) >= MIN_WIGGLES else 0.0
-    threshold = max(min_prominence, wiggle_factor * wiggle)
+    threshold = min_prominence
     kept = candidates[prominence >= threshold]
     # Maxima of equal height on one hill (e.g. a flat, quantised top) each get the full prominence:
     # keep one per hill, the first of the highest.
@@ -216,10 +203,7 @@ def prominent_maxima(y: np.ndarray, min_prominence: float,
             continue
         hills.append(k)
     hills_arr = np.asarray(hills, dtype=int)
-    return extrema[hills_arr], prominence[np.searchsorted(candidates, hills_arr)], wiggle
-
-
-MIN_WIGGLES = 8
+    return extrema[hills_arr], prominence[np.searchsorted(candidates, hills_arr)]
 
 
 
