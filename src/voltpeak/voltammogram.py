@@ -212,7 +212,8 @@ def branch_asymmetry(potential_V: np.ndarray, current: np.ndarray,
     signed = total = 0.0
     for (a1, b1, d1), (a2, b2, _) in zip(sw[:-1], sw[1:]):
         (ua, ub), (da, db) = ((a1, b1), (a2, b2)) if d1 > 0 else ((a2, b2), (a1, b1))
-        x_up, i_up = E[ua:ub], current[ua:ub]
+        every = max(1, (ub - ua) // 250)  # a few hundred points per branch decide the sign
+        x_up, i_up = E[ua:ub:every], current[ua:ub:every]
         x_down, i_down = E[da:db][::-1], current[da:db][::-1]
         lo, hi = max(x_up.min(), x_down.min()), min(x_up.max(), x_down.max())
         inside = (x_up >= lo) & (x_up <= hi)

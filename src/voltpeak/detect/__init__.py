@@ -18,6 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import peak_prominences
 
+try:  # scipy's compiled kernel, without the argument checks that cost more than the work on short inputs
+    from scipy.signal._peak_finding_utils import _peak_prominences
+except ImportError:  # pragma: no cover - a future scipy may move it
+    _peak_prominences = None
+
 from voltpeak.detect.smooth import noise_std, savgol, window_length
 from voltpeak.peak import Peak
 from voltpeak.voltammogram import Voltammogram, branch_asymmetry, cycle_numbers, sweeps
@@ -177,33 +182,37 @@ def prominent_maxima(y: np.ndarray, min_prominence: float) -> tuple[np.ndarray, 
     height on one hill count once; faster on noisy data: prominences only depend on the sequence of local
     extrema, so they are computed on that short sequence.
     """
-    d = np.diff(y)
-    moving = np.flatnonzero(d)
+    d = y[1:] - y[:-1]
+    moving = d.nonzero()[0]
     if len(moving) < 2:
-        return np.zeros(0, dtype=int), np.zeros(0)
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
     rising = d[moving] > 0
-    turn = np.flatnonzero(rising[:-1] != rising[1:])
-    # An extremum on a plateau (quantised currents) sits in the plateau's middle.
-    extrema = np.concatenate(([0], (moving[turn] + 1 + moving[turn + 1]) // 2, [len(y) - 1]))
-    is_max = np.concatenate(([False], rising[turn], [False]))
-    candidates = np.flatnonzero(is_max)
+    turn = (rising[:-1] != rising[1:]).nonzero()[0]
+    # The sequence of extrema, with both ends; an extremum on a plateau (quantised currents) sits in its middle.
+    extrema = np.empty(len(turn) + 2, dtype=np.intp)
+    extrema[0], extrema[-1] = 0, len(y) - 1
+    extrema[1:-1] = (moving[turn] + 1 + moving[turn + 1]) // 2
+    candidates = (rising[turn].nonzero()[0] + 1).astype(np.intp)  # maxima, as positions in ``extrema``
     if len(candidates) == 0:
         return candidates, np.zeros(0)
-    z = y[extrema]
-    prominence = peak_prominences(z, candidates)[0]
-    threshold = min_prominence
-    kept = candidates[prominence >= threshold]
+    z = np.ascontiguousarray(y[extrema], dtype=np.float64)
+    if _peak_prominences is not None:
+        prominence = _peak_prominences(z, candidates, -1)[0]
+    else:
+        prominence = peak_prominences(z, candidates)[0]
+    keep = (prominence >= min_prominence).nonzero()[0]
     # Maxima of equal height on one hill (e.g. a flat, quantised top) each get the full prominence:
     # keep one per hill, the first of the highest.
     hills: list[int] = []
-    for k in kept:
-        if hills and min(z[hills[-1]], z[k]) - z[hills[-1]:k].min() < threshold:
-            if z[k] > z[hills[-1]]:
-                hills[-1] = k
-            continue
+    for k in keep:
+        if hills:
+            last = candidates[hills[-1]]
+            if min(z[last], z[candidates[k]]) - z[last:candidates[k]].min() < min_prominence:
+                if z[candidates[k]] > z[last]:
+                    hills[-1] = k
+                continue
         hills.append(k)
-    hills_arr = np.asarray(hills, dtype=int)
-    return extrema[hills_arr], prominence[np.searchsorted(candidates, hills_arr)]
+    return extrema[candidates[hills]], prominence[hills]
 
 
 
@@ -355,7 +364,7 @@ def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, step_V: float, fo
     span = max(2, int(fit_window_V / max(step_V, 1e-12)))
     for _ in range(2):
         rel = ys[low:q] - (value + slope * (xs[low:q] - xs[q]))
-        below = np.flatnonzero(rel <= foot_fraction * (ys[q] - value))
+        below = (rel <= foot_fraction * (ys[q] - value)).nonzero()[0]
         foot = low + int(below[-1]) if len(below) else low
         lo = max(0, foot - span)
         if foot - lo < 2:

@@ -15,9 +15,11 @@ def noise_std(current: np.ndarray) -> float:
     if len(current) < 3:
         return 0.0
     d2 = current[:-2] - 2 * current[1:-1] + current[2:]
-    if len(d2) > 4000:
-        d2 = d2[:: len(d2) // 2000]  # 2,000 differences pin the median well; long records need no more
-    return float(1.4826 * np.median(np.abs(d2)) / np.sqrt(6))
+    if len(d2) > 2000:
+        d2 = d2[:: len(d2) // 1000]  # 1,000 differences pin the median within a few %; no need for more
+    half = len(d2) // 2
+    median = np.partition(np.abs(d2), half)[half]  # np.median is 4x slower and needs no more precision here
+    return float(1.4826 * median / np.sqrt(6))
 
 
 def window_length(noise: float, scale: float, step_V: float, max_window_V: float, n: int,
