@@ -80,6 +80,17 @@ def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 2
     return Case(clean, noisy, truth, snr, n_couples)
 
 
-def make_cases(n: int, seed: int = 0, **kwargs) -> list[Case]:
-    rng = np.random.default_rng(seed)
-    return [make_case(rng, **kwargs) for _ in range(n)]
+def _one(args) -> Case:
+    seed, k, kwargs = args
+    return make_case(np.random.default_rng([seed, k]), **kwargs)
+
+
+def make_cases(n: int, seed: int = 0, processes: int = 1, **kwargs) -> list[Case]:
+    """``n`` cases; case k depends only on (seed, k), so any number of processes gives the same cases."""
+    jobs = [(seed, k, kwargs) for k in range(n)]
+    if processes <= 1:
+        return [_one(j) for j in jobs]
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return pool.map(_one, jobs, chunksize=4)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SHARED_DEFAULT = HERE.parent.parent / "shared"
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from voltpeak.cli import detect_file  # noqa: E402
@@ -52,7 +53,7 @@ def score(label_file: Path, shared: Path, show_errors: bool = False) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED_DEFAULT)
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     if not (args.shared / "data").is_dir():

@@ -1,0 +1,127 @@
+"""Benchmark of the classical detector: accuracy on noisy simulated and hand-labelled real CVs, and speed.
+
+    python benchmarks/detect.py [--n 200] [--seed 0] [--processes 2]
+
+Simulated set: ``--n`` CVs made with cvsim (1–3 couples, reversible or quasi-reversible, double-layer charging
+with its RC transient, sloped background, white noise with SNR 15–200; 2,000 points), cached under
+benchmarks/.cache. Real sets: hand labels of ../shared/data (benchmarks/labels, see real.py), scored as
+``voltpeak detect --cycle 1`` runs them. Baseline rows: scipy ``find_peaks`` on the raw current of each sweep
+(the same 1 % prominence floor) and on the whole record. Throughput: CVs/s on one core, CVs already in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+from scipy.signal import find_peaks  # noqa: E402
+
+from voltpeak.detect import detect  # noqa: E402
+from voltpeak.evaluate import match_peaks, summarise  # noqa: E402
+from voltpeak.peak import Peak  # noqa: E402
+from voltpeak.voltammogram import sweeps  # noqa: E402
+
+
+def find_peaks_sweeps(v, min_fraction=0.01):
+    """Baseline: scipy find_peaks on the raw current of each sweep (maxima anodic, minima cathodic)."""
+    scale = float(v.current.max() - v.current.min())
+    out = []
+    for a, b, direction in sweeps(v.potential_V):
+        idx, _ = find_peaks(v.current[a:b] * direction, prominence=min_fraction * scale)
+        out += [Peak("anodic" if direction > 0 else "cathodic", float(v.potential_V[a + i])) for i in idx]
+    return out
+
+
+def find_peaks_record(v, min_fraction=0.01):
+    """Naive baseline: find_peaks on the whole record, maxima anodic and minima cathodic, ignoring sweeps."""
+    scale = float(v.current.max() - v.current.min())
+    out = []
+    for direction, name in ((1, "anodic"), (-1, "cathodic")):
+        idx, _ = find_peaks(v.current * direction, prominence=min_fraction * scale)
+        out += [Peak(name, float(v.potential_V[i])) for i in idx]
+    return out
+
+
+def load_cases(n: int, seed: int, processes: int):
+    cache = HERE / ".cache" / f"cvsim_{n}_{seed}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    from cvsim_cases import make_cases
+
+    t = time.perf_counter()
+    cases = make_cases(n, seed, processes=processes)
+    print(f"simulated {n} CVs with cvsim in {time.perf_counter() - t:.0f} s (cached in {cache})", file=sys.stderr)
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_bytes(pickle.dumps(cases))
+    return cases
+
+
+def accuracy(cases, method):
+    return summarise([match_peaks(method(c.noisy), c.truth, window_V=c.noisy.window_V) for c in cases])
+
+
+def throughput(vs, method, seconds=3.0):
+    """CVs per second on one core: best of repeated passes over the set."""
+    best, spent = 0.0, 0.0
+    while spent < seconds:
+        t = time.perf_counter()
+        for v in vs:
+            method(v)
+        dt = time.perf_counter() - t
+        spent += dt
+        best = max(best, len(vs) / dt)
+    return best
+
+
+def row(name, m, speed=None):
+    speed_text = f"{speed:>9.0f}" if speed else f"{'':>9}"
+    return (f"| {name:<48} | {m['sources']:>5} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
+            f"| {m['median_abs_dE_mV']:>6.2f} | {speed_text} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    cases = load_cases(args.n, args.seed, args.processes)
+    vs = [c.noisy for c in cases]
+    points = int(np.mean([len(v) for v in vs]))
+    print(f"| {'set / method':<48} | {'CVs':>5} | {'P':>5} | {'R':>5} | {'F1':>5} | {'|ΔE| mV':>6} | {'CVs/s':>9} |")
+    print(f"|{'-' * 50}|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 8}|{'-' * 11}|")
+    print(row(f"simulated ({points} pts): voltpeak detect", accuracy(cases, detect), throughput(vs, detect)))
+    print(row("simulated: find_peaks on raw sweeps (baseline)", accuracy(cases, find_peaks_sweeps),
+              throughput(vs, find_peaks_sweeps)))
+    print(row("simulated: find_peaks on whole record", accuracy(cases, find_peaks_record)))
+    for lo, hi in ((15, 30), (30, 80), (80, 201)):
+        part = [c for c in cases if lo <= c.snr < hi]
+        print(row(f"simulated, SNR {lo}-{min(hi, 200)}: voltpeak detect", accuracy(part, detect)))
+    for k in (1, 2, 3):
+        part = [c for c in cases if c.couples == k]
+        print(row(f"simulated, {k} couple{'s' if k > 1 else ''}: voltpeak detect", accuracy(part, detect)))
+
+    from real import SHARED_DEFAULT, score
+
+    if (SHARED_DEFAULT / "data").is_dir():
+        for label_file in sorted((HERE / "labels").glob("*.jsonl")):
+            res = score(label_file, SHARED_DEFAULT)
+            for kind in ("strict", "lenient"):
+                print(row(f"real {label_file.stem} ({kind}): detect --cycle 1", res[kind]))
+    else:
+        print(f"(real-data rows skipped: {SHARED_DEFAULT / 'data'} not found)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
