@@ -173,23 +173,22 @@ def cycle_numbers(potential_V: np.ndarray, sweep_list: list[tuple[int, int, int]
     recomputing ``sweeps(potential_V)`` when the caller has it.
     """
     E = np.asarray(potential_V, dtype=float)
-    numbers = np.ones(len(E), dtype=int)
     sw = sweeps(E) if sweep_list is None else sweep_list
     if len(sw) < 3:
-        return numbers
+        return np.ones(len(E), dtype=int)
     e0 = E[0]
     d0 = sw[0][2]
     tol = 0.01 * float(E.max() - E.min())
-    cycle = 1
+    starts = []
     for k in range(2, len(sw), 2):
         a, b, _ = sw[k]
         past = d0 * (E[a:b] - e0)
         back = np.flatnonzero(past >= -tol)
         if len(back) == 0 or past.max() <= tol:
             continue  # a short last sweep that only returns to the start potential: previous cycle
-        cycle += 1
-        numbers[a + back[0]:] = cycle
-    return numbers
+        starts.append(a + back[0])
+    # Cycle number = 1 + number of cycle starts at or before the sample.
+    return 1 + np.searchsorted(np.asarray(starts, dtype=int), np.arange(len(E)), side="right")
 
 
 def branch_asymmetry(potential_V: np.ndarray, current: np.ndarray,
@@ -203,14 +202,15 @@ def branch_asymmetry(potential_V: np.ndarray, current: np.ndarray,
     Returns
     -------
     float
-        ∫(I_up − I_down) dE / ∫|I_up − I_down| dE over pairs of adjacent sweeps, in [-1, 1]: near +1 for IUPAC
+        ∫(I_up − I_down) dE / ∫|I_up − I_down| dE over the first eight pairs of adjacent sweeps, in [-1, 1]:
+        near +1 for IUPAC
         files, near −1 for US-convention ones, near 0 when the branches cross or coincide.
     """
     E = np.asarray(potential_V, dtype=float)
     current = np.asarray(current, dtype=float)
     sw = sweeps(E) if sweep_list is None else sweep_list
     signed = total = 0.0
-    for (a1, b1, d1), (a2, b2, _) in zip(sw[:-1], sw[1:]):
+    for (a1, b1, d1), (a2, b2, _) in zip(sw[:8], sw[1:9]):  # the first cycles decide; long records need no more
         (ua, ub), (da, db) = ((a1, b1), (a2, b2)) if d1 > 0 else ((a2, b2), (a1, b1))
         every = max(1, (ub - ua) // 250)  # a few hundred points per branch decide the sign
         x_up, i_up = E[ua:ub:every], current[ua:ub:every]

@@ -229,15 +229,16 @@ def exact_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, conventi
 class Couple:
     """An anodic and a cathodic peak of one redox process, with E1/2, ΔEp and baseline-corrected peak currents.
 
-    ``ipa`` and ``ipc`` are signed like the currents (ipc negative in the IUPAC convention). ``method`` says how
-    the later (reverse) peak was measured: ``"nicholson"`` (from the forward baseline, the switching current and
-    Nicholson's 1966 relation) or ``"linear"`` (from its own extrapolated pre-wave baseline).
+    ``ipa`` and ``ipc`` are signed like the currents (ipc negative in the IUPAC convention), or None when the
+    baseline could not be drawn under the peak. ``method`` says how the later (reverse) peak was measured:
+    ``"nicholson"`` (from the forward baseline, the switching current and Nicholson's 1966 relation) or
+    ``"linear"`` (from its own extrapolated pre-wave baseline).
     """
 
     anodic: Peak
     cathodic: Peak
-    ipa: float
-    ipc: float
+    ipa: float | None
+    ipc: float | None
     method: str = "linear"
 
     @property
@@ -250,15 +251,15 @@ class Couple:
 
     def to_record(self, peaks: list[Peak]) -> dict:
         """JSON record; ``anodic``/``cathodic`` are indices into ``peaks``, potentials in V, currents like peaks."""
-        ratio = abs(self.ipa / self.ipc) if self.ipc else None
+        ratio = abs(self.ipa / self.ipc) if self.ipa is not None and self.ipc else None
         return {
             "anodic": peaks.index(self.anodic),
             "cathodic": peaks.index(self.cathodic),
             "cycle": self.anodic.cycle,
             "E_half": round(self.e_half_V, 6),
             "delta_Ep": round(self.delta_ep_V, 6),
-            "ipa": float(f"{self.ipa:.6g}"),
-            "ipc": float(f"{self.ipc:.6g}"),
+            "ipa": None if self.ipa is None else float(f"{self.ipa:.6g}"),
+            "ipc": None if self.ipc is None else float(f"{self.ipc:.6g}"),
             "ipa_ipc": None if ratio is None else round(float(ratio), 4),
             "reverse_baseline": self.method,
         }
@@ -323,7 +324,10 @@ def _measure(v: Voltammogram, peaks: list[Peak], a: Peak, k: Peak, sign: float) 
         if sp0 >= 0 and rev0 > 0 and pf > 0:
             heights[id(rev)] = -s * (rev0 + 0.485 * sp0 + 0.086 * pf) * sign
             method = "nicholson"
-    return Couple(a, k, heights[id(a)], heights[id(k)], method)
+    # A baseline that crosses its peak (steep or curved background) measures nothing: report no current.
+    ipa = heights[id(a)] if heights[id(a)] is not None and heights[id(a)] * sign > 0 else None
+    ipc = heights[id(k)] if heights[id(k)] is not None and heights[id(k)] * sign < 0 else None
+    return Couple(a, k, ipa, ipc, method)
 
 
 def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, step_V: float, foot_fraction: float = 0.002,

@@ -74,6 +74,7 @@ def match_peaks(pred: list[Peak], truth: list[Peak], space: str = "data", tolera
         raise ValueError(f"space must be 'data' or 'image', not {space!r}")
     if tolerance is None:
         tolerance = data_tolerance_V(window_V) if space == "data" else IMAGE_TOL
+    tolerance += 1e-12  # inclusive bound, whatever the rounding of the coordinates
     out = Matching()
     for direction in DIRECTIONS:
         pi = [i for i, p in enumerate(pred) if p.direction == direction and _has_coords(p, space)]

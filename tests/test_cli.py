@@ -1,0 +1,153 @@
+"""The command line as users run it: one JSON line per input, one-line errors with exit code 2, no tracebacks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voltpeak.demo import examples_dir
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "voltpeak", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def assert_clean_errors(proc):
+    assert "Traceback" not in proc.stderr
+    for line in proc.stderr.strip().splitlines():
+        assert line.startswith("voltpeak"), line
+
+
+def good_csv(path: Path, cycles=1):
+    E1 = np.concatenate([np.linspace(0.4, -0.4, 801), np.linspace(-0.4, 0.4, 801)[1:]])
+    E = np.concatenate([E1] + [E1[1:]] * (cycles - 1))
+    f = 38.92
+    current = 1e-5 * (np.exp(-((E + 0.03) * f) ** 2 / 4) * (np.gradient(E) < 0) * -1
+                      + np.exp(-((E - 0.03) * f) ** 2 / 4) * (np.gradient(E) > 0))
+    path.write_text("E / V,I / A\n" + "".join(f"{e:.4f},{i:.6e}\n" for e, i in zip(E, current)))
+    return path
+
+
+@pytest.mark.parametrize("command", [[], ["detect"], ["evaluate"], ["demo"]])
+def test_help(command):
+    proc = run(*command, "--help")
+    assert proc.returncode == 0 and "usage: voltpeak" in proc.stdout
+
+
+def test_detect_good_and_bad_files_in_one_call(tmp_path):
+    good = good_csv(tmp_path / "good.csv")
+    bad = {
+        "empty.csv": b"",
+        "binary.csv": bytes(range(256)) * 40,
+        "nopotential.csv": b"a,b\n" + b"1,2\n" * 20,
+        "constant.csv": b"E / V,I / A\n" + b"0.1,1e-6\n" * 50,
+    }
+    for name, content in bad.items():
+        (tmp_path / name).write_bytes(content)
+    nan = tmp_path / "nan.csv"
+    nan.write_text(good.read_text().replace("\n0.1000,", "\n0.1000,nan\n0.1001,"))
+    single = tmp_path / "single.csv"
+    single.write_text("E / V,I / A\n" + "".join(f"{e:.4f},{np.exp(-((e - 0.1) / 0.05) ** 2):.5e}\n"
+                                              for e in np.linspace(-0.5, 0.5, 500)))
+    paths = [good, *[tmp_path / n for n in bad], tmp_path / "missing.csv", nan, single]
+    proc = run("detect", *paths)
+    assert proc.returncode == 2
+    assert_clean_errors(proc)
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [line["source"] for line in lines] == [str(p) for p in paths]
+    errors = {Path(line["source"]).name: line.get("error") for line in lines}
+    assert errors["good.csv"] is None and errors["nan.csv"] is None and errors["single.csv"] is None
+    assert "empty file" in errors["empty.csv"]
+    assert "binary" in errors["binary.csv"]
+    assert "no potential column" in errors["nopotential.csv"]
+    assert "constant" in errors["constant.csv"]
+    assert "no such file" in errors["missing.csv"]
+    assert len(proc.stderr.strip().splitlines()) == 5
+    good_line = lines[0]
+    assert [p["direction"] for p in good_line["peaks"]] == ["cathodic", "anodic"]
+    assert good_line["peaks"][0]["potential"] == pytest.approx(-0.03, abs=0.002)
+    assert good_line["couples"][0]["delta_Ep"] == pytest.approx(0.06, abs=0.003)
+    single_line = lines[-1]
+    assert [(p["direction"], round(p["potential"], 2)) for p in single_line["peaks"]] == [("anodic", 0.1)]
+
+
+def test_output_file_is_never_overwritten_without_force(tmp_path):
+    good = good_csv(tmp_path / "good.csv")
+    out = tmp_path / "out.jsonl"
+    out.write_text("precious\n")
+    proc = run("detect", good, "-o", out)
+    assert proc.returncode == 2 and "--force" in proc.stderr
+    assert out.read_text() == "precious\n"
+    assert_clean_errors(proc)
+    proc = run("detect", good, "-o", out, "--force")
+    assert proc.returncode == 0 and json.loads(out.read_text())["source"] == str(good)
+    assert not list(tmp_path.glob(".voltpeak-*"))  # no temporary file left behind
+
+
+def test_cycle_option(tmp_path):
+    good = good_csv(tmp_path / "three.csv", cycles=3)
+    line = json.loads(run("detect", good, "--cycle", "2").stdout)
+    assert line["cycles"] == 3 and {p["cycle"] for p in line["peaks"]} == {2} and len(line["peaks"]) == 2
+    proc = run("detect", good, "--cycle", "4")
+    assert proc.returncode == 2 and "no cycle 4" in json.loads(proc.stdout)["error"]
+    proc = run("detect", good, "--cycle", "0")
+    assert proc.returncode == 2 and "from 1 up" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_us_convention_file(tmp_path):
+    good = good_csv(tmp_path / "iupac.csv")
+    us = tmp_path / "us.csv"
+    us.write_text("E / V,I / A\n" + "".join(
+        f"{line.split(',')[0]},{-float(line.split(',')[1]):.6e}\n" for line in good.read_text().splitlines()[1:]))
+    a, b = (json.loads(x) for x in run("detect", good, us).stdout.splitlines())
+    assert a["convention"] == "iupac" and b["convention"] == "us"
+    assert [p["potential"] for p in a["peaks"]] == [p["potential"] for p in b["peaks"]]
+    assert [p["current"] for p in a["peaks"]] == [-p["current"] for p in b["peaks"]]
+
+
+def test_ten_million_rows(tmp_path):
+    """A 10-million-row file gives the right answer: 5,000 cycles of 2,000 points, two peaks each."""
+    block = good_csv(tmp_path / "one.csv").read_text().splitlines()[1:-1]  # one cycle without its last point
+    big = tmp_path / "big.csv"
+    with open(big, "w") as f:
+        f.write("E / V,I / A\n")
+        chunk = "\n".join(block[:1600]) + "\n"
+        for _ in range(10_000_000 // 1600):
+            f.write(chunk)
+    proc = run("detect", big, "--cycle", "4000")
+    assert proc.returncode == 0, proc.stderr
+    line = json.loads(proc.stdout)
+    assert line["cycles"] == 6250
+    assert [(p["direction"], round(p["potential"], 2)) for p in line["peaks"]] == [("cathodic", -0.03), ("anodic", 0.03)]
+
+
+def test_evaluate_command(tmp_path):
+    truth = tmp_path / "t.jsonl"
+    truth.write_text(json.dumps({"source": "x.csv", "peaks": [{"potential": 0.1, "direction": "anodic"}]}) + "\n")
+    pred = tmp_path / "p.jsonl"
+    pred.write_text(json.dumps({"source": "x.csv", "peaks": [{"potential": 0.11, "direction": "anodic"}]}) + "\n")
+    proc = run("evaluate", "--truth", truth, "--pred", pred, "-o", tmp_path / "m.json")
+    assert proc.returncode == 0
+    metrics = json.loads(proc.stdout)
+    assert metrics["f1"] == 1.0 and metrics["median_abs_dE_mV"] == pytest.approx(10.0)
+    assert json.loads((tmp_path / "m.json").read_text())["per_source"][0]["tp"] == [[0, 0]]
+    proc = run("evaluate", "--truth", truth, "--pred", tmp_path / "none.jsonl")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    assert_clean_errors(proc)
+    proc = run("evaluate", "--truth", truth, "--pred", pred, "--tolerance", "0.005")
+    assert json.loads(proc.stdout)["f1"] == 0.0
+
+
+def test_demo_runs_and_protects_its_folder(tmp_path):
+    proc = run("demo", "--out", tmp_path / "report")
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((tmp_path / "report" / "examples_metrics.json").read_text())["metrics"]
+    assert metrics["sources"] == len(list(examples_dir().glob("cv_*")))
+    assert metrics["f1"] >= 0.9
+    proc = run("demo", "--out", tmp_path / "report")
+    assert proc.returncode == 2 and "--force" in proc.stderr
+    assert run("demo", "--out", tmp_path / "report", "--force").returncode == 0
