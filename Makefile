@@ -17,7 +17,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(VENV)/bin/voltpeak demo
+	$(VENV)/bin/voltpeak demo --out voltpeak-demo --force  # the report folder is make demo's own
 
 bench: setup
 	$(PY) benchmarks/detect.py
