@@ -62,7 +62,7 @@ class DetectorSettings:
         Widest smoothing window, in V of potential along the sweep.
     smooth_noise_fraction : float
         Smoothing aims to bring white noise down to this fraction of the CV's current range.
-    edge_fraction, end_zone_fraction, end_prominence_ratio : float
+    edge_fraction, end_zone_fraction, end_prominence_ratio, edge_major_fraction : float
         Turning-point effects, as fractions of the potential window (see ``turning_effect``).
 
     """
@@ -75,6 +75,7 @@ class DetectorSettings:
     edge_fraction: float = 0.02
     end_zone_fraction: float = 0.05
     end_prominence_ratio: float = 0.25
+    edge_major_fraction: float = 0.25
 
 
 DEFAULT = DetectorSettings()
@@ -135,7 +136,7 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
         limits = (float(around.min()), float(around.max()))
         previous = max(2, m // 2)
         for p, prominence in zip(idx, prominences):
-            if p < 2 or p > n - 3 or turning_effect(E[a + p], y, p, prominence, limits, window, settings):
+            if p < 2 or p > n - 3 or turning_effect(E[a + p], y, p, prominence, limits, window, scale, settings):
                 continue
             c = int(cycles[a + p])
             if cycle is not None and c != cycle:
@@ -158,15 +159,19 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
 
 
 def turning_effect(e_peak: float, y: np.ndarray, p: int, prominence: float, limits: tuple[float, float],
-                   window: float, settings: DetectorSettings) -> bool:
+                   window: float, scale: float, settings: DetectorSettings) -> bool:
     """Whether a maximum at sweep index ``p`` is an effect of a nearby turning point rather than a peak.
 
-    Within ``edge_fraction`` of the window from a turning potential it always is. Within ``end_zone_fraction``
-    it is when it is one-sided: its prominence (the smaller fall) is under ``end_prominence_ratio`` times the
-    larger fall — the overshoot after the charging-current jump at a switch, or a roll-over on the climb to it.
+    At the turning potential itself (within a quarter of ``edge_fraction``) it always is. Within
+    ``edge_fraction`` of the window it is, unless it is a major peak (prominence of at least
+    ``edge_major_fraction`` of the current range ``scale``: a sharp adsorption spike next to the switch).
+    Within ``end_zone_fraction`` it is when it is one-sided: its prominence (the smaller fall) is under
+    ``end_prominence_ratio`` times the larger fall — the overshoot after the charging-current jump at a switch,
+    or a roll-over on the climb to it.
     """
     distance = min(e_peak - limits[0], limits[1] - e_peak)
-    if distance < settings.edge_fraction * window:
+    edge = settings.edge_fraction * window
+    if distance < edge / 4 or distance < edge and prominence < settings.edge_major_fraction * scale:
         return True
     if distance < settings.end_zone_fraction * window:
         larger = max(y[p] - y[:p].min(), y[p] - y[p + 1:].min())
