@@ -76,6 +76,21 @@ def test_table_with_preamble_and_footer(tmp_path):
     np.testing.assert_allclose(v.current, I_A, rtol=1e-6)
 
 
+def test_names_and_units_on_two_rows(tmp_path):
+    text = "Potential\tCurrent\nV\tmA\n" + "".join(f"{e:.6f}\t{i * 1e3:.6e}\n" for e, i in zip(E, I_A))
+    p = tmp_path / "two_rows.txt"
+    p.write_text(text)
+    v = read(p)
+    np.testing.assert_allclose(v.current, I_A, rtol=1e-6)
+
+
+def test_whitespace_table_with_spaced_headers(tmp_path):
+    text = "E / V      I / uA\n" + "".join(f"{e:.6f}   {i * 1e6:.6e}\n" for e, i in zip(E, I_A))
+    p = tmp_path / "spaced.txt"
+    p.write_text(text)
+    np.testing.assert_allclose(read(p).current, I_A, rtol=1e-6)
+
+
 def test_nan_rows_are_dropped_and_counted(tmp_path):
     rows = [(E[k], np.nan if k % 10 == 3 else I_A[k]) for k in range(len(E))]
     v = read(write_table(tmp_path / "nan.csv", ["E / V", "I / A"], rows))

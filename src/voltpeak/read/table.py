@@ -69,6 +69,14 @@ def _sniff(lines: list[str]) -> tuple[str | None, int, bool]:
     return delim, start, decimal_comma
 
 
+def _header_fields(line: str, delim: str | None, ncols: int) -> list[str]:
+    fields = _split(line, delim)
+    if delim is None and len(fields) != ncols:
+        # White-space tables whose headers hold spaces ("E / V   I / A"): columns part on 2+ spaces.
+        fields = [f.strip() for f in re.split(r"\t|\s{2,}", line.strip())]
+    return fields
+
+
 def _columns(header_fields: list[str]) -> dict[str, tuple[int, Column]]:
     found: dict[str, tuple[int, Column]] = {}
     for k, h in enumerate(header_fields):
@@ -105,17 +113,11 @@ def read_table(path: Path, text: str | None = None, units: dict[str, Column] | N
         delim, start, decimal_comma = _sniff(head)
     except ReadError as e:
         raise ReadError(f"{path.name}: {e}") from None
-    header = None
     ncols = len(_split(head[start], delim))
-    for line in reversed(head[:start]):
-        if line.strip():
-            header = _split(line, delim)
-            if delim is None and len(header) != ncols:
-                # White-space tables whose headers hold spaces ("E / V   I / A"): columns part on 2+ spaces.
-                header = [f.strip() for f in re.split(r"\t|\s{2,}", line.strip())]
-            break
-    if header is None:
+    rows = [_header_fields(line, delim, ncols) for line in head[:start] if line.strip()]
+    if not rows:
         raise ReadError(f"{path.name}: no header row naming the potential and current columns")
+    header = rows[-1]
     if units:
         cols = {}
         for k, h in enumerate(header):
@@ -124,6 +126,10 @@ def read_table(path: Path, text: str | None = None, units: dict[str, Column] | N
                 cols.setdefault("I" if col.kind == "j" else col.kind, (k, col))
     else:
         cols = _columns(header)
+        if "E" not in cols and len(rows) > 1 and len(rows[-2]) == len(header):
+            # Names on one row and units on the next ("E,I" then "V,mA"), as some instruments export.
+            header = [f"{name} / {unit}" if unit else name for name, unit in zip(rows[-2], header)]
+            cols = _columns(header)
     if "E" not in cols:
         raise ReadError(f"{path.name}: no potential column (looked for E, Ewe, Potential, ...); columns: "
                         + ", ".join(header))
