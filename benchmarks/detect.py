@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 from scipy.signal import find_peaks  # noqa: E402
 
-from voltpeak.detect import detect  # noqa: E402
+from voltpeak.detect import analyse, detect  # noqa: E402
 from voltpeak.evaluate import match_peaks, summarise  # noqa: E402
 from voltpeak.peak import Peak  # noqa: E402
 from voltpeak.voltammogram import sweeps  # noqa: E402
@@ -101,6 +101,8 @@ def main() -> int:
     print(f"| {'set / method':<48} | {'CVs':>5} | {'P':>5} | {'R':>5} | {'F1':>5} | {'|ΔE| mV':>6} | {'CVs/s':>9} |")
     print(f"|{'-' * 50}|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 8}|{'-' * 11}|")
     print(row(f"simulated ({points} pts): voltpeak detect", accuracy(cases, detect), throughput(vs, detect)))
+    print(row("simulated: detect + couples (E1/2, ΔEp, ipa/ipc)", accuracy(cases, detect),
+              throughput(vs, analyse)))
     print(row("simulated: find_peaks on raw sweeps (baseline)", accuracy(cases, find_peaks_sweeps),
               throughput(vs, find_peaks_sweeps)))
     print(row("simulated: find_peaks on whole record", accuracy(cases, find_peaks_record)))

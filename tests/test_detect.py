@@ -5,7 +5,8 @@ import pytest
 
 cvsim = pytest.importorskip("cvsim.mechanisms", reason="cvsim is a test dependency: pip install -e '.[test]'")
 
-from voltpeak.detect import DetectorSettings, current_sign, detect, exact_peaks, find_couples  # noqa: E402
+from voltpeak.detect import DetectorSettings, analyse, current_sign, detect, exact_peaks, find_couples  # noqa: E402
+from voltpeak.peak import Peak  # noqa: E402
 from voltpeak.voltammogram import Voltammogram  # noqa: E402
 
 F, R, T = 96485.33212, 8.314462618, 298.0  # cvsim's default temperature
@@ -165,3 +166,16 @@ def test_degenerate_inputs_give_no_peaks():
     assert detect(Voltammogram(np.zeros(100), np.ones(100))) == []  # constant potential
     assert detect(Voltammogram(np.linspace(0, 1, 100), np.ones(100))) == []  # constant current
     assert detect(Voltammogram([0.0, 0.1, 0.2], [0.0, 1.0, 0.0])) == []  # too short
+
+
+def test_couples_of_peaks_from_elsewhere_and_analyse_agree():
+    E, current = reversible()
+    v = Voltammogram(E, current)
+    peaks, couples = analyse(v)
+    # Peak records as a person or a model would give them: no sample index, no cycle.
+    given = [Peak(p.direction, round(p.potential, 3), p.current) for p in peaks]
+    again = find_couples(v, given)
+    assert len(again) == len(couples) == 1
+    assert again[0].anodic is given[1] and again[0].cathodic is given[0]
+    assert again[0].ipc == pytest.approx(couples[0].ipc, rel=0.02)
+    assert again[0].delta_ep_V == pytest.approx(couples[0].delta_ep_V, abs=0.0011)

@@ -56,7 +56,7 @@ class Output:
 
 def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
     """One output line of ``voltpeak detect`` for one file (an ``error`` line when it cannot be done)."""
-    from voltpeak.detect import current_sign, detect, find_couples
+    from voltpeak.detect import analyse, current_sign
     from voltpeak.read import read
 
     v = read(path)
@@ -67,8 +67,7 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
     if cycle is not None and cycle > n_cycles:
         raise VoltpeakError(f"{path}: no cycle {cycle} (the file has {n_cycles})")
     convention = "us" if current_sign(v, convention) < 0 else "iupac"
-    peaks = detect(v, cycle=cycle, convention=convention)
-    couples = find_couples(v, peaks, convention=convention)
+    peaks, couples = analyse(v, cycle=cycle, convention=convention)
     return {
         "source": path,
         "peaks": [p.to_record() for p in peaks],

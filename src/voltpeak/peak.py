@@ -27,11 +27,6 @@ class Peak:
         Image-space position: fractions of the image width (from the left) and height (from the top).
     index : int or None
         Sample index in the voltammogram it was found on (not part of the record).
-    height : float or None
-        Current above the baseline extrapolated from before the wave, signed like ``current`` (not part of the
-        record; couples report it as ipa/ipc).
-    baseline : (float, float) or None
-        That baseline: its current at the peak potential and its slope per V (not part of the record).
     prominence : float or None
         How far the (smoothed) current falls on both sides before rising past the peak again, same unit as
         ``current``, always positive (not part of the record).
@@ -45,8 +40,6 @@ class Peak:
     x: float | None = None
     y: float | None = None
     index: int | None = None
-    height: float | None = None
-    baseline: tuple[float, float] | None = None
     prominence: float | None = None
 
     def __post_init__(self):

@@ -1,0 +1,175 @@
+"""Redox couples: an anodic and a cathodic peak paired as one process, with E1/2, ΔEp and ipa/ipc."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from voltpeak.detect.baseline import baseline
+from voltpeak.detect.peaks import DEFAULT, Context, DetectorSettings, detect
+from voltpeak.peak import Peak
+from voltpeak.voltammogram import Voltammogram
+
+@dataclass
+class Couple:
+    """An anodic and a cathodic peak of one redox process, with E1/2, ΔEp and baseline-corrected peak currents.
+
+    ``ipa`` and ``ipc`` are signed like the currents (ipc negative in the IUPAC convention), or None when the
+    baseline could not be drawn under the peak. ``method`` says how the later (reverse) peak was measured:
+    ``"nicholson"`` (from the forward baseline, the switching current and Nicholson's 1966 relation) or
+    ``"linear"`` (from its own extrapolated pre-wave baseline).
+    """
+
+    anodic: Peak
+    cathodic: Peak
+    ipa: float | None
+    ipc: float | None
+    method: str = "linear"
+
+    @property
+    def e_half_V(self) -> float:
+        return (self.anodic.potential + self.cathodic.potential) / 2
+
+    @property
+    def delta_ep_V(self) -> float:
+        return self.anodic.potential - self.cathodic.potential
+
+    def to_record(self, peaks: list[Peak]) -> dict:
+        """JSON record; ``anodic``/``cathodic`` are indices into ``peaks``, potentials in V, currents like peaks."""
+        ratio = abs(self.ipa / self.ipc) if self.ipa is not None and self.ipc else None
+        return {
+            "anodic": peaks.index(self.anodic),
+            "cathodic": peaks.index(self.cathodic),
+            "cycle": self.anodic.cycle,
+            "E_half": round(self.e_half_V, 6),
+            "delta_Ep": round(self.delta_ep_V, 6),
+            "ipa": None if self.ipa is None else float(f"{self.ipa:.6g}"),
+            "ipc": None if self.ipc is None else float(f"{self.ipc:.6g}"),
+            "ipa_ipc": None if ratio is None else round(float(ratio), 4),
+            "reverse_baseline": self.method,
+        }
+
+
+# Widest ΔEp paired as one couple (V): quasi-reversible couples reach ~0.3 V; beyond that pairing is a guess.
+MAX_DELTA_EP_V = 0.5
+# Adsorbed couples have ΔEp near 0; a small negative value is still the same process.
+MIN_DELTA_EP_V = -0.03
+
+
+def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
+                 settings: DetectorSettings = DEFAULT, context: Context | None = None) -> list[Couple]:
+    """Pair anodic and cathodic peaks of the same cycle into couples and measure their peak currents.
+
+    Pairs minimise the total |ΔEp| (Hungarian assignment) among pairs with ``MIN_DELTA_EP_V ≤ ΔEp ≤
+    MAX_DELTA_EP_V``. The earlier (forward) peak's current is measured from the baseline extrapolated from
+    before its wave (``baseline``, on the sweep smoothed as ``detect`` does). The reverse peak sits on the
+    decaying current of the forward wave: when the two peaks are the last before and the first after the same
+    switching potential, it is measured with Nicholson's relation, i_pr = (i_pr)0 + 0.485 (i_sp)0 + 0.086 i_pf,
+    with (i_pr)0 and (i_sp)0 taken from the forward baseline (shifted by the charging-current jump at the
+    switch); otherwise from its own baseline. Peaks may come from anywhere (a detector, a model, a person): a
+    peak without a sample ``index`` is placed on the nearest sample of a sweep of its direction and cycle.
+    ``convention`` is the current's sign convention, as for ``detect``; ``context`` saves recomputing what
+    ``detect`` already computed (see ``analyse``).
+    """
+    if not peaks or len(v) < 5:
+        return []
+    ctx = context or Context.of(v, convention, settings)
+    located = [p if p.index is not None else _locate(ctx, p) for p in peaks]
+    couples = []
+    for c in sorted({p.cycle for p in located if p.cycle is not None}):
+        an = [p for p in located if p.cycle == c and p.direction == "anodic" and p.index is not None]
+        ca = [p for p in located if p.cycle == c and p.direction == "cathodic" and p.index is not None]
+        if not an or not ca:
+            continue
+        dep = np.array([[a.potential - k.potential for k in ca] for a in an])
+        ok = (dep >= MIN_DELTA_EP_V) & (dep <= MAX_DELTA_EP_V)
+        cost = np.where(ok, np.abs(dep), 1e6)
+        rows, cols = linear_sum_assignment(cost)
+        for r, k in zip(rows, cols):
+            if ok[r, k]:
+                couple = _measure(ctx, located, an[r], ca[k])
+                # Report the caller's own Peak objects.
+                couple.anodic, couple.cathodic = peaks[located.index(an[r])], peaks[located.index(ca[k])]
+                couples.append(couple)
+    couples.sort(key=lambda cp: (cp.anodic.cycle, cp.e_half_V))
+    return couples
+
+
+def _locate(ctx: Context, peak: Peak) -> Peak:
+    """A copy of ``peak`` with the sample index nearest its potential on a sweep of its direction and cycle."""
+    direction = 1 if peak.direction == "anodic" else -1
+    best = None
+    for a, b, d in ctx.sweeps:
+        if d != direction or peak.potential is None:
+            continue
+        i = a + int(np.argmin(np.abs(ctx.v.potential_V[a:b] - peak.potential)))
+        if (peak.cycle is None or ctx.cycles[i] == peak.cycle) and (
+                best is None or abs(ctx.v.potential_V[i] - peak.potential) < abs(ctx.v.potential_V[best] - peak.potential)):
+            best = i
+    return replace(peak, index=best, cycle=peak.cycle if peak.cycle is not None or best is None
+                   else int(ctx.cycles[best]))
+
+
+def _line_at(y: np.ndarray, end: float) -> float:
+    """Value at sample position ``end`` of the straight line fitted to ``y`` (samples at positions 0, 1, ...)."""
+    x = np.arange(len(y), dtype=float)
+    xm, ym = x.mean(), y.mean()
+    slope = float(((x - xm) * (y - ym)).sum() / ((x - xm) ** 2).sum())
+    return float(ym + slope * (end - xm))
+
+
+def analyse(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings = DEFAULT,
+            convention: str = "auto") -> tuple[list[Peak], list[Couple]]:
+    """``detect`` then ``find_couples``, sharing the sweeps, noise estimate and smoothed sweeps."""
+    ctx = Context.of(v, convention, settings)
+    peaks = detect(v, cycle, settings, context=ctx)
+    return peaks, find_couples(v, peaks, context=ctx)
+
+
+def _baseline_of(ctx: Context, peaks: list[Peak], peak: Peak) -> tuple[float, float, int]:
+    """Baseline (value at the peak, slope per V) in the IUPAC-oriented, sign-normalised frame; and the sweep."""
+    k = ctx.sweep_of(peak.index)
+    a, b, _ = ctx.sweeps[k]
+    y, m, step = ctx.smoothed(k)
+    # The baseline may use the sweep from past its switching transient, after any earlier peak on it.
+    earlier = [q.index for q in peaks if q.index is not None and a <= q.index < peak.index]
+    start = max([max(2, m // 2)] + [i - a + 1 for i in earlier])
+    value, slope = baseline(ctx.v.potential_V[a:b], y, min(start, peak.index - a), peak.index - a, step)
+    return value, slope, k
+
+
+def _measure(ctx: Context, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
+    fwd, rev = (a, k) if a.index < k.index else (k, a)
+    sign = ctx.sign
+    # Heights in the sign-normalised frame of each peak's sweep (positive: above the baseline), then signed.
+    f_value, f_slope, f_sweep = _baseline_of(ctx, peaks, fwd)
+    r_value, _, r_sweep = _baseline_of(ctx, peaks, rev)
+    f_dir = 1.0 if fwd.direction == "anodic" else -1.0
+    f_height = fwd.current * sign * f_dir - f_value
+    r_height = rev.current * sign * -f_dir - r_value
+    method = "linear"
+    between = any(fwd.index < p.index < rev.index for p in peaks if p.index is not None)
+    if r_sweep == f_sweep + 1 and not between:
+        # The last peak before a switch and the first after it: Nicholson's relation on the forward baseline.
+        turn = ctx.sweeps[f_sweep][1] - 1
+        E, current = ctx.v.potential_V, ctx.current * f_dir  # forward frame: forward peak is a maximum
+        w = max(3, min(10, (rev.index - turn) // 4, (turn - fwd.index) // 4))
+        before = _line_at(current[turn - w:turn + 1], w)  # the current at the switch, from each side
+        after = _line_at(current[turn + 1:turn + 1 + w][::-1], w)
+        jump = after - before  # charging current changes sign at the switch
+
+        def forward_baseline(e):
+            return f_value + f_slope * (e - fwd.potential)
+
+        sp0 = before - forward_baseline(E[turn])
+        rev0 = -(rev.current * sign * f_dir - (forward_baseline(rev.potential) + jump))
+        if sp0 >= 0 and rev0 > 0 and f_height > 0:
+            r_height = rev0 + 0.485 * sp0 + 0.086 * f_height
+            method = "nicholson"
+    heights = {id(fwd): f_height * f_dir * sign, id(rev): -r_height * f_dir * sign}
+    # A baseline that crosses its peak (steep or curved background) measures nothing: report no current.
+    ipa = heights[id(a)] if heights[id(a)] * sign > 0 else None
+    ipc = heights[id(k)] if heights[id(k)] * sign < 0 else None
+    return Couple(a, k, ipa, ipc, method)

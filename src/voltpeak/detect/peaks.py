@@ -1,0 +1,244 @@
+"""Peaks of one voltammogram: per sweep, noise-adaptive smoothing, prominence, no turning-point effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.signal import peak_prominences
+
+try:  # scipy's compiled kernel, without the argument checks that cost more than the work on short inputs
+    from scipy.signal._peak_finding_utils import _peak_prominences
+except ImportError:  # pragma: no cover - a future scipy may move it
+    _peak_prominences = None
+
+from voltpeak.detect.smooth import noise_std, savgol, window_length
+from voltpeak.peak import Peak
+from voltpeak.voltammogram import Voltammogram, branch_asymmetry, cycle_numbers, sweeps
+
+CONVENTIONS = ("auto", "iupac", "us")
+
+
+def current_sign(v: Voltammogram, convention: str = "auto", sweep_list=None) -> float:
+    """+1 when the current follows the IUPAC convention (anodic positive), -1 for the US convention.
+
+    ``"auto"`` decides from the branches: charging current puts the anodic-going branch above the cathodic-going
+    one in IUPAC files; a clear reversal (``branch_asymmetry`` < -0.5) means the US convention (or a record whose
+    time order was reversed). Peaks keep the direction of the sweep they lie on either way.
+    """
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
+    if convention == "auto":
+        return -1.0 if branch_asymmetry(v.potential_V, v.current, sweep_list) < -0.5 else 1.0
+    return -1.0 if convention == "us" else 1.0
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Thresholds of the detector.
+
+    Attributes
+    ----------
+    noise_factor : float
+        A peak's prominence must exceed this many standard deviations of the smoothed noise.
+    raw_noise_factor : float
+        ... and this many standard deviations of the unsmoothed noise (smoothing cannot remove slow noise).
+    min_prominence_fraction : float
+        ... and this fraction of the CV's current range (max − min over the whole record).
+    max_smooth_window_V : float
+        Widest smoothing window, in V of potential along the sweep.
+    smooth_noise_fraction : float
+        Smoothing aims to bring white noise down to this fraction of the CV's current range.
+    edge_fraction, end_zone_fraction, end_prominence_ratio, edge_major_fraction : float
+        Turning-point effects, as fractions of the potential window (see ``turning_effect``).
+
+    """
+
+    noise_factor: float = 5.0
+    raw_noise_factor: float = 4.0
+    min_prominence_fraction: float = 0.01
+    max_smooth_window_V: float = 0.03
+    smooth_noise_fraction: float = 1 / 1000
+    edge_fraction: float = 0.02
+    end_zone_fraction: float = 0.05
+    end_prominence_ratio: float = 0.25
+    edge_major_fraction: float = 0.25
+
+
+DEFAULT = DetectorSettings()
+
+
+@dataclass
+class Context:
+    """What every sweep of one voltammogram shares: the IUPAC-oriented current, noise, scale, smoothed sweeps."""
+
+    v: Voltammogram
+    settings: DetectorSettings
+    sign: float  # +1 IUPAC, -1 US: the current is multiplied by it
+    current: np.ndarray
+    sweeps: list[tuple[int, int, int]]
+    cycles: np.ndarray
+    scale: float  # current range over the record
+    noise: float  # white-noise std of the current
+    window: float  # potential range (V)
+    _smoothed: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, v: Voltammogram, convention: str = "auto", settings: DetectorSettings | None = None) -> "Context":
+        sw = sweeps(v.potential_V)
+        sign = current_sign(v, convention, sw)
+        current = v.current * sign
+        return cls(v, settings or DEFAULT, sign, current, sw, cycle_numbers(v.potential_V, sw),
+                   float(current.max() - current.min()), noise_std(current),
+                   float(v.potential_V.max() - v.potential_V.min()))
+
+    def smoothed(self, k: int) -> tuple[np.ndarray, int, float]:
+        """Sweep ``k`` smoothed and sign-normalised (its peaks are maxima), the window length and the step (V)."""
+        if k in self._smoothed:
+            return self._smoothed[k]
+        a, b, direction = self.sweeps[k]
+        E = self.v.potential_V
+        step = abs(E[b - 1] - E[a]) / max(b - a - 1, 1)
+        s = self.settings
+        m = window_length(self.noise, self.scale, step, s.max_smooth_window_V, b - a, s.smooth_noise_fraction)
+        self._smoothed[k] = savgol(self.current[a:b] * direction, m), m, step
+        return self._smoothed[k]
+
+    def sweep_of(self, index: int) -> int:
+        """The sweep holding sample ``index`` (a turning point belongs to the sweep it ends)."""
+        return next(k for k, (a, b, _) in enumerate(self.sweeps) if a <= index < b)
+
+
+def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings = DEFAULT,
+           convention: str = "auto", context: Context | None = None) -> list[Peak]:
+    """Peaks of a voltammogram.
+
+    Parameters
+    ----------
+    v : Voltammogram
+        The CV (current in A or A/m²).
+    cycle : int, optional
+        Only peaks of this cycle (numbered from 1).
+    settings : DetectorSettings
+        Thresholds.
+    convention : {"auto", "iupac", "us"}
+        Sign convention of the current (see ``current_sign``). Under the US convention anodic peaks are minima.
+    context : Context, optional
+        ``Context.of(v, convention, settings)``, when the caller shares it with ``find_couples``.
+
+    Returns
+    -------
+    list of Peak
+        In time order, each with potential (V), current (smoothed, same unit as ``v.current``), direction,
+        cycle, sample ``index`` and ``prominence``.
+    """
+    if len(v) < 5 or v.current.max() == v.current.min():
+        return []
+    ctx = context or Context.of(v, convention, settings)
+    settings = ctx.settings
+    E, sw, cycles = v.potential_V, ctx.sweeps, ctx.cycles
+    peaks: list[Peak] = []
+    for k, (a, b, direction) in enumerate(sw):
+        if cycle is not None and (cycles[a] > cycle or cycles[b - 1] < cycle):
+            continue
+        n = b - a
+        if n < 5:
+            continue
+        y, m, _ = ctx.smoothed(k)
+        smoothed_noise = ctx.noise * (1.5 / np.sqrt(m) if m >= 5 else 1.0)
+        threshold = max(settings.noise_factor * smoothed_noise, settings.raw_noise_factor * ctx.noise,
+                        settings.min_prominence_fraction * ctx.scale)
+        idx, prominences = prominent_maxima(y, threshold)
+        if len(idx) == 0:
+            continue
+        # The turning potentials around this sweep: its neighbours share them, and a first sweep that starts
+        # mid-window (a digitised loop) gets them from the next one.
+        around = E[sw[max(k - 1, 0)][0]:sw[min(k + 1, len(sw) - 1)][1]]
+        limits = (float(around.min()), float(around.max()))
+        for p, prominence in zip(idx, prominences):
+            if p < 2 or p > n - 3 or turning_effect(E[a + p], y, p, prominence, limits, ctx.window, ctx.scale,
+                                                    settings):
+                continue
+            c = int(cycles[a + p])
+            if cycle is not None and c != cycle:
+                continue
+            # Vertex of the parabola through the three samples around the maximum: sub-step position.
+            y0, y1, y2 = y[p - 1], y[p], y[p + 1]
+            denom = y0 - 2 * y1 + y2
+            delta = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
+            delta = min(max(delta, -0.5), 0.5)
+            e_peak = E[a + p] + delta * (E[a + p + 1] - E[a + p - 1]) / 2
+            i_peak = (y1 - 0.25 * (y0 - y2) * delta) * direction * ctx.sign
+            peaks.append(Peak("anodic" if direction > 0 else "cathodic", float(e_peak), float(i_peak), c,
+                              quantity=v.quantity, index=int(a + p), prominence=float(prominence)))
+    return peaks
+
+
+def turning_effect(e_peak: float, y: np.ndarray, p: int, prominence: float, limits: tuple[float, float],
+                   window: float, scale: float, settings: DetectorSettings) -> bool:
+    """Whether a maximum at sweep index ``p`` is an effect of a nearby turning point rather than a peak.
+
+    At the turning potential itself (within a quarter of ``edge_fraction``) it always is. Within
+    ``edge_fraction`` of the window it is, unless it is a major peak (prominence of at least
+    ``edge_major_fraction`` of the current range ``scale``: a sharp adsorption spike next to the switch).
+    Within ``end_zone_fraction`` it is when it is one-sided: its prominence (the smaller fall) is under
+    ``end_prominence_ratio`` times the larger fall — the overshoot after the charging-current jump at a switch,
+    or a roll-over on the climb to it.
+    """
+    distance = min(e_peak - limits[0], limits[1] - e_peak)
+    edge = settings.edge_fraction * window
+    if distance < edge / 4 or distance < edge and prominence < settings.edge_major_fraction * scale:
+        return True
+    if distance < settings.end_zone_fraction * window:
+        larger = max(y[p] - y[:p].min(), y[p] - y[p + 1:].min())
+        return prominence < settings.end_prominence_ratio * larger
+    return False
+
+
+def prominent_maxima(y: np.ndarray, min_prominence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Local maxima of ``y`` whose topographic prominence reaches ``min_prominence``, and those prominences.
+
+    Same result as ``scipy.signal.find_peaks(y, prominence=min_prominence)``, except that maxima of equal
+    height on one hill count once; faster on noisy data: prominences only depend on the sequence of local
+    extrema, so they are computed on that short sequence.
+    """
+    d = y[1:] - y[:-1]
+    moving = d.nonzero()[0]
+    if len(moving) < 2:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    rising = d[moving] > 0
+    turn = (rising[:-1] != rising[1:]).nonzero()[0]
+    # The sequence of extrema, with both ends; an extremum on a plateau (quantised currents) sits in its middle.
+    extrema = np.empty(len(turn) + 2, dtype=np.intp)
+    extrema[0], extrema[-1] = 0, len(y) - 1
+    extrema[1:-1] = (moving[turn] + 1 + moving[turn + 1]) // 2
+    candidates = (rising[turn].nonzero()[0] + 1).astype(np.intp)  # maxima, as positions in ``extrema``
+    if len(candidates) == 0:
+        return candidates, np.zeros(0)
+    z = np.ascontiguousarray(y[extrema], dtype=np.float64)
+    if _peak_prominences is not None:
+        prominence = _peak_prominences(z, candidates, -1)[0]
+    else:
+        prominence = peak_prominences(z, candidates)[0]
+    keep = (prominence >= min_prominence).nonzero()[0]
+    # Maxima of equal height on one hill (e.g. a flat, quantised top) each get the full prominence:
+    # keep one per hill, the first of the highest.
+    hills: list[int] = []
+    for k in keep:
+        if hills:
+            last = candidates[hills[-1]]
+            if min(z[last], z[candidates[k]]) - z[last:candidates[k]].min() < min_prominence:
+                if z[candidates[k]] > z[last]:
+                    hills[-1] = k
+                continue
+        hills.append(k)
+    return extrema[candidates[hills]], prominence[hills]
+
+
+def exact_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, convention: str = "iupac") -> list[Peak]:
+    """Peaks of a noiseless voltammogram (e.g. a simulation): every local extremum of the right kind on a sweep,
+    unsmoothed, whose prominence reaches ``min_prominence_fraction`` of the current range, turning-point effects
+    excluded as in ``detect``. This is the truth a simulator records."""
+    exact = DetectorSettings(noise_factor=0.0, min_prominence_fraction=min_prominence_fraction,
+                             max_smooth_window_V=0.0)
+    return detect(v, settings=exact, convention=convention)
