@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: setup
+	$(PY) -m ruff check src tests benchmarks scripts
 	$(PY) -m pytest -q
 
 demo: setup

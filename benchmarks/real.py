@@ -59,7 +59,8 @@ def main() -> int:
     if not (args.shared / "data").is_dir():
         print(f"no {args.shared}/data: skipping the real-data benchmark")
         return 0
-    print(f"{'set':<14} {'score':<8} {'files':>5} {'TP':>4} {'FP':>4} {'FN':>4} {'P':>6} {'R':>6} {'F1':>6} {'med|dE| mV':>10}")
+    print(f"{'set':<14} {'score':<8} {'files':>5} {'TP':>4} {'FP':>4} {'FN':>4} {'P':>6} {'R':>6} {'F1':>6} "
+          f"{'med|dE| mV':>10}")
     for label_file in sorted((HERE / "labels").glob("*.jsonl")):
         if args.show_errors:
             print(label_file.stem)

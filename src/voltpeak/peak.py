@@ -65,7 +65,7 @@ class Peak:
         return rec
 
     @classmethod
-    def from_record(cls, rec: dict) -> "Peak":
+    def from_record(cls, rec: dict) -> Peak:
         """Read a peak record; raises ValueError naming what is wrong."""
         if not isinstance(rec, dict):
             raise ValueError(f"a peak record must be an object, not {type(rec).__name__}")

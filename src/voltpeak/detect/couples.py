@@ -12,6 +12,7 @@ from voltpeak.detect.peaks import DEFAULT, Context, DetectorSettings, detect
 from voltpeak.peak import Peak
 from voltpeak.voltammogram import Voltammogram
 
+
 @dataclass
 class Couple:
     """An anodic and a cathodic peak of one redox process, with E1/2, ΔEp and baseline-corrected peak currents.
@@ -100,13 +101,14 @@ def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
 def _locate(ctx: Context, peak: Peak) -> Peak:
     """A copy of ``peak`` with the sample index nearest its potential on a sweep of its direction and cycle."""
     direction = 1 if peak.direction == "anodic" else -1
+    E = ctx.v.potential_V
     best = None
     for a, b, d in ctx.sweeps:
         if d != direction or peak.potential is None:
             continue
-        i = a + int(np.argmin(np.abs(ctx.v.potential_V[a:b] - peak.potential)))
+        i = a + int(np.argmin(np.abs(E[a:b] - peak.potential)))
         if (peak.cycle is None or ctx.cycles[i] == peak.cycle) and (
-                best is None or abs(ctx.v.potential_V[i] - peak.potential) < abs(ctx.v.potential_V[best] - peak.potential)):
+                best is None or abs(E[i] - peak.potential) < abs(E[best] - peak.potential)):
             best = i
     return replace(peak, index=best, cycle=peak.cycle if peak.cycle is not None or best is None
                    else int(ctx.cycles[best]))

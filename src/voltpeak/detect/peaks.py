@@ -84,7 +84,7 @@ class Context:
     _smoothed: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, v: Voltammogram, convention: str = "auto", settings: DetectorSettings | None = None) -> "Context":
+    def of(cls, v: Voltammogram, convention: str = "auto", settings: DetectorSettings | None = None) -> Context:
         sw = sweeps(v.potential_V)
         sign = current_sign(v, convention, sw)
         current = v.current * sign

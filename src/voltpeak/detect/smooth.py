@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
+
 def noise_std(current: np.ndarray) -> float:
     """Robust standard deviation of white noise on a smooth signal, from second differences.
 

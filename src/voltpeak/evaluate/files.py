@@ -126,10 +126,11 @@ def report(result: dict) -> str:
     m = result["metrics"]
     loc = (f"median |ΔE| {m['median_abs_dE_mV']} mV" if m["space"] == "data" else
            f"median distance {m['median_distance']}")
+    sample = "n/a" if m["sample_accuracy"] is None else f"{m['sample_accuracy']:.4f}"
     lines = [
         f"sources {m['sources']}  TP {m['tp']}  FP {m['fp']}  FN {m['fn']}",
         f"precision {m['precision']:.4f}  recall {m['recall']:.4f}  F1 {m['f1']:.4f}  accuracy {m['accuracy']:.4f}"
-        f"  sample accuracy {m['sample_accuracy'] if m['sample_accuracy'] is None else format(m['sample_accuracy'], '.4f')}",
+        f"  sample accuracy {sample}",
         loc,
     ]
     if result["unparseable"]:

@@ -49,7 +49,8 @@ def read_biologic(path: Path):
 
     e_name, i_name = column(_POTENTIAL), column(_CURRENT)
     if e_name is None or i_name is None:
-        raise ReadError(f"{path.name}: EC-Lab file without Ewe and I columns (has {', '.join(map(str, data.data_vars))})")
+        has = ", ".join(map(str, data.data_vars))
+        raise ReadError(f"{path.name}: EC-Lab file without Ewe and I columns (has {has})")
 
     def values(name, kind_unit):
         unit = data[name].attrs.get("units") or ""

@@ -59,7 +59,8 @@ def read_gamry(path: Path, text: str):
             names = [c.strip() for c in lines[i + 1].split("\t")]
             k_e, k_i, k_t = _pick(names, _POTENTIAL), _pick(names, _CURRENT), _pick(names, _TIME)
             if k_e is None or k_i is None:
-                raise ReadError(f"{path.name}: {key} has no potential/current columns (has {', '.join(filter(None, names))})")
+                has = ", ".join(filter(None, names))
+                raise ReadError(f"{path.name}: {key} has no potential/current columns (has {has})")
             j = i + 3  # skip the names and units rows
             while j < len(lines) and lines[j].startswith("\t"):
                 cells = lines[j].split("\t")
