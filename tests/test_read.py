@@ -1,5 +1,6 @@
 """Readers: header styles and units, data packages, Gamry 6/7 layouts, BioLogic, every shared file, bad input."""
 
+import io
 import json
 
 import numpy as np
@@ -8,6 +9,9 @@ import pytest
 from voltpeak.errors import ReadError
 from voltpeak.read import read
 from voltpeak.read.units import parse_column
+from voltpeak.read.write import STYLES
+from voltpeak.read.write import write_table as write_table_style
+from voltpeak.voltammogram import Voltammogram
 
 E = np.round(np.concatenate([np.linspace(0.5, -0.5, 101), np.linspace(-0.5, 0.5, 101)[1:]]), 6)
 I_A = np.round(1e-5 * np.sin(7 * E) + 2e-6, 12)
@@ -36,14 +40,24 @@ def test_reference_electrode_from_header():
 
 
 def write_table(path, header, rows, delim=",", decimal="."):
-    lines = [delim.join(header)]
-    for row in rows:
-        cells = [f"{x:.9g}" for x in row]
-        if decimal == ",":
-            cells = [c.replace(".", ",") for c in cells]
-        lines.append(delim.join(cells))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """A table with any header wording (the package's own writer only writes its styles)."""
+    buffer = io.StringIO()
+    np.savetxt(buffer, np.asarray(rows), fmt="%.9g", delimiter=delim, header=delim.join(header), comments="")
+    text = buffer.getvalue()
+    path.write_text(text.replace(".", ",") if decimal == "," else text, encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+@pytest.mark.parametrize("quantity", ["I", "j"])
+def test_writer_styles_round_trip(tmp_path, style, quantity):
+    t = np.arange(len(E)) * 0.01
+    v = Voltammogram(E, I_A * (1e4 if quantity == "j" else 1.0), t, quantity=quantity)
+    back = read(write_table_style(v, tmp_path / f"cv_{style}.txt", style))
+    assert back.quantity == quantity
+    np.testing.assert_allclose(back.potential_V, E, atol=1e-9)
+    np.testing.assert_allclose(back.current, v.current, rtol=1e-7)
+    np.testing.assert_allclose(back.time_s, t, atol=1e-9)
 
 
 @pytest.mark.parametrize("header, delim, decimal, i_factor, quantity", [
