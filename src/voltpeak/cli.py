@@ -26,10 +26,10 @@ class Output:
 
     def __init__(self, path: str | None, force: bool):
         self.path = path
-        if path and Path(path).exists() and not force:
-            raise InputError(f"{path} exists; use --force to overwrite it")
         if path and Path(path).is_dir():
             raise InputError(f"{path} is a directory")
+        if path and Path(path).exists() and not force:
+            raise InputError(f"{path} exists; use --force to overwrite it")
         self._tmp = None
         if path:
             parent = Path(path).resolve().parent
@@ -56,18 +56,19 @@ class Output:
 
 def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
     """One output line of ``voltpeak detect`` for one file (an ``error`` line when it cannot be done)."""
-    from voltpeak.detect import analyse, current_sign
+    from voltpeak.detect import Context, detect, find_couples
     from voltpeak.read import read
 
     v = read(path)
     lo, hi = v.window_V
     if hi - lo <= 0:
         raise VoltpeakError(f"{path}: the potential is constant; not a voltammogram")
-    n_cycles = int(v.cycle_numbers().max())
+    ctx = Context.of(v, convention)  # sweeps, cycles and noise, computed once for the whole analysis
+    n_cycles = int(ctx.cycles.max())
     if cycle is not None and cycle > n_cycles:
         raise VoltpeakError(f"{path}: no cycle {cycle} (the file has {n_cycles})")
-    convention = "us" if current_sign(v, convention) < 0 else "iupac"
-    peaks, couples = analyse(v, cycle=cycle, convention=convention)
+    peaks = detect(v, cycle, context=ctx)
+    couples = find_couples(v, peaks, context=ctx)
     return {
         "source": path,
         "peaks": [p.to_record() for p in peaks],
@@ -75,7 +76,7 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
         "cycles": n_cycles,
         "window": [round(lo, 6), round(hi, 6)],
         "quantity": v.quantity,
-        "convention": convention,
+        "convention": "us" if ctx.sign < 0 else "iupac",
     }
 
 

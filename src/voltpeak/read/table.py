@@ -25,12 +25,12 @@ def decode(raw: bytes, path: Path) -> str:
         raise ReadError(f"{path.name}: empty file")
     if b"\x00" in raw[:8192]:
         raise ReadError(f"{path.name}: binary content, not a text table")
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+    for enc in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise ReadError(f"{path.name}: cannot decode as text")  # latin-1 decodes anything; kept for clarity
+    return raw.decode("latin-1")  # decodes any byte
 
 
 def _split(line: str, delim: str | None) -> list[str]:
@@ -77,15 +77,13 @@ def _header_fields(line: str, delim: str | None, ncols: int) -> list[str]:
     return fields
 
 
-def _columns(header_fields: list[str]) -> dict[str, tuple[int, Column]]:
+def _columns(header_fields: list[str], describe=parse_column) -> dict[str, tuple[int, Column]]:
+    """The first E, current (I or j) and t columns: kind -> (column index, Column)."""
     found: dict[str, tuple[int, Column]] = {}
     for k, h in enumerate(header_fields):
-        col = parse_column(h)
-        if col.kind is None:
-            continue
-        kind = "I" if col.kind == "j" else col.kind  # one current column, whichever quantity
-        if kind not in found:
-            found[kind] = (k, col)
+        col = describe(h.strip().strip('"'))
+        if col is not None and col.kind is not None:
+            found.setdefault("I" if col.kind == "j" else col.kind, (k, col))  # one current column, I or j
     return found
 
 
@@ -119,11 +117,7 @@ def read_table(path: Path, text: str | None = None, units: dict[str, Column] | N
         raise ReadError(f"{path.name}: no header row naming the potential and current columns")
     header = rows[-1]
     if units:
-        cols = {}
-        for k, h in enumerate(header):
-            col = units.get(h.strip().strip('"'))
-            if col is not None and col.kind is not None:
-                cols.setdefault("I" if col.kind == "j" else col.kind, (k, col))
+        cols = _columns(header, units.get)
     else:
         cols = _columns(header)
         if "E" not in cols and len(rows) > 1 and len(rows[-2]) == len(header):
