@@ -116,6 +116,20 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_simulate(args) -> int:
+    from voltpeak.simulate.batch import simulate_to_folder
+    from voltpeak.simulate.config import SimulationConfig
+
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        raise InputError(f"{out} exists and is not empty; use --force to write into it")
+    config = SimulationConfig.load(args.config)
+    truth = simulate_to_folder(args.n, out, args.seed, config,
+                               progress=lambda items: _progress(items, "simulate"))
+    print(f"wrote {args.n} CVs and {truth}", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from voltpeak.demo import run_demo
 
@@ -172,6 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", metavar="OUT.json", help="write metrics and per-source matches here")
     e.add_argument("--force", action="store_true", help="overwrite OUT.json if it exists")
     e.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("simulate", help="physics-based CVs with exact truth peaks (CSV + truth.jsonl)",
+                       description="Simulate CVs (Butler–Volmer kinetics, planar diffusion, charging, background, "
+                                   "noise) into DIR: one CSV per CV in rotating header styles, and truth.jsonl with "
+                                   "the peaks of each noiseless CV, its window and its parameters.")
+    s.add_argument("--n", type=_positive_int, required=True, help="number of CVs")
+    s.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same files")
+    s.add_argument("--config", metavar="FILE", help="JSON file overriding the parameter distributions")
+    s.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    s.set_defaults(func=cmd_simulate)
 
     m = sub.add_parser("demo", help="the main job on embedded defaults",
                        description="Detect the peaks of bundled simulated CVs (and of ../shared/data when present), "

@@ -1,0 +1,143 @@
+"""Parameter distributions of ``voltpeak simulate``: defaults, a JSON file to override them, and sampling.
+
+A config file is a JSON object whose keys are fields of ``SimulationConfig``; ranges are ``[low, high]`` (sampled
+uniformly, or log-uniformly for the fields named in ``LOG_UNIFORM``), choices are lists of values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from voltpeak.errors import InputError
+from voltpeak.simulate.cv import Conditions, RedoxCouple
+
+F = 96485.33212
+R = 8.314462618
+LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s", "snr")
+
+
+@dataclass
+class SimulationConfig:
+    couples: tuple = (1, 3)  # number of couples per CV, inclusive range
+    window_V: tuple = (0.6, 1.6)
+    centre_V: tuple = (-0.5, 0.5)
+    step_V: tuple = (0.0005, 0.001, 0.002)  # choices
+    scan_rate_V_s: tuple = (0.01, 1.0)
+    cycles: tuple = (1, 2)  # inclusive range
+    start_at_vertex: float = 0.7  # probability; otherwise the CV starts mid-window
+    anodic_first: float = 0.5  # probability
+    reversible: float = 0.4  # probability that a couple is Nernstian
+    k0_cm_s: tuple = (1e-4, 1.0)
+    alpha: tuple = (0.35, 0.65)
+    n: tuple = (1, 1, 1, 2)  # choices
+    c_mM: tuple = (0.5, 5.0)
+    d_cm2_s: tuple = (3e-6, 2e-5)
+    reduced_form: float = 0.5  # probability that the bulk holds R instead of O
+    min_separation_V: float = 0.15  # between formal potentials
+    edge_margin_V: float = 0.15  # formal potentials this far inside the window
+    area_cm2: float = float(np.pi * 0.15**2)
+    cdl_F_cm2: tuple = (5e-6, 5e-5)
+    rc_s: tuple = (1e-4, 2e-2)
+    slope: tuple = (-0.2, 0.2)  # background slope in peak currents per V
+    curvature: tuple = (-0.1, 0.1)  # background curvature in peak currents per V²
+    snr: tuple = (15.0, 500.0)  # smallest Randles–Ševčík peak current / noise std
+    mains: tuple = (0.0, 0.5)  # mains amplitude / noise std
+    mains_hz: tuple = (50.0, 60.0)  # choices
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> SimulationConfig:
+        """Defaults, overridden by the JSON file at ``path``; unknown keys and bad values are errors."""
+        if path is None:
+            return cls()
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise InputError(f"{path}: not JSON ({e})") from None
+        if not isinstance(data, dict):
+            raise InputError(f"{path}: expected a JSON object of settings")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        config = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        config.validate()
+        return config
+
+    def validate(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            values = value if isinstance(value, tuple) else (value,)
+            if not values or not all(isinstance(x, (int, float)) and np.isfinite(x) for x in values):
+                raise InputError(f"setting {f.name!r} must be a number or a list of numbers, got {value!r}")
+        for name in ("window_V", "step_V", "scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "snr", "area_cm2",
+                     "couples", "cycles", "n"):
+            values = getattr(self, name)
+            if min(values if isinstance(values, tuple) else (values,)) <= 0:
+                raise InputError(f"setting {name!r} must be positive, got {values!r}")
+        if max(self.step_V) > min(self.window_V):
+            raise InputError(f"setting 'step_V' ({max(self.step_V)} V) is larger than the window "
+                             f"({min(self.window_V)} V)")
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def sample(self, rng: np.random.Generator) -> tuple[list[RedoxCouple], Conditions]:
+        """One CV's couples and conditions."""
+
+        def draw(name):
+            lo, hi = getattr(self, name)[:2]
+            if name in LOG_UNIFORM:
+                return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+            return float(rng.uniform(lo, hi))
+
+        def pick(name):
+            return getattr(self, name)[int(rng.integers(len(getattr(self, name))))]
+
+        window = draw("window_V")
+        centre = draw("centre_V")
+        lo, hi = centre - window / 2, centre + window / 2
+        count = int(rng.integers(self.couples[0], self.couples[1] + 1))
+        e0s = _spread(rng, lo + self.edge_margin_V, hi - self.edge_margin_V, count, self.min_separation_V)
+        couples = []
+        for e0 in e0s:
+            c = draw("c_mM")
+            reduced = rng.random() < self.reduced_form
+            couples.append(RedoxCouple(
+                e0_V=round(float(e0), 4), n=int(pick("n")),
+                k0_cm_s=float("inf") if rng.random() < self.reversible else draw("k0_cm_s"),
+                alpha=draw("alpha"), c_ox_mM=0.0 if reduced else c, c_red_mM=c if reduced else 0.0,
+                d_ox_cm2_s=draw("d_cm2_s"), d_red_cm2_s=draw("d_cm2_s")))
+        rate = draw("scan_rate_V_s")
+        anodic_first = rng.random() < self.anodic_first
+        first, second = (hi, lo) if anodic_first else (lo, hi)
+        if rng.random() < self.start_at_vertex:
+            start, vertices = second, (first,)
+        else:
+            start, vertices = float(rng.uniform(lo + 0.1 * window, hi - 0.1 * window)), (first, second)
+        # Scale background and noise by the smallest peak (Randles–Ševčík estimate).
+        ip = min(0.4463 * c.n * F * self.area_cm2 * max(c.c_ox_mM, c.c_red_mM) * 1e-6
+                 * np.sqrt(c.n * F / (R * 298.15) * rate * min(c.d_ox_cm2_s, c.d_red_cm2_s)) for c in couples)
+        noise = ip / draw("snr")
+        conditions = Conditions(
+            start_V=round(start, 4), vertices_V=tuple(round(v, 4) for v in vertices),
+            cycles=int(rng.integers(self.cycles[0], self.cycles[1] + 1)), step_V=float(pick("step_V")),
+            scan_rate_V_s=rate, area_cm2=self.area_cm2, cdl_F=draw("cdl_F_cm2") * self.area_cm2,
+            rc_s=draw("rc_s"), slope_A_V=draw("slope") * ip, curvature_A_V2=draw("curvature") * ip,
+            noise_A=noise, mains_A=draw("mains") * noise, mains_hz=float(pick("mains_hz")))
+        return couples, conditions
+
+
+def _spread(rng, lo: float, hi: float, count: int, gap: float) -> np.ndarray:
+    """``count`` sorted values in [lo, hi] at least ``gap`` apart (as many as fit)."""
+    room = (hi - lo) - gap * (count - 1)
+    if room < 0:
+        count = max(1, int((hi - lo) / gap) + 1)
+        room = max(0.0, (hi - lo) - gap * (count - 1))
+    base = np.sort(rng.uniform(0, room, count))
+    return lo + base + gap * np.arange(count)

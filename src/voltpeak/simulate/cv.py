@@ -1,0 +1,204 @@
+"""One simulated CV: redox couples on a potential programme, plus charging, background and noise, with exact truth."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.signal import lfilter
+
+from voltpeak.detect import exact_peaks
+from voltpeak.errors import InputError
+from voltpeak.peak import Peak
+from voltpeak.simulate.diffusion import reduction_current
+from voltpeak.simulate.waveform import potential_programme
+from voltpeak.voltammogram import Voltammogram
+
+MECHANISMS = ("E",)
+# Truth peaks: local extrema whose prominence reaches this fraction of the noiseless current range ("visible").
+VISIBLE_FRACTION = 0.01
+
+
+@dataclass
+class RedoxCouple:
+    """One couple O + n e ⇌ R with Butler–Volmer kinetics and planar diffusion.
+
+    Attributes
+    ----------
+    e0_V : float
+        Formal potential, V.
+    n : int
+        Electrons transferred.
+    k0_cm_s : float
+        Standard rate constant, cm/s (``inf``: reversible).
+    alpha : float
+        Transfer coefficient, 0 < α < 1.
+    c_ox_mM, c_red_mM : float
+        Bulk concentrations, mM.
+    d_ox_cm2_s, d_red_cm2_s : float
+        Diffusion coefficients, cm²/s.
+    mechanism : str
+        One of ``MECHANISMS``.
+    """
+
+    e0_V: float
+    n: int = 1
+    k0_cm_s: float = float("inf")
+    alpha: float = 0.5
+    c_ox_mM: float = 1.0
+    c_red_mM: float = 0.0
+    d_ox_cm2_s: float = 1e-5
+    d_red_cm2_s: float = 1e-5
+    mechanism: str = "E"
+
+    def validate(self):
+        _positive("n", self.n)
+        _positive("k0_cm_s", self.k0_cm_s)
+        _positive("d_ox_cm2_s", self.d_ox_cm2_s)
+        _positive("d_red_cm2_s", self.d_red_cm2_s)
+        _non_negative("c_ox_mM", self.c_ox_mM)
+        _non_negative("c_red_mM", self.c_red_mM)
+        if self.c_ox_mM + self.c_red_mM <= 0:
+            raise InputError("c_ox_mM + c_red_mM must be positive")
+        if not 0 < self.alpha < 1:
+            raise InputError(f"alpha must lie between 0 and 1, got {self.alpha}")
+        if self.mechanism not in MECHANISMS:
+            raise InputError(f"unknown mechanism {self.mechanism!r}; known: {', '.join(MECHANISMS)}")
+
+
+@dataclass
+class Conditions:
+    """The experiment: potential programme, electrode, double layer, background and noise.
+
+    Attributes
+    ----------
+    start_V : float
+        Start potential, V.
+    vertices_V : tuple of float
+        Turning potentials of one cycle, V.
+    cycles : int
+    step_V : float
+        Potential step, V.
+    scan_rate_V_s : float
+    area_cm2 : float
+        Electrode area, cm².
+    temperature_K : float
+    cdl_F : float
+        Double-layer capacitance, F (the charging current is ±Cdl·v).
+    rc_s : float
+        Time constant of the charging transient after each switch, s.
+    slope_A_V, curvature_A_V2 : float
+        Background current linear and quadratic in (E − window centre).
+    noise_A : float
+        Standard deviation of white noise, A.
+    mains_A, mains_hz : float
+        Amplitude and frequency of mains pickup.
+    """
+
+    start_V: float
+    vertices_V: tuple = (-0.5, 0.5)
+    cycles: int = 1
+    step_V: float = 0.001
+    scan_rate_V_s: float = 0.1
+    area_cm2: float = float(np.pi * 0.15**2)
+    temperature_K: float = 298.15
+    cdl_F: float = 0.0
+    rc_s: float = 0.0
+    slope_A_V: float = 0.0
+    curvature_A_V2: float = 0.0
+    noise_A: float = 0.0
+    mains_A: float = 0.0
+    mains_hz: float = 50.0
+
+    def validate(self):
+        _positive("area_cm2", self.area_cm2)
+        _positive("temperature_K", self.temperature_K)
+        for name in ("cdl_F", "rc_s", "noise_A", "mains_A"):
+            _non_negative(name, getattr(self, name))
+
+
+@dataclass
+class SimulatedCV:
+    """A simulated CV: noisy and noiseless voltammograms, the truth peaks (of the noiseless total current), and
+    the couples' own peaks that the total current turned into shoulders."""
+
+    noisy: Voltammogram
+    clean: Voltammogram
+    truth: list[Peak]
+    shoulders: list[Peak] = field(default_factory=list)
+    couples: list[RedoxCouple] = field(default_factory=list)
+    conditions: Conditions | None = None
+
+    def truth_record(self, source: str) -> dict:
+        lo, hi = self.clean.window_V
+        return {"source": source, "peaks": [p.to_record() for p in self.truth],
+                "shoulders": [p.to_record() for p in self.shoulders], "window": [round(lo, 6), round(hi, 6)],
+                "params": {"couples": [_jsonable(asdict(c)) for c in self.couples],
+                           "conditions": _jsonable(asdict(self.conditions))}}
+
+
+def simulate_cv(couples: list[RedoxCouple], conditions: Conditions,
+                rng: np.random.Generator | None = None) -> SimulatedCV:
+    """Simulate one CV.
+
+    The faradaic current of each couple is computed by semi-integration (``reduction_current``); charging
+    current ±Cdl·v relaxes after each switch with time constant ``rc_s``; background and noise are added last.
+    Currents follow the IUPAC convention (anodic positive). Truth peaks come from the noiseless total current.
+    """
+    conditions.validate()
+    for c in couples:
+        c.validate()
+    rng = rng or np.random.default_rng()
+    t, E = potential_programme(conditions.start_V, tuple(conditions.vertices_V), conditions.cycles,
+                               conditions.step_V, conditions.scan_rate_V_s)
+    dt = conditions.step_V / conditions.scan_rate_V_s
+    # IUPAC: anodic current positive, so the reduction current counts negative.
+    own = [-reduction_current(E, dt, c.e0_V, c.n, conditions.area_cm2, c.c_ox_mM * 1e-6, c.c_red_mM * 1e-6,
+                              c.d_ox_cm2_s, c.d_red_cm2_s, c.k0_cm_s, c.alpha, conditions.temperature_K)
+           for c in couples]
+    total = np.sum(own, axis=0) + background(E, t, conditions) if own else background(E, t, conditions)
+    clean = Voltammogram(E, total, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
+    noise = rng.normal(0.0, conditions.noise_A, len(E)) if conditions.noise_A > 0 else 0.0
+    if conditions.mains_A > 0:
+        noise = noise + conditions.mains_A * np.sin(2 * np.pi * conditions.mains_hz * t + rng.uniform(0, 2 * np.pi))
+    noisy = Voltammogram(E, total + noise, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
+    truth = exact_peaks(clean, VISIBLE_FRACTION)
+    return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth), list(couples), conditions)
+
+
+def background(E: np.ndarray, t: np.ndarray, conditions: Conditions) -> np.ndarray:
+    """Charging current with its RC transient, plus a sloped and curved background (A)."""
+    direction = np.sign(np.diff(E, prepend=E[0] - (E[1] - E[0])))
+    charging = conditions.cdl_F * conditions.scan_rate_V_s * direction
+    if conditions.rc_s > 0:
+        decay = np.exp(-(t[1] - t[0]) / conditions.rc_s)
+        charging = lfilter([1 - decay], [1, -decay], charging, zi=[decay * charging[0]])[0]
+    centre = (E.max() + E.min()) / 2
+    return charging + conditions.slope_A_V * (E - centre) + conditions.curvature_A_V2 * (E - centre) ** 2
+
+
+def _shoulders(E, t, currents, clean, truth) -> list[Peak]:
+    """Peaks each couple would show alone that the total current has no peak for: recorded as shoulders."""
+    from voltpeak.evaluate import match_peaks
+
+    out = []
+    for current in currents:
+        alone = exact_peaks(Voltammogram(E, current, t), VISIBLE_FRACTION)
+        m = match_peaks(truth, alone, window_V=clean.window_V)
+        out += [alone[j] for j in m.fn]
+    return out
+
+
+def _positive(name, value):
+    if not value > 0:
+        raise InputError(f"{name} must be positive, got {value}")
+
+
+def _non_negative(name, value):
+    if not value >= 0:
+        raise InputError(f"{name} must not be negative, got {value}")
+
+
+def _jsonable(d: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else (None if isinstance(v, float) and np.isinf(v) else v))
+            for k, v in d.items()}
