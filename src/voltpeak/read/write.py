@@ -40,12 +40,10 @@ def write_table(v: Voltammogram, path: str | Path, style: str = "si") -> Path:
         columns.insert(0, v.time_s)
         header.insert(0, "t / s" if style != "bare" else "t")
     table = np.column_stack(columns)
-    lines = [delim.join(header)]
-    for row in table:
-        cells = [f"{x:.8g}" for x in row]
-        if decimal == ",":
-            cells = [c.replace(".", ",") for c in cells]
-        lines.append(delim.join(cells))
+    row = delim.join(["%.8g"] * table.shape[1]) + "\n"
+    body = (row * len(table)) % tuple(table.ravel().tolist())  # one formatting pass: fast for long tables
+    if decimal == ",":
+        body = body.replace(".", ",")
     path = Path(path)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(delim.join(header) + "\n" + body, encoding="utf-8")
     return path

@@ -148,14 +148,18 @@ def simulate_cv(couples: list[RedoxCouple], conditions: Conditions,
     conditions.validate()
     for c in couples:
         c.validate()
-    rng = rng or np.random.default_rng()
     t, E = potential_programme(conditions.start_V, tuple(conditions.vertices_V), conditions.cycles,
                                conditions.step_V, conditions.scan_rate_V_s)
     dt = conditions.step_V / conditions.scan_rate_V_s
-    # IUPAC: anodic current positive, so the reduction current counts negative.
     own = [-reduction_current(E, dt, c.e0_V, c.n, conditions.area_cm2, c.c_ox_mM * 1e-6, c.c_red_mM * 1e-6,
                               c.d_ox_cm2_s, c.d_red_cm2_s, c.k0_cm_s, c.alpha, conditions.temperature_K)
            for c in couples]
+    return assemble(couples, conditions, t, E, own, rng or np.random.default_rng())
+
+
+def assemble(couples: list[RedoxCouple], conditions: Conditions, t: np.ndarray, E: np.ndarray,
+             own: list[np.ndarray], rng: np.random.Generator) -> SimulatedCV:
+    """A CV from its couples' faradaic currents ``own`` (IUPAC, A): background, noise, truth and shoulders."""
     total = np.sum(own, axis=0) + background(E, t, conditions) if own else background(E, t, conditions)
     clean = Voltammogram(E, total, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
     noise = rng.normal(0.0, conditions.noise_A, len(E)) if conditions.noise_A > 0 else 0.0
