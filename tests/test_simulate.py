@@ -1,0 +1,188 @@
+"""The simulator against analytic CV theory (shared/notes/electrochemistry.md) and against cvsim."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from voltpeak.errors import InputError
+from voltpeak.simulate import Conditions, RedoxCouple, reduction_current, simulate_cv
+from voltpeak.simulate.batch import simulate_batch, simulate_to_folder
+from voltpeak.simulate.config import SimulationConfig
+from voltpeak.simulate.waveform import potential_programme
+
+F, R = 96485.33212, 8.314462618
+T = 298.15
+f = F / (R * T)
+AREA = np.pi * 0.15**2
+D = 1e-5
+
+
+def cv(e_half_window=0.5, step=0.001, rate=0.1, **couple):
+    """Cathodic-first CV of one couple with E° = 0 (IUPAC current), and its potentials."""
+    t, E = potential_programme(e_half_window, (-e_half_window,), 1, step, rate)
+    i = -reduction_current(E, step / rate, 0.0, area_cm2=AREA, temperature_K=T, **couple)
+    half = len(E) // 2
+    return E, i, half
+
+
+def extrema(E, i, half):
+    return E[:half][np.argmin(i[:half])], E[half:][np.argmax(i[half:])]
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_randles_sevcik(n):
+    E, i, half = cv(n=n)
+    ip = 0.4463 * n * F * AREA * 1e-6 * np.sqrt(n * f * 0.1 * D)
+    assert -i[:half].min() == pytest.approx(ip, rel=0.01)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_reversible_peak_potentials(n):
+    step = 0.0002
+    E, i, half = cv(step=step, n=n)
+    epc, epa = extrema(E, i, half)
+    tol = 0.001 + step
+    assert epc == pytest.approx(-0.0285 / n, abs=tol)  # Ep − E1/2 = −1.109 RT/nF
+    assert epa - epc == pytest.approx(0.057 / n, abs=tol)  # switch 0.5 V past E°
+
+
+def test_unequal_diffusion_shifts_e_half():
+    E, i, half = cv(step=0.0002, d_ox_cm2_s=1e-5, d_red_cm2_s=0.5e-5)
+    epc, epa = extrema(E, i, half)
+    e_half = 0.5 / f * np.log(0.5)  # E1/2 = E° + (RT/2F) ln(D_R/D_O)
+    assert (epa + epc) / 2 == pytest.approx(e_half, abs=0.0012)
+
+
+@pytest.mark.parametrize("psi, delta_ep_mV", [(20, 61), (7, 63), (5, 65), (3, 68), (2, 72), (1, 84), (0.75, 92),
+                                              (0.5, 105), (0.35, 121), (0.25, 141), (0.1, 212)])
+def test_nicholson_psi_table(psi, delta_ep_mV):
+    # Nicholson's table holds for a switch ~0.2 V past E°; farther switches widen ΔEp at small ψ (218 mV at ψ = 0.1
+    # and 0.7 V), which is why cvsim's "far past the wave" values differ.
+    k0 = psi * np.sqrt(np.pi * D * f * 0.1)
+    E, i, half = cv(e_half_window=0.2 + delta_ep_mV / 2000, step=0.0005, k0_cm_s=k0)
+    epc, epa = extrema(E, i, half)
+    assert (epa - epc) * 1000 == pytest.approx(delta_ep_mV, abs=3 + 0.5)
+
+
+def test_irreversible_peak_potential_and_width():
+    alpha, k0 = 0.5, 1e-5
+    step = 0.0002
+    t, E = potential_programme(0.3, (-0.8,), 1, step, 0.1)
+    i = reduction_current(E, step / 0.1, 0.0, area_cm2=AREA, temperature_K=T, k0_cm_s=k0, alpha=alpha)
+    half = int(np.argmin(E))
+    p = int(np.argmax(i[:half]))
+    ep = -(1 / (alpha * f)) * (0.780 + np.log(np.sqrt(D) / k0) + np.log(np.sqrt(alpha * f * 0.1)))
+    assert E[p] == pytest.approx(ep, abs=0.001 + step)
+    ep_half = np.interp(i[p] / 2, i[:p], E[:p])  # rising foot: current increases as E decreases
+    assert (ep_half - E[p]) * 1000 == pytest.approx(47.7 / alpha, abs=1 + 1000 * step)
+    ip = 0.4958 * F * AREA * 1e-6 * np.sqrt(alpha * f * 0.1 * D)
+    assert i[p] == pytest.approx(ip, rel=0.01)
+
+
+cvsim = pytest.importorskip("cvsim.mechanisms", reason="cvsim is a test dependency: pip install -e '.[test]'")
+
+
+@pytest.mark.parametrize("k0", [None, 1e-2, 1e-3, 1e-5])
+def test_against_cvsim(k0):
+    if k0 is None:
+        Es, Is = cvsim.E_rev(0.4, -0.4, 0.0, 0.1, 1.0, D, 0.7 * D).simulate()
+    else:
+        Es, Is = cvsim.E_q(0.4, -0.4, 0.0, 0.1, 1.0, D, 0.7 * D, 0.4, k0).simulate()
+    t, E = potential_programme(0.4, (-0.4,), 1, 0.001, 0.1)
+    np.testing.assert_allclose(E, Es, atol=1e-9)
+    i = -reduction_current(E, 0.01, 0.0, area_cm2=AREA, temperature_K=298.0, d_red_cm2_s=0.7 * D,
+                           k0_cm_s=np.inf if k0 is None else k0, alpha=0.4)
+    half = len(E) // 2
+    for sl, pick in ((slice(0, half), np.argmin), (slice(half, None), np.argmax)):
+        a, b = pick(i[sl]), pick(np.asarray(Is)[sl])
+        assert abs(E[sl][a] - Es[sl][b]) <= 0.001 + 0.001
+        assert i[sl][a] == pytest.approx(Is[sl][b], rel=0.01)
+
+
+def test_sum_of_exponentials_history_matches_the_exact_sum():
+    # 100 columns x 3,000 steps take the fast path; one column takes the exact O(N²) sum.
+    t, E = potential_programme(0.75, (-0.75,), 1, 0.0005, 0.1)
+    k0 = np.geomspace(1e-5, 1e-1, 100)
+    fast = reduction_current(np.tile(E[:, None], (1, 100)), 0.005, 0.0, k0_cm_s=k0)
+    for m in (0, 50, 99):
+        exact = reduction_current(E, 0.005, 0.0, k0_cm_s=k0[m])
+        np.testing.assert_allclose(fast[:, m], exact, rtol=0, atol=1e-5 * np.abs(exact).max())
+
+
+def test_truth_shoulders_and_noise():
+    cond = Conditions(start_V=0.5, vertices_V=(-0.5,), cdl_F=2e-6, rc_s=0.002, slope_A_V=2e-6, noise_A=1e-7)
+    # Two reversible couples 70 mV apart: their cathodic waves merge into one peak and a shoulder.
+    sim = simulate_cv([RedoxCouple(0.0), RedoxCouple(-0.07)], cond, np.random.default_rng(1))
+    assert len(sim.shoulders) >= 1
+    assert all(p.direction in ("anodic", "cathodic") for p in sim.truth)
+    assert np.std(sim.noisy.current - sim.clean.current) == pytest.approx(1e-7, rel=0.1)
+    again = simulate_cv([RedoxCouple(0.0), RedoxCouple(-0.07)], cond, np.random.default_rng(1))
+    np.testing.assert_array_equal(again.noisy.current, sim.noisy.current)
+
+
+@pytest.mark.parametrize("couple, conditions, message", [
+    (dict(e0_V=0, c_ox_mM=-1), {}, "c_ox_mM"),
+    (dict(e0_V=0, mechanism="ECE"), {}, "mechanism"),
+    (dict(e0_V=0, alpha=1.2), {}, "alpha"),
+    (dict(e0_V=0, d_ox_cm2_s=0), {}, "d_ox_cm2_s"),
+    (dict(e0_V=0), dict(vertices_V=(0.2,), start_V=0.2), "zero width"),
+    (dict(e0_V=0), dict(step_V=2.0), "step"),
+    (dict(e0_V=0), dict(scan_rate_V_s=-1), "scan rate"),
+])
+def test_invalid_parameters_are_named(couple, conditions, message):
+    base = dict(start_V=0.5, vertices_V=(-0.5,))
+    base.update(conditions)
+    with pytest.raises(InputError, match=message):
+        simulate_cv([RedoxCouple(**couple)], Conditions(**base))
+
+
+def test_config_file_errors(tmp_path):
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps({"snr": [15, 100], "colour": "red"}))
+    with pytest.raises(InputError, match="unknown setting 'colour'"):
+        SimulationConfig.load(bad)
+    bad.write_text(json.dumps({"c_mM": [-1, 2]}))
+    with pytest.raises(InputError, match="'c_mM' must be positive"):
+        SimulationConfig.load(bad)
+    bad.write_text(json.dumps({"step_V": [5.0]}))
+    with pytest.raises(InputError, match="step_V"):
+        SimulationConfig.load(bad)
+
+
+def test_batch_equals_single_and_runs_are_deterministic(tmp_path):
+    config = SimulationConfig(cycles=(1, 2))
+    batch = simulate_batch(config, 7, range(12))
+    for k in (0, 5, 11):
+        rng = np.random.default_rng([7, k])
+        couples, cond = config.sample(rng)
+        single = simulate_cv(couples, cond, rng)
+        np.testing.assert_allclose(batch[k].noisy.current, single.noisy.current, rtol=1e-6, atol=1e-13)
+        assert [p.potential for p in batch[k].truth] == pytest.approx([p.potential for p in single.truth])
+    a = simulate_to_folder(12, tmp_path / "a", 7, config, workers=2)
+    b = simulate_to_folder(12, tmp_path / "b", 7, config, workers=1)
+    assert a.read_text() == b.read_text()
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for p in (tmp_path / "a").glob("cv_*"):
+        assert p.read_bytes() == (tmp_path / "b" / p.name).read_bytes()
+
+
+def test_simulate_command_and_the_detector_on_its_output(tmp_path):
+    out = tmp_path / "sim"
+    run = [sys.executable, "-m", "voltpeak", "simulate", "--n", "24", "--out", str(out), "--seed", "3"]
+    proc = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    truth = [json.loads(x) for x in (out / "truth.jsonl").read_text().splitlines()]
+    assert len(truth) == 24 and len(list(out.glob("cv_*.csv"))) == 24
+    assert {"peaks", "shoulders", "window", "params"} <= set(truth[0])
+    again = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "--force" in again.stderr
+    files = sorted(str(p) for p in out.glob("cv_*.csv"))
+    det = subprocess.run([sys.executable, "-m", "voltpeak", "detect", *files, "-o", str(tmp_path / "d.jsonl")],
+                         capture_output=True, text=True, timeout=300)
+    assert det.returncode == 0, det.stderr
+    ev = subprocess.run([sys.executable, "-m", "voltpeak", "evaluate", "--truth", str(out / "truth.jsonl"),
+                         "--pred", str(tmp_path / "d.jsonl")], capture_output=True, text=True, timeout=300)
+    assert json.loads(ev.stdout)["f1"] >= 0.9
