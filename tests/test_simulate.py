@@ -186,3 +186,41 @@ def test_simulate_command_and_the_detector_on_its_output(tmp_path):
     ev = subprocess.run([sys.executable, "-m", "voltpeak", "evaluate", "--truth", str(out / "truth.jsonl"),
                          "--pred", str(tmp_path / "d.jsonl")], capture_output=True, text=True, timeout=300)
     assert json.loads(ev.stdout)["f1"] >= 0.9
+
+
+def test_ec_against_cvsim_with_slow_chemistry():
+    # cvsim's E_qC uses e^{−k} per step, i.e. Δt = 1 s: compare at 1 mV and 1 mV/s, with kΔt small.
+    kf, kb = 0.01, 0.005
+    Es, Is = cvsim.E_qC(0.4, -0.4, 0.0, 0.001, 1.0, D, D, 0.5, 1e-2, kf, kb).simulate()
+    t, E = potential_programme(0.4, (-0.4,), 1, 0.001, 0.001)
+    i = -reduction_current(E, 1.0, 0.0, area_cm2=AREA, temperature_K=298.0, k0_cm_s=1e-2, mechanism=1,
+                           k_f_s=kf, k_b_s=kb)
+    half = len(E) // 2
+    Is = np.asarray(Is)
+    for sl, pick in ((slice(0, half), np.argmin), (slice(half, None), np.argmax)):
+        a, b = pick(i[sl]), pick(Is[sl])
+        assert abs(E[sl][a] - Es[sl][b]) <= 0.002
+        assert i[sl][a] == pytest.approx(Is[sl][b], rel=0.01)
+
+
+def test_ec_converges_with_the_step_and_fast_chemistry_removes_the_reverse_peak():
+    def peaks(step, kf, kb=0.01):
+        t, E = potential_programme(0.4, (-0.4,), 1, step, 0.01)
+        E2 = np.tile(E[:, None], (1, 2))  # two columns: the fast history path, as in batches
+        i = -reduction_current(E2, step / 0.01, 0.0, area_cm2=AREA, mechanism=1, k_f_s=kf, k_b_s=kb)[:, 0]
+        half = len(E) // 2
+        return i[:half].min(), i[half:].max()
+
+    coarse, fine = peaks(0.001, 1.0), peaks(0.0002, 1.0)  # kΔt = 0.1 and 0.02
+    assert coarse[0] == pytest.approx(fine[0], rel=0.01) and coarse[1] == pytest.approx(fine[1], rel=0.02)
+    slow, fast = peaks(0.001, 1e-4, 0.0), peaks(0.001, 100.0, 0.0)
+    assert slow[1] / -slow[0] > 0.5  # a reverse peak survives slow chemistry
+    assert fast[1] / -fast[0] < 0.05  # and vanishes when R is consumed quickly
+
+
+def test_catalytic_plateau_current():
+    kc = 50.0  # 1/s, fast enough for a steady catalytic plateau at 10 mV/s
+    t, E = potential_programme(0.3, (-0.4,), 1, 0.001, 0.01)
+    i = reduction_current(E, 0.1, 0.0, area_cm2=AREA, mechanism=2, k_f_s=kc)
+    plateau = i[np.argmin(E)]
+    assert plateau == pytest.approx(F * AREA * 1e-6 * np.sqrt(D * kc), rel=0.02)  # i_cat = nFAC√(Dk)

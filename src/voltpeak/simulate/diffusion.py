@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.signal import fftconvolve
+from scipy.special import erfc
 
 F = 96485.33212  # C/mol
 R = 8.314462618  # J/(mol K)
@@ -35,9 +36,26 @@ def semiderivative_weights(n: int) -> np.ndarray:
     return np.concatenate([[1.0], np.cumprod((j - 1.5) / j)])
 
 
+def kinetic_weights(j: np.ndarray, k_dt: np.ndarray) -> np.ndarray:
+    """Semi-integral weights of a flux j steps old for a species a first-order chemical step consumes (rate k,
+    ``k_dt`` = kΔt): (1/√Δt) ∫ e^{−ks} (πs)^{−½} ds over that flux's interval, exact for a current constant over
+    each step, whatever kΔt. Shape (len(j), len(k_dt)). (For k = 0 they are (2/√π)(√(j+1) − √j), within 1/(8j)
+    of the Grünwald weights.)"""
+    jj = np.asarray(j, dtype=float)[:, None]
+    kdt = np.asarray(k_dt, dtype=float)[None, :]
+    safe = np.maximum(kdt, 1e-12)
+    kinetic = (erfc(np.sqrt(safe * jj)) - erfc(np.sqrt(safe * (jj + 1)))) / np.sqrt(safe)
+    plain = 2 / np.sqrt(np.pi) * (np.sqrt(jj + 1) - np.sqrt(jj))
+    return np.where(kdt > 1e-12, kinetic, plain)
+
+
+MECHANISM_CODES = {"E": 0, "EC": 1, "ECcat": 2}
+_NERNSTIAN_K0 = 1e6  # cm/s: a rate constant that makes Butler–Volmer Nernstian, for stepped mechanisms
+
+
 def reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm2=0.0707, c_ox_mol_cm3=1e-6,
                       c_red_mol_cm3=0.0, d_ox_cm2_s=1e-5, d_red_cm2_s=1e-5, k0_cm_s=np.inf, alpha=0.5,
-                      temperature_K=298.15) -> np.ndarray:
+                      temperature_K=298.15, mechanism=0, k_f_s=0.0, k_b_s=0.0) -> np.ndarray:
     """Reduction current (A, positive for O + ne → R) of couples at each potential sample.
 
     Parameters
@@ -64,6 +82,10 @@ def reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm2=0.0707,
         Transfer coefficient.
     temperature_K : float or ndarray
         Temperature, K.
+    mechanism : int or ndarray
+        ``MECHANISM_CODES``: 0 E; 1 EC, the product R turns into an inactive Z (R ⇌ Z, rate constants
+        ``k_f_s`` and ``k_b_s`` in 1/s; ``k_b_s`` = 0 for an irreversible step; D_Z = D_R; no R in the bulk);
+        2 EC′, R is turned back into O by a pseudo-first-order catalytic step (``k_f_s``; D_R taken equal to D_O).
     """
     E = np.asarray(potential_V, dtype=float)
     single = E.ndim == 1
@@ -71,13 +93,13 @@ def reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm2=0.0707,
     N, B = E2.shape
     par = [np.broadcast_to(np.asarray(x, dtype=float), (B,)) for x in
            (dt_s, e0_V, n, area_cm2, c_ox_mol_cm3, c_red_mol_cm3, d_ox_cm2_s, d_red_cm2_s, k0_cm_s, alpha,
-            temperature_K)]
-    dt, e0, nn, area, c_ox, c_red, d_ox, d_red, k0, a, temp = par
+            temperature_K, mechanism, k_f_s, k_b_s)]
+    dt, e0, nn, area, c_ox, c_red, d_ox, d_red, k0, a, temp, mech, kf, kb = par
     nFA = nn * F * area
     eta = (nn * F / (R * temp)) * (E2 - e0)
     sqrt_dt = np.sqrt(dt)
     out = np.empty((N, B))
-    rev = np.isinf(k0)
+    rev = np.isinf(k0) & (mech == 0)
     if rev.any():
         # Nernst: c_O(0)/c_R(0) = e^{nfη} fixes the semi-integral M; the current is its semi-derivative.
         theta = np.exp(np.clip(eta[:, rev], -700, 700))
@@ -87,13 +109,26 @@ def reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm2=0.0707,
     q = ~rev
     if q.any():
         eq, aq = eta[:, q], a[q]
-        forward = np.exp(np.clip(-aq * eq, -700, 700))
-        backward = np.exp(np.clip((1 - aq) * eq, -700, 700))
-        z = c_ox[q] * forward - c_red[q] * backward
-        p = sqrt_dt[q] / nFA[q] * (forward / np.sqrt(d_ox[q]) + backward / np.sqrt(d_red[q]))
-        kk = nFA[q] * k0[q]
-        gain = kk / (1 + kk * p)
-        out[:, q] = _butler_volmer_steps(gain, z, p, grunwald_weights(N))
+        fwd = np.exp(np.clip(-aq * eq, -700, 700))
+        bwd = np.exp(np.clip((1 - aq) * eq, -700, 700))
+        g = sqrt_dt[q] / nFA[q]
+        so, sr = np.sqrt(d_ox[q]), np.sqrt(d_red[q])
+        mq, kfq, kbq = mech[q], kf[q], kb[q]
+        # Surface concentrations as c = bulk − coefficient × (i_k + history): the i_k coefficient c0, the plain
+        # history S (coefficient p) and the history with the chemical kernel e^{−k t} (coefficient r).
+        # EC: the part of R's history that the chemistry erodes, K/(1 + K) with K = k_f/k_b (1 when k_b = 0).
+        share = np.where(kbq > 0, kfq / np.where(kbq > 0, kfq + kbq, 1.0), 1.0)
+        catalytic = mq == 2
+        chem_dt = np.where(mq == 0, 0.0, kfq + np.where(catalytic, 0.0, kbq)) * dt[q]
+        own = kinetic_weights([0], chem_dt)[0]  # the chemistry already acts within the current step
+        c0 = np.where(catalytic, g * own * (fwd + bwd) / so,
+                      g * (fwd / so + np.where(mq == 1, 1 - share + share * own, 1.0) * bwd / sr))
+        p = np.where(catalytic, 0.0, g * (fwd / so + np.where(mq == 1, 1 - share, 1.0) * bwd / sr))
+        r = np.where(catalytic, c0, np.where(mq == 1, g * share * bwd / sr, 0.0))
+        z = c_ox[q] * fwd - np.where(mq == 0, c_red[q], 0.0) * bwd
+        kk = nFA[q] * np.where(np.isinf(k0[q]), _NERNSTIAN_K0, k0[q])
+        gain = kk / (1 + kk * c0)
+        out[:, q] = _steps(gain, z, p, r, chem_dt, grunwald_weights(N))
     return out[:, 0] if single else out
 
 
@@ -106,28 +141,48 @@ _S = np.exp(_U)
 _SOE_COEFF = 0.5 * _S * np.exp(-_S / 2) / np.sqrt(-np.expm1(-_S)) / np.pi
 
 
-def _butler_volmer_steps(gain: np.ndarray, z: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """i_k = gain_k (z_k − p_k Σ_{j≥1} w_j i_{k−j}), step by step (arrays of shape (N, B)).
+def _steps(gain, z, p, r, chem_dt, w) -> np.ndarray:
+    """i_k = gain_k (z_k − p_k S_k − r_k K_k), step by step (arrays of shape (N, B)).
 
-    The history sum takes its last ``NEAR`` terms exactly and the rest from the sum of exponentials.
+    S_k = Σ_{j≥1} w_j i_{k−j} is the semi-integral's history; K_k the same with the chemical step's weights
+    (``kinetic_weights``, ``chem_dt`` = kΔt per column). Each takes its last ``NEAR`` terms exactly and the rest
+    from the sum of exponentials (times e^{−k(j+½)Δt}), unless the exact O(N²) sums are cheaper.
     """
     N, B = z.shape
-    # Currents are stored newest-first at the end of ``history`` so the near sum is one contiguous product.
+    chemistry = bool(np.any(r != 0))
+    # Currents are stored newest-first at the end of ``history`` so the near sums are contiguous products.
     history = np.zeros((N, B))
+    if N * B < 200_000:
+        kernel = kinetic_weights(np.arange(N), chem_dt) if chemistry else None
+        for k in range(N):
+            if k:
+                s = w[1:k + 1] @ history[N - k:]
+                c = (kernel[1:k + 1] * history[N - k:]).sum(axis=0) if chemistry else 0.0
+            else:
+                s = c = 0.0
+            history[N - 1 - k] = gain[k] * (z[k] - p[k] * s - r[k] * c)
+        return history[::-1]
     decay = np.exp(-_S)[:, None]
     entry = np.exp(-_S * (NEAR - 1))[:, None]
-    far = np.zeros((len(_S), B))  # H_m(k) = Σ_{j ≥ NEAR} e^{−s_m j} i_{k−j}
+    decay_c = np.exp(-(_S[:, None] + chem_dt[None, :]))
+    entry_c = np.exp(-(_S[:, None] + chem_dt[None, :]) * (NEAR - 1) - chem_dt[None, :] / 2)
     near_w = w[1:NEAR]
-    if N * B < 200_000:  # few, short columns: the exact O(N²) sum costs less than the exponentials' upkeep
-        for k in range(N):
-            s = w[1:k + 1] @ history[N - k:] if k else 0.0
-            history[N - 1 - k] = gain[k] * (z[k] - p[k] * s)
-        return history[::-1]
+    near_c = kinetic_weights(np.arange(1, NEAR), chem_dt)
+    far = np.zeros((len(_S), B))  # Σ_{j ≥ NEAR} e^{−s_m j} i_{k−j}
+    far_c = np.zeros((len(_S), B))  # the same with e^{−(s_m + kΔt) j}
     for k in range(N):
         if k >= NEAR:
-            far = decay * (far + entry * history[N - 1 - (k - NEAR)])
-            s = near_w @ history[N - k:N - k + NEAR - 1] + _SOE_COEFF @ far
+            leaving = history[N - 1 - (k - NEAR)]
+            far = decay * (far + entry * leaving)
+            recent = history[N - k:N - k + NEAR - 1]
+            s = near_w @ recent + _SOE_COEFF @ far
+            if chemistry:
+                far_c = decay_c * (far_c + entry_c * leaving)
+                c = (near_c * recent).sum(axis=0) + _SOE_COEFF @ far_c
+            else:
+                c = 0.0
         else:
             s = w[1:k + 1] @ history[N - k:] if k else 0.0
-        history[N - 1 - k] = gain[k] * (z[k] - p[k] * s)
+            c = (near_c[:k] * history[N - k:]).sum(axis=0) if k and chemistry else 0.0
+        history[N - 1 - k] = gain[k] * (z[k] - p[k] * s - r[k] * c)
     return history[::-1]
