@@ -11,6 +11,7 @@ from voltpeak.errors import InputError
 from voltpeak.simulate import Conditions, RedoxCouple, reduction_current, simulate_cv
 from voltpeak.simulate.batch import simulate_batch, simulate_to_folder
 from voltpeak.simulate.config import SimulationConfig
+from voltpeak.simulate.diffusion import adsorbed_reduction_current, ee_reduction_current
 from voltpeak.simulate.waveform import potential_programme
 
 F, R = 96485.33212, 8.314462618
@@ -224,3 +225,46 @@ def test_catalytic_plateau_current():
     i = reduction_current(E, 0.1, 0.0, area_cm2=AREA, mechanism=2, k_f_s=kc)
     plateau = i[np.argmin(E)]
     assert plateau == pytest.approx(F * AREA * 1e-6 * np.sqrt(D * kc), rel=0.02)  # i_cat = nFAC√(Dk)
+
+
+@pytest.mark.parametrize("e2, k1, k2", [(-0.2, 1e-2, 1e-3), (-0.05, 1e-1, 1e-1), (0.1, 1e-2, 1e-2)])
+def test_ee_against_cvsim(e2, k1, k2):
+    Es, Is = cvsim.EE(0.4, -0.6, 0.0, e2, 0.1, 1.0, D, 0.8 * D, 0.6 * D, 0.5, 0.4, k1, k2).simulate()
+    t, E = potential_programme(0.4, (-0.6,), 1, 0.001, 0.1)
+    np.testing.assert_allclose(E, Es, atol=1e-9)
+    i = -ee_reduction_current(E, 0.01, 0.0, e2, AREA, 1e-6, D, 0.8 * D, 0.6 * D, k1, k2, 0.5, 0.4, 298.0)
+    Is = np.asarray(Is)
+    half = len(E) // 2
+    for sl, pick in ((slice(0, half), np.argmin), (slice(half, None), np.argmax)):
+        a, b = pick(i[sl]), pick(Is[sl])
+        assert abs(E[sl][a] - Es[sl][b]) <= 0.002
+        assert i[sl][a] == pytest.approx(Is[sl][b], rel=0.01)
+    # Batched EE columns give the same currents as one column at a time.
+    both = ee_reduction_current(np.column_stack([E, E]), 0.01, 0.0, [e2, e2 - 0.1], AREA, 1e-6, D, 0.8 * D,
+                                0.6 * D, k1, k2, 0.5, 0.4, 298.0)
+    np.testing.assert_allclose(both[:, 0], -i, rtol=1e-6, atol=1e-12)
+
+
+def test_adsorbed_couple_peak_width_and_laviron():
+    t, E = potential_programme(0.4, (-0.4,), 1, 0.0005, 0.1)
+    i = -adsorbed_reduction_current(E, 0.005, 0.0, 1, AREA, 1e-10)
+    half = len(E) // 2
+    ip = F * f * AREA * 0.1 * 1e-10 / 4  # n²F²AvΓ/4RT
+    assert -i[:half].min() == pytest.approx(ip, rel=0.001) and i[half:].max() == pytest.approx(ip, rel=0.001)
+    assert abs(E[:half][np.argmin(i[:half])]) <= 0.0005  # at E°, ΔEp = 0
+    wide = E[:half][i[:half] < i[:half].min() / 2]
+    assert (wide.max() - wide.min()) * 1000 == pytest.approx(3.53 / f * 1000, abs=1.0)  # 90.6 mV
+    gaps = []
+    for ks in (1e3, 10.0, 1.0):
+        i = -adsorbed_reduction_current(E, 0.005, 0.0, 1, AREA, 1e-10, ks)
+        gaps.append(E[half:][np.argmax(i[half:])] - E[:half][np.argmin(i[:half])])
+    assert gaps[0] < 0.003 < gaps[1] < gaps[2]  # Laviron: ΔEp grows as k_s falls
+
+
+def test_every_mechanism_through_the_config():
+    config = SimulationConfig(mechanism_weights=(1, 1, 1, 1, 1), couples=(2, 3))
+    cvs = simulate_batch(config, 11, range(30))
+    seen = {c.mechanism for cv in cvs for c in cv.couples}
+    assert seen == {"E", "EC", "ECcat", "EE", "ads"}
+    assert all(np.isfinite(cv.noisy.current).all() for cv in cvs)
+    assert sum(len(cv.truth) for cv in cvs) > 30

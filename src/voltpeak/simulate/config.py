@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from voltpeak.errors import InputError
-from voltpeak.simulate.cv import Conditions, RedoxCouple
+from voltpeak.simulate.cv import MECHANISMS, Conditions, RedoxCouple
 
 F = 96485.33212
 R = 8.314462618
-LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s", "snr")
+LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s", "snr", "k_chem_s",
+               "gamma_mol_cm2", "k_s_per_s")
 
 
 @dataclass
@@ -30,13 +31,19 @@ class SimulationConfig:
     cycles: tuple = (1, 2)  # inclusive range
     start_at_vertex: float = 0.7  # probability; otherwise the CV starts mid-window
     anodic_first: float = 0.5  # probability
-    reversible: float = 0.4  # probability that a couple is Nernstian
+    mechanism_weights: tuple = (0.55, 0.1, 0.05, 0.1, 0.2)  # E, EC, ECcat, EE, ads (voltpeak.simulate.MECHANISMS)
+    reversible: float = 0.4  # probability that a couple (or an adsorbed layer) is Nernstian
     k0_cm_s: tuple = (1e-4, 1.0)
     alpha: tuple = (0.35, 0.65)
     n: tuple = (1, 1, 1, 2)  # choices
     c_mM: tuple = (0.5, 5.0)
     d_cm2_s: tuple = (3e-6, 2e-5)
-    reduced_form: float = 0.5  # probability that the bulk holds R instead of O
+    reduced_form: float = 0.5  # probability that the bulk holds R instead of O (E mechanism)
+    k_chem_s: tuple = (0.01, 10.0)  # EC and EC′ chemical rate constants, 1/s
+    reversible_chemistry: float = 0.5  # EC: probability that Z turns back into R (k_b = k_f × U(0.1, 1))
+    ee_gap_V: tuple = (0.05, 0.4)  # EE: E1° − E2°
+    gamma_mol_cm2: tuple = (2e-11, 4e-10)  # adsorbed coverage
+    k_s_per_s: tuple = (1.0, 1e4)  # adsorbed layer's rate constant when not Nernstian
     min_separation_V: float = 0.15  # between formal potentials
     edge_margin_V: float = 0.15  # formal potentials this far inside the window
     area_cm2: float = float(np.pi * 0.15**2)
@@ -76,10 +83,14 @@ class SimulationConfig:
             if not values or not all(isinstance(x, (int, float)) and np.isfinite(x) for x in values):
                 raise InputError(f"setting {f.name!r} must be a number or a list of numbers, got {value!r}")
         for name in ("window_V", "step_V", "scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "snr", "area_cm2",
-                     "couples", "cycles", "n"):
+                     "couples", "cycles", "n", "k_chem_s", "gamma_mol_cm2", "k_s_per_s"):
             values = getattr(self, name)
             if min(values if isinstance(values, tuple) else (values,)) <= 0:
                 raise InputError(f"setting {name!r} must be positive, got {values!r}")
+        if len(self.mechanism_weights) != len(MECHANISMS) or min(self.mechanism_weights) < 0 \
+                or sum(self.mechanism_weights) <= 0:
+            raise InputError(f"setting 'mechanism_weights' needs {len(MECHANISMS)} non-negative weights "
+                             f"({', '.join(MECHANISMS)}), got {self.mechanism_weights!r}")
         if max(self.step_V) > min(self.window_V):
             raise InputError(f"setting 'step_V' ({max(self.step_V)} V) is larger than the window "
                              f"({min(self.window_V)} V)")
@@ -104,15 +115,29 @@ class SimulationConfig:
         lo, hi = centre - window / 2, centre + window / 2
         count = int(rng.integers(self.couples[0], self.couples[1] + 1))
         e0s = _spread(rng, lo + self.edge_margin_V, hi - self.edge_margin_V, count, self.min_separation_V)
+        weights = np.asarray(self.mechanism_weights, dtype=float)
         couples = []
         for e0 in e0s:
+            mechanism = MECHANISMS[int(rng.choice(len(MECHANISMS), p=weights / weights.sum()))]
             c = draw("c_mM")
-            reduced = rng.random() < self.reduced_form
-            couples.append(RedoxCouple(
-                e0_V=round(float(e0), 4), n=int(pick("n")),
+            reduced = mechanism == "E" and rng.random() < self.reduced_form
+            couple = RedoxCouple(
+                e0_V=round(float(e0), 4), n=int(pick("n")) if mechanism in ("E", "ads") else 1,
                 k0_cm_s=float("inf") if rng.random() < self.reversible else draw("k0_cm_s"),
                 alpha=draw("alpha"), c_ox_mM=0.0 if reduced else c, c_red_mM=c if reduced else 0.0,
-                d_ox_cm2_s=draw("d_cm2_s"), d_red_cm2_s=draw("d_cm2_s")))
+                d_ox_cm2_s=draw("d_cm2_s"), d_red_cm2_s=draw("d_cm2_s"), mechanism=mechanism)
+            if mechanism in ("EC", "ECcat"):
+                couple.k_f_s = draw("k_chem_s")
+                if mechanism == "EC" and rng.random() < self.reversible_chemistry:
+                    couple.k_b_s = couple.k_f_s * float(rng.uniform(0.1, 1.0))
+            elif mechanism == "EE":
+                couple.e0_2_V = round(couple.e0_V - draw("ee_gap_V"), 4)
+                couple.k0_2_cm_s = float("inf") if rng.random() < self.reversible else draw("k0_cm_s")
+                couple.alpha_2, couple.d_int_cm2_s = draw("alpha"), draw("d_cm2_s")
+            elif mechanism == "ads":
+                couple.gamma_mol_cm2 = draw("gamma_mol_cm2")
+                couple.k_s_per_s = float("inf") if rng.random() < self.reversible else draw("k_s_per_s")
+            couples.append(couple)
         rate = draw("scan_rate_V_s")
         anodic_first = rng.random() < self.anodic_first
         first, second = (hi, lo) if anodic_first else (lo, hi)
@@ -120,9 +145,8 @@ class SimulationConfig:
             start, vertices = second, (first,)
         else:
             start, vertices = float(rng.uniform(lo + 0.1 * window, hi - 0.1 * window)), (first, second)
-        # Scale background and noise by the smallest peak (Randles–Ševčík estimate).
-        ip = min(0.4463 * c.n * F * self.area_cm2 * max(c.c_ox_mM, c.c_red_mM) * 1e-6
-                 * np.sqrt(c.n * F / (R * 298.15) * rate * min(c.d_ox_cm2_s, c.d_red_cm2_s)) for c in couples)
+        # Scale background and noise by the smallest peak (Randles–Ševčík, or n²F²AvΓ/4RT when adsorbed).
+        ip = min(_peak_estimate(c, rate, self.area_cm2) for c in couples)
         noise = ip / draw("snr")
         conditions = Conditions(
             start_V=round(start, 4), vertices_V=tuple(round(v, 4) for v in vertices),
@@ -131,6 +155,14 @@ class SimulationConfig:
             rc_s=draw("rc_s"), slope_A_V=draw("slope") * ip, curvature_A_V2=draw("curvature") * ip,
             noise_A=noise, mains_A=draw("mains") * noise, mains_hz=float(pick("mains_hz")))
         return couples, conditions
+
+
+def _peak_estimate(c: RedoxCouple, rate: float, area: float) -> float:
+    f = F / (R * 298.15)
+    if c.mechanism == "ads":
+        return c.n**2 * F * f * area * rate * c.gamma_mol_cm2 / 4
+    return 0.4463 * c.n * F * area * max(c.c_ox_mM, c.c_red_mM) * 1e-6 * np.sqrt(
+        c.n * f * rate * min(c.d_ox_cm2_s, c.d_red_cm2_s))
 
 
 def _spread(rng, lo: float, hi: float, count: int, gap: float) -> np.ndarray:

@@ -10,11 +10,18 @@ from scipy.signal import lfilter
 from voltpeak.detect import exact_peaks
 from voltpeak.errors import InputError
 from voltpeak.peak import Peak
-from voltpeak.simulate.diffusion import reduction_current
+from voltpeak.simulate.diffusion import (
+    MECHANISM_CODES,
+    adsorbed_reduction_current,
+    ee_reduction_current,
+    reduction_current,
+)
 from voltpeak.simulate.waveform import potential_programme
 from voltpeak.voltammogram import Voltammogram
 
-MECHANISMS = ("E",)
+# E: one electron-transfer step; EC: followed by R ⇌ Z; ECcat: R turned back into O (catalytic, EC′);
+# EE: two successive one-electron steps; ads: a surface-confined (adsorbed) couple.
+MECHANISMS = ("E", "EC", "ECcat", "EE", "ads")
 # Truth peaks: local extrema whose prominence reaches this fraction of the noiseless current range ("visible").
 VISIBLE_FRACTION = 0.01
 
@@ -39,6 +46,13 @@ class RedoxCouple:
         Diffusion coefficients, cm²/s.
     mechanism : str
         One of ``MECHANISMS``.
+    k_f_s, k_b_s : float
+        EC: rate constants of R → Z and Z → R (1/s); ECcat: of the catalytic R → O step (``k_f_s``).
+    e0_2_V, k0_2_cm_s, alpha_2, d_int_cm2_s : float
+        EE: the second step I + e ⇌ R (formal potential, rate constant, transfer coefficient) and the
+        intermediate's diffusion coefficient; ``n`` is 1 for each step.
+    gamma_mol_cm2, k_s_per_s : float
+        ads: total surface coverage (mol/cm²) and the surface rate constant (1/s; ``inf``: Nernstian).
     """
 
     e0_V: float
@@ -50,6 +64,14 @@ class RedoxCouple:
     d_ox_cm2_s: float = 1e-5
     d_red_cm2_s: float = 1e-5
     mechanism: str = "E"
+    k_f_s: float = 0.0
+    k_b_s: float = 0.0
+    e0_2_V: float = 0.0
+    k0_2_cm_s: float = float("inf")
+    alpha_2: float = 0.5
+    d_int_cm2_s: float = 1e-5
+    gamma_mol_cm2: float = 1e-10
+    k_s_per_s: float = float("inf")
 
     def validate(self):
         _positive("n", self.n)
@@ -64,6 +86,41 @@ class RedoxCouple:
             raise InputError(f"alpha must lie between 0 and 1, got {self.alpha}")
         if self.mechanism not in MECHANISMS:
             raise InputError(f"unknown mechanism {self.mechanism!r}; known: {', '.join(MECHANISMS)}")
+        for name in ("k_f_s", "k_b_s"):
+            _non_negative(name, getattr(self, name))
+        if self.mechanism in ("EC", "ECcat") and self.k_f_s <= 0:
+            raise InputError(f"k_f_s must be positive for mechanism {self.mechanism}, got {self.k_f_s}")
+        if self.mechanism in ("EC", "ECcat") and self.c_red_mM > 0:
+            raise InputError(f"c_red_mM must be 0 for mechanism {self.mechanism} (only O in the bulk)")
+        if self.mechanism == "EE":
+            _positive("k0_2_cm_s", self.k0_2_cm_s)
+            _positive("d_int_cm2_s", self.d_int_cm2_s)
+            if not 0 < self.alpha_2 < 1:
+                raise InputError(f"alpha_2 must lie between 0 and 1, got {self.alpha_2}")
+        if self.mechanism == "ads":
+            _positive("gamma_mol_cm2", self.gamma_mol_cm2)
+            _positive("k_s_per_s", self.k_s_per_s)
+
+    @property
+    def diffusing(self) -> bool:
+        """Whether ``reduction_current`` computes it (E, EC, ECcat), so it can join a vectorised batch."""
+        return self.mechanism in ("E", "EC", "ECcat")
+
+    def current(self, E: np.ndarray, dt_s: float, conditions: Conditions) -> np.ndarray:
+        """Faradaic current (A, IUPAC: anodic positive) of this couple on the potential samples ``E``."""
+        T, A = conditions.temperature_K, conditions.area_cm2
+        if self.mechanism == "EE":
+            red = ee_reduction_current(E, dt_s, self.e0_V, self.e0_2_V, A, self.c_ox_mM * 1e-6, self.d_ox_cm2_s,
+                                       self.d_int_cm2_s, self.d_red_cm2_s, self.k0_cm_s, self.k0_2_cm_s,
+                                       self.alpha, self.alpha_2, T)
+        elif self.mechanism == "ads":
+            red = adsorbed_reduction_current(E, dt_s, self.e0_V, self.n, A, self.gamma_mol_cm2, self.k_s_per_s,
+                                             self.alpha, None, T)
+        else:
+            red = reduction_current(E, dt_s, self.e0_V, self.n, A, self.c_ox_mM * 1e-6, self.c_red_mM * 1e-6,
+                                    self.d_ox_cm2_s, self.d_red_cm2_s, self.k0_cm_s, self.alpha, T,
+                                    MECHANISM_CODES[self.mechanism], self.k_f_s, self.k_b_s)
+        return -red
 
 
 @dataclass
@@ -151,9 +208,7 @@ def simulate_cv(couples: list[RedoxCouple], conditions: Conditions,
     t, E = potential_programme(conditions.start_V, tuple(conditions.vertices_V), conditions.cycles,
                                conditions.step_V, conditions.scan_rate_V_s)
     dt = conditions.step_V / conditions.scan_rate_V_s
-    own = [-reduction_current(E, dt, c.e0_V, c.n, conditions.area_cm2, c.c_ox_mM * 1e-6, c.c_red_mM * 1e-6,
-                              c.d_ox_cm2_s, c.d_red_cm2_s, c.k0_cm_s, c.alpha, conditions.temperature_K)
-           for c in couples]
+    own = [c.current(E, dt, conditions) for c in couples]
     return assemble(couples, conditions, t, E, own, rng or np.random.default_rng())
 
 

@@ -128,7 +128,7 @@ def reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm2=0.0707,
         z = c_ox[q] * fwd - np.where(mq == 0, c_red[q], 0.0) * bwd
         kk = nFA[q] * np.where(np.isinf(k0[q]), _NERNSTIAN_K0, k0[q])
         gain = kk / (1 + kk * c0)
-        out[:, q] = _steps(gain, z, p, r, chem_dt, grunwald_weights(N))
+        out[:, q] = _steps(gain, z, p, r, chem_dt)
     return out[:, 0] if single else out
 
 
@@ -141,48 +141,142 @@ _S = np.exp(_U)
 _SOE_COEFF = 0.5 * _S * np.exp(-_S / 2) / np.sqrt(-np.expm1(-_S)) / np.pi
 
 
-def _steps(gain, z, p, r, chem_dt, w) -> np.ndarray:
+class _History:
+    """Σ_{j≥1} W_j i_{k−j} for every column, as step k advances: Grünwald weights, or a chemical step's weights
+    (``chem_dt`` = kΔt per column). Long, wide runs keep the last ``NEAR`` terms exactly and the rest as a sum
+    of exponentials updated in O(1) per step; short ones sum exactly."""
+
+    def __init__(self, N: int, B: int, chem_dt: np.ndarray | None = None):
+        self.N = N
+        # One short column: the O(N²) sum costs less than the exponentials' upkeep; batches take the latter.
+        self.exact = N * B < 10_000
+        # Currents newest-first at the end of ``past``, so each near sum is one contiguous product.
+        self.past = np.zeros((N, B))
+        plain = chem_dt is None
+        if self.exact:
+            self.weights = grunwald_weights(N) if plain else kinetic_weights(np.arange(N), chem_dt)
+            return
+        self.near = grunwald_weights(NEAR)[1:] if plain else kinetic_weights(np.arange(1, NEAR), chem_dt)
+        rate = _S[:, None] if plain else _S[:, None] + chem_dt[None, :]
+        self.decay = np.exp(-rate)
+        # A flux leaving the near window is j = NEAR old at the next step; a chemical kernel also decays over
+        # the half step from the middle of the flux's interval.
+        self.entry = np.exp(-rate * (NEAR - 1)) if plain else np.exp(-rate * (NEAR - 1) - chem_dt[None, :] / 2)
+        self.far = np.zeros((len(_S), B))
+
+    def value(self, k: int):
+        N, past = self.N, self.past
+        if k == 0:
+            return 0.0
+        if self.exact:
+            w = self.weights[1:k + 1]
+            return w @ past[N - k:] if w.ndim == 1 else (w * past[N - k:]).sum(axis=0)
+        if k < NEAR:
+            w = self.near[:k]
+            return w @ past[N - k:] if w.ndim == 1 else (w * past[N - k:]).sum(axis=0)
+        self.far = self.decay * (self.far + self.entry * past[N - 1 - (k - NEAR)])
+        recent = past[N - k:N - k + NEAR - 1]
+        near = self.near @ recent if self.near.ndim == 1 else (self.near * recent).sum(axis=0)
+        return near + _SOE_COEFF @ self.far
+
+    def push(self, k: int, current: np.ndarray):
+        self.past[self.N - 1 - k] = current
+
+
+def _steps(gain, z, p, r, chem_dt, w=None) -> np.ndarray:
     """i_k = gain_k (z_k − p_k S_k − r_k K_k), step by step (arrays of shape (N, B)).
 
     S_k = Σ_{j≥1} w_j i_{k−j} is the semi-integral's history; K_k the same with the chemical step's weights
-    (``kinetic_weights``, ``chem_dt`` = kΔt per column). Each takes its last ``NEAR`` terms exactly and the rest
-    from the sum of exponentials (times e^{−k(j+½)Δt}), unless the exact O(N²) sums are cheaper.
+    (``kinetic_weights``, ``chem_dt`` = kΔt per column).
     """
     N, B = z.shape
-    chemistry = bool(np.any(r != 0))
-    # Currents are stored newest-first at the end of ``history`` so the near sums are contiguous products.
-    history = np.zeros((N, B))
-    if N * B < 200_000:
-        kernel = kinetic_weights(np.arange(N), chem_dt) if chemistry else None
-        for k in range(N):
-            if k:
-                s = w[1:k + 1] @ history[N - k:]
-                c = (kernel[1:k + 1] * history[N - k:]).sum(axis=0) if chemistry else 0.0
-            else:
-                s = c = 0.0
-            history[N - 1 - k] = gain[k] * (z[k] - p[k] * s - r[k] * c)
-        return history[::-1]
-    decay = np.exp(-_S)[:, None]
-    entry = np.exp(-_S * (NEAR - 1))[:, None]
-    decay_c = np.exp(-(_S[:, None] + chem_dt[None, :]))
-    entry_c = np.exp(-(_S[:, None] + chem_dt[None, :]) * (NEAR - 1) - chem_dt[None, :] / 2)
-    near_w = w[1:NEAR]
-    near_c = kinetic_weights(np.arange(1, NEAR), chem_dt)
-    far = np.zeros((len(_S), B))  # Σ_{j ≥ NEAR} e^{−s_m j} i_{k−j}
-    far_c = np.zeros((len(_S), B))  # the same with e^{−(s_m + kΔt) j}
+    plain = _History(N, B)
+    chemical = _History(N, B, chem_dt) if np.any(r != 0) else None
+    out = np.empty((N, B))
     for k in range(N):
-        if k >= NEAR:
-            leaving = history[N - 1 - (k - NEAR)]
-            far = decay * (far + entry * leaving)
-            recent = history[N - k:N - k + NEAR - 1]
-            s = near_w @ recent + _SOE_COEFF @ far
-            if chemistry:
-                far_c = decay_c * (far_c + entry_c * leaving)
-                c = (near_c * recent).sum(axis=0) + _SOE_COEFF @ far_c
-            else:
-                c = 0.0
-        else:
-            s = w[1:k + 1] @ history[N - k:] if k else 0.0
-            c = (near_c[:k] * history[N - k:]).sum(axis=0) if k and chemistry else 0.0
-        history[N - 1 - k] = gain[k] * (z[k] - p[k] * s - r[k] * c)
-    return history[::-1]
+        s = plain.value(k)
+        c = chemical.value(k) if chemical else 0.0
+        out[k] = gain[k] * (z[k] - p[k] * s - r[k] * c)
+        plain.push(k, out[k])
+        if chemical:
+            chemical.push(k, out[k])
+    return out
+
+
+def ee_reduction_current(potential_V: np.ndarray, dt_s, e1_V, e2_V, area_cm2=0.0707, c_ox_mol_cm3=1e-6,
+                         d_ox_cm2_s=1e-5, d_int_cm2_s=1e-5, d_red_cm2_s=1e-5, k1_cm_s=np.inf, k2_cm_s=np.inf,
+                         alpha1=0.5, alpha2=0.5, temperature_K=298.15) -> np.ndarray:
+    """Reduction current (A) of two successive one-electron steps O + e ⇌ I (E1°), I + e ⇌ R (E2°).
+
+    Each step has its own Butler–Volmer kinetics (``inf``: Nernstian); the semi-integrals M1, M2 of the two
+    currents give c_O = c_O* − M1/(FA√D_O), c_I = (M1 − M2)/(FA√D_I), c_R = M2/(FA√D_R); each step solves a
+    2×2 linear system for the two currents. Returns i1 + i2. Shapes as for ``reduction_current``: (N,) or (N, B)
+    with length-B parameters.
+    """
+    E = np.asarray(potential_V, dtype=float)
+    single = E.ndim == 1
+    E2 = E[:, None] if single else E
+    N, B = E2.shape
+    dt, e1, e2, area, c_ox, d_o, d_i, d_r, k1, k2, a1, a2, temp = (
+        np.broadcast_to(np.asarray(x, dtype=float), (B,)) for x in
+        (dt_s, e1_V, e2_V, area_cm2, c_ox_mol_cm3, d_ox_cm2_s, d_int_cm2_s, d_red_cm2_s, k1_cm_s, k2_cm_s,
+         alpha1, alpha2, temperature_K))
+    f = F / (R * temp)
+    FA = F * area
+    g = np.sqrt(dt) / FA
+    so, si, sr = np.sqrt(d_o), np.sqrt(d_i), np.sqrt(d_r)
+    K1 = FA * np.where(np.isinf(k1), _NERNSTIAN_K0, k1)
+    K2 = FA * np.where(np.isinf(k2), _NERNSTIAN_K0, k2)
+    eta1, eta2 = f * (E2 - e1), f * (E2 - e2)
+    f1, b1 = np.exp(np.clip(-a1 * eta1, -700, 700)), np.exp(np.clip((1 - a1) * eta1, -700, 700))
+    f2, b2 = np.exp(np.clip(-a2 * eta2, -700, 700)), np.exp(np.clip((1 - a2) * eta2, -700, 700))
+    # a11 i1 + a12 i2 = r1, a21 i1 + a22 i2 = r2 (divided by K to keep Nernstian steps well conditioned).
+    a11 = 1 / K1 + g * (f1 / so + b1 / si)
+    a12 = -g * b1 / si
+    a21 = -g * f2 / si
+    a22 = 1 / K2 + g * (f2 / si + b2 / sr)
+    det = a11 * a22 - a12 * a21
+    h1, h2 = _History(N, B), _History(N, B)
+    i1, i2 = np.empty((N, B)), np.empty((N, B))
+    for k in range(N):
+        s1, s2 = h1.value(k), h2.value(k)
+        r1 = c_ox * f1[k] - g * s1 * (f1[k] / so + b1[k] / si) + g * s2 * b1[k] / si
+        r2 = g * s1 * f2[k] / si - g * s2 * (f2[k] / si + b2[k] / sr)
+        i1[k] = (r1 * a22[k] - a12[k] * r2) / det[k]
+        i2[k] = (a11[k] * r2 - a21[k] * r1) / det[k]
+        h1.push(k, i1[k])
+        h2.push(k, i2[k])
+    total = i1 + i2
+    return total[:, 0] if single else total
+
+
+def adsorbed_reduction_current(potential_V: np.ndarray, dt_s: float, e0_V: float, n: int = 1,
+                               area_cm2: float = 0.0707, gamma_mol_cm2: float = 1e-10, k_s_per_s: float = np.inf,
+                               alpha: float = 0.5, oxidised_fraction: float | None = None,
+                               temperature_K: float = 298.15) -> np.ndarray:
+    """Reduction current (A) of a surface-confined couple O(ads) + ne ⇌ R(ads) with total coverage Γ.
+
+    Nernstian (``k_s_per_s = inf``): Γ_O/Γ_R = e^{nfη}, sharp symmetric peaks with ΔEp = 0, i_p = n²F²AvΓ/4RT and
+    a width at half height of 3.53 RT/nF. Finite k_s (Laviron): dΓ_O/dt = k_s (Γ_R e^{(1−α)nfη} − Γ_O e^{−αnfη}),
+    integrated exactly for rates constant over each step. The coverage starts in equilibrium with the first
+    potential unless ``oxidised_fraction`` is given.
+    """
+    E = np.asarray(potential_V, dtype=float)
+    nf = n * F / (R * temperature_K)
+    eta = nf * (E - e0_V)
+    if np.isinf(k_s_per_s):
+        gamma_o = gamma_mol_cm2 / (1 + np.exp(np.clip(-eta, -700, 700)))
+        start = gamma_o[0] if oxidised_fraction is None else oxidised_fraction * gamma_mol_cm2
+    else:
+        to_o = k_s_per_s * np.exp(np.clip((1 - alpha) * eta, -700, 700))
+        to_r = k_s_per_s * np.exp(np.clip(-alpha * eta, -700, 700))
+        equilibrium = gamma_mol_cm2 * to_o / (to_o + to_r)
+        relax = np.exp(-np.minimum((to_o + to_r) * dt_s, 700))
+        start = equilibrium[0] if oxidised_fraction is None else oxidised_fraction * gamma_mol_cm2
+        gamma_o = np.empty(len(E))
+        x = start
+        for k in range(len(E)):
+            x = equilibrium[k] + (x - equilibrium[k]) * relax[k]
+            gamma_o[k] = x
+    previous = np.concatenate([[start], gamma_o[:-1]])
+    return -n * F * area_cm2 * (gamma_o - previous) / dt_s
