@@ -22,6 +22,7 @@ demo: setup
 
 bench: setup
 	$(PY) benchmarks/detect.py
+	$(PY) benchmarks/simulate.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
