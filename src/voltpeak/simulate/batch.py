@@ -15,7 +15,7 @@ import numpy as np
 from voltpeak.read.write import STYLES, write_table
 from voltpeak.simulate.config import SimulationConfig
 from voltpeak.simulate.cv import SimulatedCV, assemble
-from voltpeak.simulate.diffusion import MECHANISM_CODES, ee_reduction_current, reduction_current
+from voltpeak.simulate.diffusion import ee_reduction_current, reduction_current
 from voltpeak.simulate.waveform import potential_programme
 
 CHUNK = 128
@@ -34,20 +34,18 @@ def simulate_batch(config: SimulationConfig, seed: int, ks: range | list[int]) -
         drawn.append((couples, cond, t, E, rng))
     columns = [(j, c) for j, (couples, *_rest) in enumerate(drawn) for c in couples]
     currents: list[np.ndarray] = [np.empty(0)] * len(columns)
-    # Adsorbed couples run on their own; the diffusing ones (E, EC, EC′) are vectorised together, and so are
-    # the EE couples.
-    for q, (j, c) in enumerate(columns):
-        if c.mechanism == "ads":
-            cond, E = drawn[j][1], drawn[j][3]
-            currents[q] = -c.current(E, cond.step_V / cond.scan_rate_V_s, cond)
-    diffusing = [q for q, (_, c) in enumerate(columns) if c.diffusing]
-    ee = [q for q, (_, c) in enumerate(columns) if c.mechanism == "EE"]
-    for chosen, compute in ((diffusing, _diffusing_block), (ee, _ee_block)):
+    # Couples computed by the same function are stacked column-wise (adsorbed layers are cheap: one by one).
+    for kernel in (reduction_current, ee_reduction_current):
+        chosen = [q for q, (_, c) in enumerate(columns) if c.kernel is kernel]
         for group in _length_groups(chosen, lambda q: len(drawn[columns[q][0]][3])):
             cols = [(drawn[columns[q][0]][1], drawn[columns[q][0]][3], columns[q][1]) for q in group]
-            block = compute(cols)
+            args = np.array([c.kernel_args(cond) for cond, _, c in cols], dtype=float).T
+            block = kernel(_stack(cols), *args)
             for m, q in enumerate(group):
                 currents[q] = block[:, m]
+    for q, (j, c) in enumerate(columns):
+        if c.mechanism == "ads":
+            currents[q] = -c.current(drawn[j][3], drawn[j][1])
     out, col = [], 0
     for couples, cond, t, E, rng in drawn:
         own = [-currents[col + m][:len(E)] for m in range(len(couples))]
@@ -73,30 +71,6 @@ def _stack(cols) -> np.ndarray:
     samples)."""
     N = max(len(E) for _, E, _ in cols)
     return np.column_stack([np.pad(E, (0, N - len(E)), mode="edge") for _, E, _ in cols])
-
-
-def _diffusing_block(cols) -> np.ndarray:
-    def par(f):
-        return np.array([f(cond, c) for cond, _, c in cols], dtype=float)
-
-    return reduction_current(
-        _stack(cols), par(lambda cd, c: cd.step_V / cd.scan_rate_V_s), par(lambda cd, c: c.e0_V),
-        par(lambda cd, c: c.n), par(lambda cd, c: cd.area_cm2), par(lambda cd, c: c.c_ox_mM * 1e-6),
-        par(lambda cd, c: c.c_red_mM * 1e-6), par(lambda cd, c: c.d_ox_cm2_s), par(lambda cd, c: c.d_red_cm2_s),
-        par(lambda cd, c: c.k0_cm_s), par(lambda cd, c: c.alpha), par(lambda cd, c: cd.temperature_K),
-        par(lambda cd, c: MECHANISM_CODES[c.mechanism]), par(lambda cd, c: c.k_f_s), par(lambda cd, c: c.k_b_s))
-
-
-def _ee_block(cols) -> np.ndarray:
-    def par(f):
-        return np.array([f(cond, c) for cond, _, c in cols], dtype=float)
-
-    return ee_reduction_current(
-        _stack(cols), par(lambda cd, c: cd.step_V / cd.scan_rate_V_s), par(lambda cd, c: c.e0_V),
-        par(lambda cd, c: c.e0_2_V), par(lambda cd, c: cd.area_cm2), par(lambda cd, c: c.c_ox_mM * 1e-6),
-        par(lambda cd, c: c.d_ox_cm2_s), par(lambda cd, c: c.d_int_cm2_s), par(lambda cd, c: c.d_red_cm2_s),
-        par(lambda cd, c: c.k0_cm_s), par(lambda cd, c: c.k0_2_cm_s), par(lambda cd, c: c.alpha),
-        par(lambda cd, c: c.alpha_2), par(lambda cd, c: cd.temperature_K))
 
 
 def _write_chunk(args) -> list[str]:

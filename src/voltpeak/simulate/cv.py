@@ -102,25 +102,25 @@ class RedoxCouple:
             _positive("k_s_per_s", self.k_s_per_s)
 
     @property
-    def diffusing(self) -> bool:
-        """Whether ``reduction_current`` computes it (E, EC, ECcat), so it can join a vectorised batch."""
-        return self.mechanism in ("E", "EC", "ECcat")
+    def kernel(self):
+        """The function that computes this couple's reduction current from the potential samples."""
+        return {"EE": ee_reduction_current, "ads": adsorbed_reduction_current}.get(self.mechanism, reduction_current)
 
-    def current(self, E: np.ndarray, dt_s: float, conditions: Conditions) -> np.ndarray:
-        """Faradaic current (A, IUPAC: anodic positive) of this couple on the potential samples ``E``."""
-        T, A = conditions.temperature_K, conditions.area_cm2
+    def kernel_args(self, conditions: Conditions) -> tuple:
+        """The arguments of ``kernel`` after the potential: numbers only, so couples can be stacked column-wise."""
+        dt, T, A = conditions.step_V / conditions.scan_rate_V_s, conditions.temperature_K, conditions.area_cm2
         if self.mechanism == "EE":
-            red = ee_reduction_current(E, dt_s, self.e0_V, self.e0_2_V, A, self.c_ox_mM * 1e-6, self.d_ox_cm2_s,
-                                       self.d_int_cm2_s, self.d_red_cm2_s, self.k0_cm_s, self.k0_2_cm_s,
-                                       self.alpha, self.alpha_2, T)
-        elif self.mechanism == "ads":
-            red = adsorbed_reduction_current(E, dt_s, self.e0_V, self.n, A, self.gamma_mol_cm2, self.k_s_per_s,
-                                             self.alpha, None, T)
-        else:
-            red = reduction_current(E, dt_s, self.e0_V, self.n, A, self.c_ox_mM * 1e-6, self.c_red_mM * 1e-6,
-                                    self.d_ox_cm2_s, self.d_red_cm2_s, self.k0_cm_s, self.alpha, T,
-                                    MECHANISM_CODES[self.mechanism], self.k_f_s, self.k_b_s)
-        return -red
+            return (dt, self.e0_V, self.e0_2_V, A, self.c_ox_mM * 1e-6, self.d_ox_cm2_s, self.d_int_cm2_s,
+                    self.d_red_cm2_s, self.k0_cm_s, self.k0_2_cm_s, self.alpha, self.alpha_2, T)
+        if self.mechanism == "ads":
+            return (dt, self.e0_V, self.n, A, self.gamma_mol_cm2, self.k_s_per_s, self.alpha, None, T)
+        return (dt, self.e0_V, self.n, A, self.c_ox_mM * 1e-6, self.c_red_mM * 1e-6, self.d_ox_cm2_s,
+                self.d_red_cm2_s, self.k0_cm_s, self.alpha, T, MECHANISM_CODES[self.mechanism], self.k_f_s,
+                self.k_b_s)
+
+    def current(self, E: np.ndarray, conditions: Conditions) -> np.ndarray:
+        """Faradaic current (A, IUPAC: anodic positive) of this couple on the potential samples ``E``."""
+        return -self.kernel(E, *self.kernel_args(conditions))
 
 
 @dataclass
@@ -207,8 +207,7 @@ def simulate_cv(couples: list[RedoxCouple], conditions: Conditions,
         c.validate()
     t, E = potential_programme(conditions.start_V, tuple(conditions.vertices_V), conditions.cycles,
                                conditions.step_V, conditions.scan_rate_V_s)
-    dt = conditions.step_V / conditions.scan_rate_V_s
-    own = [c.current(E, dt, conditions) for c in couples]
+    own = [c.current(E, conditions) for c in couples]
     return assemble(couples, conditions, t, E, own, rng or np.random.default_rng())
 
 
