@@ -192,14 +192,15 @@ def _steps(gain, z, p, r, chem_dt, w=None) -> np.ndarray:
     N, B = z.shape
     plain = _History(N, B)
     chemical = _History(N, B, chem_dt) if np.any(r != 0) else None
+    base, on_s, on_c = gain * z, -gain * p, -gain * r  # i_k = base + on_s S_k + on_c K_k
     out = np.empty((N, B))
     for k in range(N):
-        s = plain.value(k)
-        c = chemical.value(k) if chemical else 0.0
-        out[k] = gain[k] * (z[k] - p[k] * s - r[k] * c)
-        plain.push(k, out[k])
         if chemical:
+            out[k] = base[k] + on_s[k] * plain.value(k) + on_c[k] * chemical.value(k)
             chemical.push(k, out[k])
+        else:
+            out[k] = base[k] + on_s[k] * plain.value(k)
+        plain.push(k, out[k])
     return out
 
 
@@ -236,14 +237,20 @@ def ee_reduction_current(potential_V: np.ndarray, dt_s, e1_V, e2_V, area_cm2=0.0
     a21 = -g * f2 / si
     a22 = 1 / K2 + g * (f2 / si + b2 / sr)
     det = a11 * a22 - a12 * a21
+    # Right-hand sides r1 = c_O* f1 − g S1 (f1/√D_O + b1/√D_I) + g S2 b1/√D_I, r2 = g S1 f2/√D_I − g S2 (f2/√D_I
+    # + b2/√D_R); Cramer's rule then makes each current linear in the histories S1, S2.
+    u1, v1, w1 = c_ox * f1, -g * (f1 / so + b1 / si), g * b1 / si
+    v2, w2 = g * f2 / si, -g * (f2 / si + b2 / sr)
+    p1, q1 = a22 / det, -a12 / det
+    p2, q2 = -a21 / det, a11 / det
+    c1, s11, s12 = p1 * u1, p1 * v1 + q1 * v2, p1 * w1 + q1 * w2  # i1 = c1 + s11 S1 + s12 S2
+    c2, s21, s22 = p2 * u1, p2 * v1 + q2 * v2, p2 * w1 + q2 * w2
     h1, h2 = _History(N, B), _History(N, B)
     i1, i2 = np.empty((N, B)), np.empty((N, B))
     for k in range(N):
         s1, s2 = h1.value(k), h2.value(k)
-        r1 = c_ox * f1[k] - g * s1 * (f1[k] / so + b1[k] / si) + g * s2 * b1[k] / si
-        r2 = g * s1 * f2[k] / si - g * s2 * (f2[k] / si + b2[k] / sr)
-        i1[k] = (r1 * a22[k] - a12[k] * r2) / det[k]
-        i2[k] = (a11[k] * r2 - a21[k] * r1) / det[k]
+        i1[k] = c1[k] + s11[k] * s1 + s12[k] * s2
+        i2[k] = c2[k] + s21[k] * s1 + s22[k] * s2
         h1.push(k, i1[k])
         h2.push(k, i2[k])
     total = i1 + i2
