@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from scipy.signal import lfilter
@@ -190,8 +190,8 @@ class SimulatedCV:
         lo, hi = self.clean.window_V
         return {"source": source, "peaks": [p.to_record() for p in self.truth],
                 "shoulders": [p.to_record() for p in self.shoulders], "window": [round(lo, 6), round(hi, 6)],
-                "params": {"couples": [_jsonable(asdict(c)) for c in self.couples],
-                           "conditions": _jsonable(asdict(self.conditions))}}
+                "params": {"couples": [_jsonable(c) for c in self.couples],
+                           "conditions": _jsonable(self.conditions)}}
 
 
 def simulate_cv(couples: list[RedoxCouple], conditions: Conditions,
@@ -257,6 +257,10 @@ def _non_negative(name, value):
         raise InputError(f"{name} must not be negative, got {value}")
 
 
-def _jsonable(d: dict) -> dict:
-    return {k: (list(v) if isinstance(v, tuple) else (None if isinstance(v, float) and np.isinf(v) else v))
-            for k, v in d.items()}
+def _jsonable(obj) -> dict:
+    """The dataclass's fields as JSON values (tuples as lists, an infinite rate constant as null)."""
+    out = {}
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        out[f.name] = list(v) if isinstance(v, tuple) else (None if isinstance(v, float) and np.isinf(v) else v)
+    return out
