@@ -151,6 +151,12 @@ def test_config_file_errors(tmp_path):
     bad.write_text(json.dumps({"step_V": [5.0]}))
     with pytest.raises(InputError, match="step_V"):
         SimulationConfig.load(bad)
+    bad.write_text(json.dumps({"snr": [15]}))
+    with pytest.raises(InputError, match=r"'snr' must be a range \[low, high\]"):
+        SimulationConfig.load(bad)
+    bad.write_text(json.dumps({"reversible": [0.1, 0.2]}))
+    with pytest.raises(InputError, match="'reversible' must be a number"):
+        SimulationConfig.load(bad)
 
 
 def test_batch_equals_single_and_runs_are_deterministic(tmp_path):

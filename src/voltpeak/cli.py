@@ -14,11 +14,11 @@ from voltpeak.errors import InputError, VoltpeakError
 EXIT_BAD_INPUT = 2
 
 
-def _progress(items, desc: str):
+def _progress(items, desc: str, unit: str = "file", total: int | None = None):
     from tqdm import tqdm
 
     # disable=None: a bar on a terminal only, so piped output and CI logs stay clean.
-    return tqdm(items, desc=desc, unit="file", disable=None, file=sys.stderr, leave=False)
+    return tqdm(items, desc=desc, unit=unit, total=total, disable=None, file=sys.stderr, leave=False)
 
 
 class Output:
@@ -117,15 +117,18 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from voltpeak.simulate.batch import simulate_to_folder
+    from voltpeak.simulate.batch import CHUNK, simulate_to_folder
     from voltpeak.simulate.config import SimulationConfig
 
     out = Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file, not a folder")
+    if out.exists() and any(out.iterdir()) and not args.force:
         raise InputError(f"{out} exists and is not empty; use --force to write into it")
     config = SimulationConfig.load(args.config)
+    chunks = -(-args.n // CHUNK)
     truth = simulate_to_folder(args.n, out, args.seed, config,
-                               progress=lambda items: _progress(items, "simulate"))
+                               progress=lambda items: _progress(items, "simulate", f"x{CHUNK} CVs", chunks))
     print(f"wrote {args.n} CVs and {truth}", file=sys.stderr)
     return 0
 

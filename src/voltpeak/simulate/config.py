@@ -17,6 +17,7 @@ from voltpeak.simulate.cv import MECHANISMS, Conditions, RedoxCouple
 
 F = 96485.33212
 R = 8.314462618
+CHOICES = ("step_V", "n", "mains_hz", "mechanism_weights")  # lists of values; other lists are [low, high]
 LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s", "snr", "k_chem_s",
                "gamma_mol_cm2", "k_s_per_s")
 
@@ -82,6 +83,11 @@ class SimulationConfig:
             values = value if isinstance(value, tuple) else (value,)
             if not values or not all(isinstance(x, (int, float)) and np.isfinite(x) for x in values):
                 raise InputError(f"setting {f.name!r} must be a number or a list of numbers, got {value!r}")
+            if isinstance(f.default, tuple) != isinstance(value, tuple):
+                kind = "a list" if isinstance(f.default, tuple) else "a number"
+                raise InputError(f"setting {f.name!r} must be {kind}, got {value!r}")
+            if isinstance(value, tuple) and f.name not in CHOICES and (len(value) != 2 or value[0] > value[1]):
+                raise InputError(f"setting {f.name!r} must be a range [low, high], got {list(value)!r}")
         for name in ("window_V", "step_V", "scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "snr", "area_cm2",
                      "couples", "cycles", "n", "k_chem_s", "gamma_mol_cm2", "k_s_per_s"):
             values = getattr(self, name)
