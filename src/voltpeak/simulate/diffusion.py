@@ -183,7 +183,7 @@ class _History:
         self.past[self.N - 1 - k] = current
 
 
-def _steps(gain, z, p, r, chem_dt, w=None) -> np.ndarray:
+def _steps(gain, z, p, r, chem_dt) -> np.ndarray:
     """i_k = gain_k (z_k − p_k S_k − r_k K_k), step by step (arrays of shape (N, B)).
 
     S_k = Σ_{j≥1} w_j i_{k−j} is the semi-integral's history; K_k the same with the chemical step's weights
