@@ -57,6 +57,12 @@ def read(path: str | Path) -> Voltammogram:
                 v = read_table(p, eclab_table(text))  # yadg misreads decimal commas in .mpt exports
             else:
                 v = read_table(p, text)
+    except ReadError as e:
+        # Readers name the file; the user needs it as they gave it (several files may share a name).
+        message = str(e)
+        if message.startswith(p.name + ":"):
+            message = f"{path}{message[len(p.name):]}"
+        raise ReadError(message) from None
     except PermissionError:
         raise ReadError(f"{path}: permission denied") from None
     except MemoryError:
