@@ -108,28 +108,41 @@ def reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm2=0.0707,
         out[:, rev] = fftconvolve(m / sqrt_dt[rev], u, axes=0)[:N]  # m/√Δt = Σ_j w_j i_{k−j}
     q = ~rev
     if q.any():
-        eq, aq = eta[:, q], a[q]
-        fwd = np.exp(np.clip(-aq * eq, -700, 700))
-        bwd = np.exp(np.clip((1 - aq) * eq, -700, 700))
-        g = sqrt_dt[q] / nFA[q]
-        so, sr = np.sqrt(d_ox[q]), np.sqrt(d_red[q])
-        mq, kfq, kbq = mech[q], kf[q], kb[q]
-        # Surface concentrations as c = bulk − coefficient × (i_k + history): the i_k coefficient c0, the plain
-        # history S (coefficient p) and the history with the chemical kernel e^{−k t} (coefficient r).
-        # EC: the part of R's history that the chemistry erodes, K/(1 + K) with K = k_f/k_b (1 when k_b = 0).
-        share = np.where(kbq > 0, kfq / np.where(kbq > 0, kfq + kbq, 1.0), 1.0)
-        catalytic = mq == 2
-        chem_dt = np.where(mq == 0, 0.0, kfq + np.where(catalytic, 0.0, kbq)) * dt[q]
-        own = kinetic_weights([0], chem_dt)[0]  # the chemistry already acts within the current step
-        c0 = np.where(catalytic, g * own * (fwd + bwd) / so,
-                      g * (fwd / so + np.where(mq == 1, 1 - share + share * own, 1.0) * bwd / sr))
-        p = np.where(catalytic, 0.0, g * (fwd / so + np.where(mq == 1, 1 - share, 1.0) * bwd / sr))
-        r = np.where(catalytic, c0, np.where(mq == 1, g * share * bwd / sr, 0.0))
-        z = c_ox[q] * fwd - np.where(mq == 0, c_red[q], 0.0) * bwd
-        kk = nFA[q] * np.where(np.isinf(k0[q]), _NERNSTIAN_K0, k0[q])
-        gain = kk / (1 + kk * c0)
-        out[:, q] = _steps(gain, z, p, r, chem_dt)
+        kinetics = Kinetics(dt[q], nFA[q], a[q], d_ox[q], d_red[q], c_ox[q], c_red[q], k0[q], mech[q], kf[q], kb[q])
+        out[:, q] = _steps(*kinetics.terms(eta[:, q]), kinetics.chem_dt)
     return out[:, 0] if single else out
+
+
+class Kinetics:
+    """Per-column constants of diffusing couples (E, EC, EC′) and the coefficients of their step equation.
+
+    With the surface concentrations written as bulk − coefficient × (i_k + history), Butler–Volmer gives
+    i_k = gain (z − p S_k − r K_k): S_k the semi-integral's history, K_k the history under the chemical kernel.
+    """
+
+    def __init__(self, dt, nFA, alpha, d_ox, d_red, c_ox, c_red, k0, mechanism, k_f, k_b):
+        self.alpha, self.mechanism = alpha, mechanism
+        self.g = np.sqrt(dt) / nFA
+        self.so, self.sr = np.sqrt(d_ox), np.sqrt(d_red)
+        self.c_ox, self.c_red = c_ox, c_red
+        # EC: the part of R's history that the chemistry erodes, K/(1 + K) with K = k_f/k_b (1 when k_b = 0).
+        self.share = np.where(k_b > 0, k_f / np.where(k_b > 0, k_f + k_b, 1.0), 1.0)
+        self.catalytic = mechanism == 2
+        self.chem_dt = np.where(mechanism == 0, 0.0, k_f + np.where(self.catalytic, 0.0, k_b)) * dt
+        self.own = kinetic_weights([0], self.chem_dt)[0]  # the chemistry already acts within the current step
+        self.kk = nFA * np.where(np.isinf(k0), _NERNSTIAN_K0, k0)
+
+    def terms(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """gain, z, p, r at the overpotentials ``eta`` (n f (E − E°); shape (..., B))."""
+        fwd = np.exp(np.clip(-self.alpha * eta, -700, 700))
+        bwd = np.exp(np.clip((1 - self.alpha) * eta, -700, 700))
+        g, so, sr, ec, cat = self.g, self.so, self.sr, self.mechanism == 1, self.catalytic
+        c0 = np.where(cat, g * self.own * (fwd + bwd) / so,
+                      g * (fwd / so + np.where(ec, 1 - self.share + self.share * self.own, 1.0) * bwd / sr))
+        p = np.where(cat, 0.0, g * (fwd / so + np.where(ec, 1 - self.share, 1.0) * bwd / sr))
+        r = np.where(cat, c0, np.where(ec, g * self.share * bwd / sr, 0.0))
+        z = self.c_ox * fwd - np.where(self.mechanism == 0, self.c_red, 0.0) * bwd
+        return self.kk / (1 + self.kk * c0), z, p, r
 
 
 # The far history of the semi-integral is carried by a sum of exponentials: w_j = (1/π) ∫₀^∞ e^{−(j+½)s}
