@@ -16,6 +16,7 @@ from voltpeak.read.write import STYLES, write_table
 from voltpeak.simulate.config import SimulationConfig
 from voltpeak.simulate.cv import SimulatedCV, assemble
 from voltpeak.simulate.diffusion import ee_reduction_current, reduction_current
+from voltpeak.simulate.ir import currents_with_ir
 from voltpeak.simulate.waveform import potential_programme
 
 CHUNK = 512  # CVs simulated together: wider arrays, fewer Python steps per CV
@@ -32,7 +33,14 @@ def simulate_batch(config: SimulationConfig, seed: int, ks: range | list[int]) -
         cond.validate()
         t, E = potential_programme(cond.start_V, tuple(cond.vertices_V), cond.cycles, cond.step_V, cond.scan_rate_V_s)
         drawn.append((couples, cond, t, E, rng))
-    columns = [(j, c) for j, (couples, *_rest) in enumerate(drawn) for c in couples]
+    # CVs with uncompensated resistance couple their couples through E_eff: solved together, per step.
+    # One group whatever their lengths: a step costs about the same for one CV or many.
+    resistive = [j for j, d in enumerate(drawn) if d[1].ru_ohm > 0]
+    solved = {}
+    if resistive:
+        results = currents_with_ir([(drawn[j][0], drawn[j][1], drawn[j][3]) for j in resistive])
+        solved = dict(zip(resistive, results))
+    columns = [(j, c) for j, (couples, *_rest) in enumerate(drawn) if j not in solved for c in couples]
     currents: list[np.ndarray] = [np.empty(0)] * len(columns)
     # Couples computed by the same function are stacked column-wise (adsorbed layers are cheap: one by one).
     for kernel in (reduction_current, ee_reduction_current):
@@ -47,7 +55,11 @@ def simulate_batch(config: SimulationConfig, seed: int, ks: range | list[int]) -
         if c.mechanism == "ads":
             currents[q] = -c.current(drawn[j][3], drawn[j][1])
     out, col = [], 0
-    for couples, cond, t, E, rng in drawn:
+    for j, (couples, cond, t, E, rng) in enumerate(drawn):
+        if j in solved:
+            own, charging, _ = solved[j]
+            out.append(assemble(couples, cond, t, E, own, rng, charging))
+            continue
         own = [-currents[col + m][:len(E)] for m in range(len(couples))]
         col += len(couples)
         out.append(assemble(couples, cond, t, E, own, rng))

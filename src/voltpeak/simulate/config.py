@@ -55,6 +55,8 @@ class SimulationConfig:
     snr: tuple = (15.0, 500.0)  # smallest Randles–Ševčík peak current / noise std
     mains: tuple = (0.0, 0.5)  # mains amplitude / noise std
     mains_hz: tuple = (50.0, 60.0)  # choices
+    resistive: float = 0.05  # probability of uncompensated resistance (CVs without EE couples)
+    ir_drop_V: tuple = (0.005, 0.05)  # R_u × the largest peak current
 
     @classmethod
     def load(cls, path: str | Path | None) -> SimulationConfig:
@@ -154,12 +156,16 @@ class SimulationConfig:
         # Scale background and noise by the smallest peak (Randles–Ševčík, or n²F²AvΓ/4RT when adsorbed).
         ip = min(_peak_estimate(c, rate, self.area_cm2) for c in couples)
         noise = ip / draw("snr")
+        ip_max = max(_peak_estimate(c, rate, self.area_cm2) for c in couples)
+        ru = 0.0
+        if rng.random() < self.resistive and all(c.mechanism != "EE" for c in couples):
+            ru = draw("ir_drop_V") / ip_max
         conditions = Conditions(
             start_V=round(start, 4), vertices_V=tuple(round(v, 4) for v in vertices),
             cycles=int(rng.integers(self.cycles[0], self.cycles[1] + 1)), step_V=float(pick("step_V")),
             scan_rate_V_s=rate, area_cm2=self.area_cm2, cdl_F=draw("cdl_F_cm2") * self.area_cm2,
             rc_s=draw("rc_s"), slope_A_V=draw("slope") * ip, curvature_A_V2=draw("curvature") * ip,
-            noise_A=noise, mains_A=draw("mains") * noise, mains_hz=float(pick("mains_hz")))
+            noise_A=noise, mains_A=draw("mains") * noise, mains_hz=float(pick("mains_hz")), ru_ohm=ru)
         return couples, conditions
 
 

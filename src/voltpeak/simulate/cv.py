@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-from scipy.signal import lfilter
 
 from voltpeak.detect import exact_peaks
 from voltpeak.errors import InputError
 from voltpeak.peak import Peak
+from voltpeak.simulate.background import background
 from voltpeak.simulate.diffusion import (
     MECHANISM_CODES,
     adsorbed_reduction_current,
@@ -150,6 +150,9 @@ class Conditions:
         Standard deviation of white noise, A.
     mains_A, mains_hz : float
         Amplitude and frequency of mains pickup.
+    ru_ohm : float
+        Uncompensated resistance, Ω: the electrode sees E − R_u·I (solved self-consistently; the charging
+        current then relaxes with R_u·C_dl and ``rc_s`` is not used).
     """
 
     start_V: float
@@ -166,11 +169,12 @@ class Conditions:
     noise_A: float = 0.0
     mains_A: float = 0.0
     mains_hz: float = 50.0
+    ru_ohm: float = 0.0
 
     def validate(self):
         _positive("area_cm2", self.area_cm2)
         _positive("temperature_K", self.temperature_K)
-        for name in ("cdl_F", "rc_s", "noise_A", "mains_A"):
+        for name in ("cdl_F", "rc_s", "noise_A", "mains_A", "ru_ohm"):
             _non_negative(name, getattr(self, name))
 
 
@@ -207,14 +211,21 @@ def simulate_cv(couples: list[RedoxCouple], conditions: Conditions,
         c.validate()
     t, E = potential_programme(conditions.start_V, tuple(conditions.vertices_V), conditions.cycles,
                                conditions.step_V, conditions.scan_rate_V_s)
+    if conditions.ru_ohm > 0:
+        from voltpeak.simulate.ir import currents_with_ir
+
+        own, charging, _ = currents_with_ir([(couples, conditions, E)])[0]
+        return assemble(couples, conditions, t, E, own, rng or np.random.default_rng(), charging)
     own = [c.current(E, conditions) for c in couples]
     return assemble(couples, conditions, t, E, own, rng or np.random.default_rng())
 
 
 def assemble(couples: list[RedoxCouple], conditions: Conditions, t: np.ndarray, E: np.ndarray,
-             own: list[np.ndarray], rng: np.random.Generator) -> SimulatedCV:
+             own: list[np.ndarray], rng: np.random.Generator, charging: np.ndarray | None = None) -> SimulatedCV:
     """A CV from its couples' faradaic currents ``own`` (IUPAC, A): background, noise, truth and shoulders."""
-    total = np.sum(own, axis=0) + background(E, t, conditions) if own else background(E, t, conditions)
+    total = background(E, t, conditions, charging)
+    if own:
+        total = total + np.sum(own, axis=0)
     clean = Voltammogram(E, total, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
     noise = rng.normal(0.0, conditions.noise_A, len(E)) if conditions.noise_A > 0 else 0.0
     if conditions.mains_A > 0:
@@ -222,17 +233,6 @@ def assemble(couples: list[RedoxCouple], conditions: Conditions, t: np.ndarray, 
     noisy = Voltammogram(E, total + noise, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
     truth = exact_peaks(clean, VISIBLE_FRACTION)
     return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth), list(couples), conditions)
-
-
-def background(E: np.ndarray, t: np.ndarray, conditions: Conditions) -> np.ndarray:
-    """Charging current with its RC transient, plus a sloped and curved background (A)."""
-    direction = np.sign(np.diff(E, prepend=E[0] - (E[1] - E[0])))
-    charging = conditions.cdl_F * conditions.scan_rate_V_s * direction
-    if conditions.rc_s > 0:
-        decay = np.exp(-(t[1] - t[0]) / conditions.rc_s)
-        charging = lfilter([1 - decay], [1, -decay], charging, zi=[decay * charging[0]])[0]
-    centre = (E.max() + E.min()) / 2
-    return charging + conditions.slope_A_V * (E - centre) + conditions.curvature_A_V2 * (E - centre) ** 2
 
 
 def _shoulders(E, t, currents, clean, truth) -> list[Peak]:

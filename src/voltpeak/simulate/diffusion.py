@@ -134,8 +134,8 @@ class Kinetics:
 
     def terms(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """gain, z, p, r at the overpotentials ``eta`` (n f (E − E°); shape (..., B))."""
-        fwd = np.exp(np.clip(-self.alpha * eta, -700, 700))
-        bwd = np.exp(np.clip((1 - self.alpha) * eta, -700, 700))
+        fwd = np.exp(np.minimum(-self.alpha * eta, 700))  # only overflow needs guarding; underflow gives 0
+        bwd = np.exp(np.minimum((1 - self.alpha) * eta, 700))
         g, so, sr, ec, cat = self.g, self.so, self.sr, self.mechanism == 1, self.catalytic
         c0 = np.where(cat, g * self.own * (fwd + bwd) / so,
                       g * (fwd / so + np.where(ec, 1 - self.share + self.share * self.own, 1.0) * bwd / sr))
@@ -170,11 +170,15 @@ class _History:
             self.weights = grunwald_weights(N) if plain else kinetic_weights(np.arange(N), chem_dt)
             return
         self.near = grunwald_weights(NEAR)[1:] if plain else kinetic_weights(np.arange(1, NEAR), chem_dt)
-        rate = _S[:, None] if plain else _S[:, None] + chem_dt[None, :]
+        if plain:
+            rate, self.coeff = _S[:, None], _SOE_COEFF
+        else:
+            # The chemical weights are exactly (1/π) ∫ u^{−½} e^{−j(u+κ)} (1 − e^{−(u+κ)})/(u+κ) du, κ = kΔt:
+            # the same quadrature nodes, with rates u + κ and coefficients that depend on the column.
+            rate = _S[:, None] + chem_dt[None, :]
+            self.coeff = 0.5 / np.pi * np.sqrt(_S)[:, None] * -np.expm1(-rate) / rate  # trapezoid step 0.5
         self.decay = np.exp(-rate)
-        # A flux leaving the near window is j = NEAR old at the next step; a chemical kernel also decays over
-        # the half step from the middle of the flux's interval.
-        self.entry = np.exp(-rate * (NEAR - 1)) if plain else np.exp(-rate * (NEAR - 1) - chem_dt[None, :] / 2)
+        self.entry = np.exp(-rate * (NEAR - 1))  # a flux leaving the near window is NEAR steps old next step
         self.far = np.zeros((len(_S), B))
 
     def value(self, k: int):
@@ -189,8 +193,9 @@ class _History:
             return w @ past[N - k:] if w.ndim == 1 else (w * past[N - k:]).sum(axis=0)
         self.far = self.decay * (self.far + self.entry * past[N - 1 - (k - NEAR)])
         recent = past[N - k:N - k + NEAR - 1]
-        near = self.near @ recent if self.near.ndim == 1 else (self.near * recent).sum(axis=0)
-        return near + _SOE_COEFF @ self.far
+        if self.near.ndim == 1:
+            return self.near @ recent + self.coeff @ self.far
+        return (self.near * recent).sum(axis=0) + (self.coeff * self.far).sum(axis=0)
 
     def push(self, k: int, current: np.ndarray):
         self.past[self.N - 1 - k] = current
