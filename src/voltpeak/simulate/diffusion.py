@@ -121,27 +121,34 @@ class Kinetics:
     """
 
     def __init__(self, dt, nFA, alpha, d_ox, d_red, c_ox, c_red, k0, mechanism, k_f, k_b):
-        self.alpha, self.mechanism = alpha, mechanism
-        self.g = np.sqrt(dt) / nFA
-        self.so, self.sr = np.sqrt(d_ox), np.sqrt(d_red)
-        self.c_ox, self.c_red = c_ox, c_red
+        self.alpha = alpha
+        g = np.sqrt(dt) / nFA
+        so, sr = np.sqrt(d_ox), np.sqrt(d_red)
+        ec, catalytic = mechanism == 1, mechanism == 2
         # EC: the part of R's history that the chemistry erodes, K/(1 + K) with K = k_f/k_b (1 when k_b = 0).
-        self.share = np.where(k_b > 0, k_f / np.where(k_b > 0, k_f + k_b, 1.0), 1.0)
-        self.catalytic = mechanism == 2
-        self.chem_dt = np.where(mechanism == 0, 0.0, k_f + np.where(self.catalytic, 0.0, k_b)) * dt
-        self.own = kinetic_weights([0], self.chem_dt)[0]  # the chemistry already acts within the current step
+        share = np.where(k_b > 0, k_f / np.where(k_b > 0, k_f + k_b, 1.0), 1.0)
+        self.chem_dt = np.where(mechanism == 0, 0.0, k_f + np.where(catalytic, 0.0, k_b)) * dt
+        own = kinetic_weights([0], self.chem_dt)[0]  # the chemistry already acts within the current step
+        # Every coefficient is g (a·e^{−αη} + b·e^{(1−α)η}); the constants a, b depend on the mechanism only.
+        # c0: of the current step's own flux; p: of the plain history S; r: of the chemical history K.
+        ones = np.ones_like(g)
+        self.c0 = (g * np.where(catalytic, own, 1.0) / so,
+                   g * np.where(catalytic, own / so * sr, np.where(ec, 1 - share + share * own, 1.0)) / sr)
+        self.p = (g * np.where(catalytic, 0.0, 1.0) / so,
+                  g * np.where(catalytic, 0.0, np.where(ec, 1 - share, 1.0)) / sr)
+        self.r = (g * np.where(catalytic, own, 0.0) / so,
+                  g * np.where(catalytic, own / so * sr, np.where(ec, share, 0.0)) / sr)
+        self.z = (c_ox * ones, np.where(mechanism == 0, c_red, 0.0) * ones)
         self.kk = nFA * np.where(np.isinf(k0), _NERNSTIAN_K0, k0)
 
     def terms(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """gain, z, p, r at the overpotentials ``eta`` (n f (E − E°); shape (..., B))."""
         fwd = np.exp(np.minimum(-self.alpha * eta, 700))  # only overflow needs guarding; underflow gives 0
         bwd = np.exp(np.minimum((1 - self.alpha) * eta, 700))
-        g, so, sr, ec, cat = self.g, self.so, self.sr, self.mechanism == 1, self.catalytic
-        c0 = np.where(cat, g * self.own * (fwd + bwd) / so,
-                      g * (fwd / so + np.where(ec, 1 - self.share + self.share * self.own, 1.0) * bwd / sr))
-        p = np.where(cat, 0.0, g * (fwd / so + np.where(ec, 1 - self.share, 1.0) * bwd / sr))
-        r = np.where(cat, c0, np.where(ec, g * self.share * bwd / sr, 0.0))
-        z = self.c_ox * fwd - np.where(self.mechanism == 0, self.c_red, 0.0) * bwd
+        c0 = self.c0[0] * fwd + self.c0[1] * bwd
+        z = self.z[0] * fwd - self.z[1] * bwd
+        p = self.p[0] * fwd + self.p[1] * bwd
+        r = self.r[0] * fwd + self.r[1] * bwd
         return self.kk / (1 + self.kk * c0), z, p, r
 
 
