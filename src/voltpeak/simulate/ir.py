@@ -12,7 +12,7 @@ import numpy as np
 
 from voltpeak.errors import InputError
 from voltpeak.simulate.background import background as non_faradaic
-from voltpeak.simulate.diffusion import MECHANISM_CODES, F, Kinetics, R, _History
+from voltpeak.simulate.diffusion import F, Kinetics, R, _History
 
 CHORD_STEPS = 3  # Newton steps reusing the first slope: the residual falls ~1e4x per step at these drops
 _DX = 1e-7  # V, for the numerical derivative
@@ -55,14 +55,11 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
         return np.array([f(cond[j], c) for j, c in group], dtype=float)
 
     if diff:
-        nFA = arr(diff, lambda cd, c: c.n * F * cd.area_cm2)
-        kin = Kinetics(dt[d_cv], nFA, arr(diff, lambda cd, c: c.alpha), arr(diff, lambda cd, c: c.d_ox_cm2_s),
-                       arr(diff, lambda cd, c: c.d_red_cm2_s), arr(diff, lambda cd, c: c.c_ox_mM * 1e-6),
-                       arr(diff, lambda cd, c: c.c_red_mM * 1e-6), arr(diff, lambda cd, c: c.k0_cm_s),
-                       arr(diff, lambda cd, c: MECHANISM_CODES[c.mechanism]), arr(diff, lambda cd, c: c.k_f_s),
-                       arr(diff, lambda cd, c: c.k_b_s))
-        d_nf = arr(diff, lambda cd, c: c.n * F / (R * cd.temperature_K))
-        d_e0 = arr(diff, lambda cd, c: c.e0_V)
+        # The same numbers that reduction_current takes, one column per couple.
+        dt_d, d_e0, n, area, c_ox, c_red, d_ox, d_red, k0, alpha, temp, code, k_f, k_b = np.array(
+            [c.kernel_args(cond[j]) for j, c in diff], dtype=float).T
+        kin = Kinetics(dt_d, n * F * area, alpha, d_ox, d_red, c_ox, c_red, k0, code, k_f, k_b)
+        d_nf = n * F / (R * temp)
         plain = _History(N, len(diff))
         chemical = _History(N, len(diff), kin.chem_dt) if np.any(kin.chem_dt > 0) else None
     if ads:
