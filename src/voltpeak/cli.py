@@ -80,19 +80,24 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
     }
 
 
+def detect_line(path: str, cycle: int | None, convention: str = "auto") -> dict:
+    """``detect_file``, or the line that says why it could not be done; never raises for one bad file."""
+    try:
+        return detect_file(path, cycle, convention)
+    except VoltpeakError as e:
+        error = str(e)
+    except Exception as e:  # a bug must not cost the user the other files
+        error = f"unexpected error ({type(e).__name__}: {e})".splitlines()[0]
+    return {"source": path, "peaks": [], "couples": [], "error": error}
+
+
 def cmd_detect(args) -> int:
     out = Output(args.output, args.force)
     failed = 0
     completed = False
     try:
         for path in _progress(args.paths, "detect"):
-            try:
-                line = detect_file(path, args.cycle, args.convention)
-            except VoltpeakError as e:
-                line = {"source": path, "peaks": [], "couples": [], "error": str(e)}
-            except Exception as e:  # a bug must not cost the user the other files
-                line = {"source": path, "peaks": [], "couples": [],
-                        "error": f"unexpected error ({type(e).__name__}: {e})".splitlines()[0]}
+            line = detect_line(path, args.cycle, args.convention)
             if line.get("error"):
                 failed += 1
                 print(f"voltpeak detect: {line['error']}", file=sys.stderr)

@@ -13,7 +13,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from voltpeak.errors import InputError, VoltpeakError
+from voltpeak.errors import InputError
 
 SHARED_CANDIDATES = (Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data")
 
@@ -24,14 +24,9 @@ def examples_dir() -> Path:
 
 
 def _detect_all(paths: list[str], out_path: Path, cycle: int | None = None) -> list[dict]:
-    from voltpeak.cli import detect_file
+    from voltpeak.cli import detect_line
 
-    lines = []
-    for p in paths:
-        try:
-            lines.append(detect_file(p, cycle))
-        except VoltpeakError as e:
-            lines.append({"source": p, "peaks": [], "couples": [], "error": str(e)})
+    lines = [detect_line(p, cycle) for p in paths]
     out_path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     return lines
 

@@ -17,7 +17,7 @@ from voltpeak.simulate.config import SimulationConfig
 from voltpeak.simulate.cv import SimulatedCV, assemble
 from voltpeak.simulate.diffusion import ee_reduction_current, reduction_current
 from voltpeak.simulate.ir import currents_with_ir
-from voltpeak.simulate.waveform import potential_programme
+from voltpeak.simulate.waveform import pad_columns, potential_programme
 
 CHUNK = 512  # CVs simulated together: wider arrays, fewer Python steps per CV
 
@@ -48,7 +48,7 @@ def simulate_batch(config: SimulationConfig, seed: int, ks: range | list[int]) -
         for group in _length_groups(chosen, lambda q: len(drawn[columns[q][0]][3])):
             cols = [(drawn[columns[q][0]][1], drawn[columns[q][0]][3], columns[q][1]) for q in group]
             args = np.array([c.kernel_args(cond) for cond, _, c in cols], dtype=float).T
-            block = kernel(_stack(cols), *args)
+            block = kernel(pad_columns([E for _, E, _ in cols]), *args)
             for m, q in enumerate(group):
                 currents[q] = block[:, m]
     for q, (j, c) in enumerate(columns):
@@ -76,13 +76,6 @@ def _length_groups(items: list[int], length) -> list[list[int]]:
             groups.append(order[start:q])
             start = q
     return groups
-
-
-def _stack(cols) -> np.ndarray:
-    """Potentials of the columns, each padded at its end with its last value (no current depends on later
-    samples)."""
-    N = max(len(E) for _, E, _ in cols)
-    return np.column_stack([np.pad(E, (0, N - len(E)), mode="edge") for _, E, _ in cols])
 
 
 def _write_chunk(args) -> list[str]:

@@ -13,6 +13,7 @@ import numpy as np
 from voltpeak.errors import InputError
 from voltpeak.simulate.background import background as non_faradaic
 from voltpeak.simulate.diffusion import F, Kinetics, R, _History
+from voltpeak.simulate.waveform import pad_columns
 
 CHORD_STEPS = 3  # Newton steps reusing the first slope: the residual falls ~1e4x per step at these drops
 _DX = 1e-7  # V, for the numerical derivative
@@ -35,8 +36,8 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
         if any(c.mechanism == "EE" for c in couples):
             raise InputError("uncompensated resistance (ru_ohm) is not simulated with EE couples yet")
     n_cv = len(items)
-    N = max(len(E) for _, _, E in items)
-    E_app = np.column_stack([np.pad(E, (0, N - len(E)), mode="edge") for _, _, E in items])  # (N, n_cv)
+    E_app = pad_columns([E for _, _, E in items])  # (N, n_cv)
+    N = len(E_app)
     cond = [c for _, c, _ in items]
     dt = np.array([c.step_V / c.scan_rate_V_s for c in cond])
     ru = np.array([c.ru_ohm for c in cond])

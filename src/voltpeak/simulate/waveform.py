@@ -55,3 +55,12 @@ def potential_programme(start_V: float, vertices_V: tuple[float, ...], cycles: i
     E = np.tile(one, cycles)
     t = np.arange(1, len(E) + 1) * (step_V / scan_rate_V_s)
     return t, E
+
+
+def pad_columns(potentials: list[np.ndarray]) -> np.ndarray:
+    """Potential programmes side by side, shape (longest, count), each padded at its end with its last value.
+
+    Padding is harmless to simulated currents: no current depends on later samples.
+    """
+    N = max(len(E) for E in potentials)
+    return np.column_stack([np.pad(E, (0, N - len(E)), mode="edge") for E in potentials])
