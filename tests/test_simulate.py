@@ -291,8 +291,14 @@ def test_uncompensated_resistance_is_self_consistent_and_shifts_peaks():
         gaps.append(epa - epc)
         shifts.append((-epc - 0.0285, -I_[:half].min() * ru))
         if ru > 0:
-            own, charging, e_eff = currents_with_ir([([RedoxCouple(0.0)], cond, E)])[0]
-            assert np.abs(e_eff - (E - ru * (own[0] + charging))).max() < 1e-9  # E_eff = E − R_u I
+            couples = [RedoxCouple(0.0), RedoxCouple(-0.25, k0_cm_s=0.003, mechanism="EC", k_f_s=2.0),
+                       RedoxCouple(0.25, mechanism="ads", k_s_per_s=50.0)]
+            own, charging, e_eff = currents_with_ir([(couples, cond, E)])[0]
+            assert np.abs(e_eff - (E - ru * (sum(own) + charging))).max() < 1e-9  # E_eff = E − R_u I
+            # Each couple's current is its own current at E_eff: the Newton steps converged.
+            for c, i in zip(couples, own):
+                alone = c.current(e_eff, cond)
+                assert np.abs(i - alone).max() < 1e-7 * np.abs(alone).max()
     # A vanishing resistance gives the resistance-free CV; more resistance, wider ΔEp.
     assert gaps[1] == pytest.approx(gaps[0], abs=0.0011)
     assert gaps[1] < gaps[2] < gaps[3] < gaps[4]

@@ -84,8 +84,10 @@ class Context:
     _smoothed: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, v: Voltammogram, convention: str = "auto", settings: DetectorSettings | None = None) -> Context:
-        sw = sweeps(v.potential_V)
+    def of(cls, v: Voltammogram, convention: str = "auto", settings: DetectorSettings | None = None,
+           sw: list[tuple[int, int, int]] | None = None) -> Context:
+        """The context of ``v``; ``sw``: its sweeps when already known (currents on the same potentials)."""
+        sw = sweeps(v.potential_V) if sw is None else sw
         sign = current_sign(v, convention, sw)
         current = v.current * sign
         return cls(v, settings or DEFAULT, sign, current, sw, cycle_numbers(v.potential_V, sw),
@@ -235,10 +237,13 @@ def prominent_maxima(y: np.ndarray, min_prominence: float) -> tuple[np.ndarray, 
     return extrema[candidates[hills]], prominence[hills]
 
 
-def exact_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, convention: str = "iupac") -> list[Peak]:
+def exact_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, convention: str = "iupac",
+                sw: list[tuple[int, int, int]] | None = None) -> list[Peak]:
     """Peaks of a noiseless voltammogram (e.g. a simulation): every local extremum of the right kind on a sweep,
     unsmoothed, whose prominence reaches ``min_prominence_fraction`` of the current range, turning-point effects
-    excluded as in ``detect``. This is the truth a simulator records."""
+    excluded as in ``detect``. This is the truth a simulator records. ``sw``: the sweeps, when already known."""
     exact = DetectorSettings(noise_factor=0.0, min_prominence_fraction=min_prominence_fraction,
                              max_smooth_window_V=0.0)
-    return detect(v, settings=exact, convention=convention)
+    if len(v) < 5 or v.current.max() == v.current.min():
+        return []
+    return detect(v, settings=exact, context=Context.of(v, convention, exact, sw))

@@ -17,7 +17,7 @@ from voltpeak.simulate.diffusion import (
     reduction_current,
 )
 from voltpeak.simulate.waveform import potential_programme
-from voltpeak.voltammogram import Voltammogram
+from voltpeak.voltammogram import Voltammogram, sweeps
 
 # E: one electron-transfer step; EC: followed by R ⇌ Z; ECcat: R turned back into O (catalytic, EC′);
 # EE: two successive one-electron steps; ads: a surface-confined (adsorbed) couple.
@@ -113,7 +113,7 @@ class RedoxCouple:
             return (dt, self.e0_V, self.e0_2_V, A, self.c_ox_mM * 1e-6, self.d_ox_cm2_s, self.d_int_cm2_s,
                     self.d_red_cm2_s, self.k0_cm_s, self.k0_2_cm_s, self.alpha, self.alpha_2, T)
         if self.mechanism == "ads":
-            return (dt, self.e0_V, self.n, A, self.gamma_mol_cm2, self.k_s_per_s, self.alpha, None, T)
+            return (dt, self.e0_V, self.n, A, self.gamma_mol_cm2, self.k_s_per_s, self.alpha, np.nan, T)
         return (dt, self.e0_V, self.n, A, self.c_ox_mM * 1e-6, self.c_red_mM * 1e-6, self.d_ox_cm2_s,
                 self.d_red_cm2_s, self.k0_cm_s, self.alpha, T, MECHANISM_CODES[self.mechanism], self.k_f_s,
                 self.k_b_s)
@@ -231,17 +231,18 @@ def assemble(couples: list[RedoxCouple], conditions: Conditions, t: np.ndarray, 
     if conditions.mains_A > 0:
         noise = noise + conditions.mains_A * np.sin(2 * np.pi * conditions.mains_hz * t + rng.uniform(0, 2 * np.pi))
     noisy = Voltammogram(E, total + noise, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
-    truth = exact_peaks(clean, VISIBLE_FRACTION)
-    return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth), list(couples), conditions)
+    sw = sweeps(E)  # the same for the total and each couple's own current
+    truth = exact_peaks(clean, VISIBLE_FRACTION, sw=sw)
+    return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth, sw), list(couples), conditions)
 
 
-def _shoulders(E, t, currents, clean, truth) -> list[Peak]:
+def _shoulders(E, t, currents, clean, truth, sw) -> list[Peak]:
     """Peaks each couple would show alone that the total current has no peak for: recorded as shoulders."""
     from voltpeak.evaluate import match_peaks
 
     out = []
     for current in currents:
-        alone = exact_peaks(Voltammogram(E, current, t), VISIBLE_FRACTION)
+        alone = exact_peaks(Voltammogram(E, current, t), VISIBLE_FRACTION, sw=sw)
         m = match_peaks(truth, alone, window_V=clean.window_V)
         out += [alone[j] for j in m.fn]
     return out
