@@ -60,12 +60,12 @@ def versus_cvsim():
     return rows
 
 
-def peak_rss_mb(n: int) -> float:
-    """Peak resident memory (MB) of a separate process that simulates ``n`` CVs to disk."""
+def peak_rss_mb(n: int, chunk: int = 128) -> float:
+    """Peak resident memory (MB) of a separate process that simulates ``n`` CVs to disk in chunks of ``chunk``."""
     code = (f"import sys, resource; sys.path.insert(0, {str(HERE.parent / 'src')!r}); from pathlib import Path; "
-            "from voltpeak.simulate.batch import simulate_to_folder; "
+            "import voltpeak.simulate.batch as b; "
             "from voltpeak.simulate.config import SimulationConfig; import tempfile; "
-            f"d = tempfile.mkdtemp(); simulate_to_folder({n}, Path(d), 0, "
+            f"b.CHUNK = {chunk}; d = tempfile.mkdtemp(); b.simulate_to_folder({n}, Path(d), 0, "
             "SimulationConfig(step_V=(0.001,), cycles=(1, 1)), workers=1); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -80,7 +80,7 @@ def _count(args) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="CVs for the detector rows")
-    parser.add_argument("--batch", type=int, default=1024, help="CVs for the throughput rows")
+    parser.add_argument("--batch", type=int, default=2 * CHUNK, help="CVs for the throughput rows")
     args = parser.parse_args()
     workers = os.cpu_count() or 1
 
@@ -100,16 +100,15 @@ def main() -> int:
 
     t = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        done = sum(pool.map(_count, [(one_mv, a, min(a + CHUNK, 2 * args.batch))
-                                     for a in range(0, 2 * args.batch, CHUNK)]))
+        done = sum(pool.map(_count, [(one_mv, a, min(a + chunk, args.batch)) for a in range(0, args.batch, chunk)]))
     print(f"| labelled CVs/s at 1 mV, in memory, {workers} cores | {done / (time.perf_counter() - t):.0f} |")
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         simulate_to_folder(args.batch, Path(d), 1, one_mv, workers=workers)
         disk = args.batch / (time.perf_counter() - t)
     print(f"| labelled CVs/s at 1 mV, to disk (CSV + truth), {workers} cores | {disk:.0f} |")
-    small, large = peak_rss_mb(64), peak_rss_mb(256)
-    print(f"| peak memory, 64 vs 256 CVs to disk (one process) | {small:.0f} MB vs {large:.0f} MB |")
+    small, large = peak_rss_mb(256), peak_rss_mb(1024)
+    print(f"| peak memory, 256 vs 1024 CVs to disk in chunks of 128 (one process) | {small:.0f} MB vs {large:.0f} MB |")
 
     config = SimulationConfig()
     t = time.perf_counter()

@@ -320,7 +320,22 @@ def test_charging_relaxes_with_ru_cdl():
     assert ratio[0] == pytest.approx(ru * cdl / (ru * cdl + 1e-3), rel=1e-3)
 
 
-def test_resistance_with_ee_is_refused():
-    cond = Conditions(start_V=0.5, vertices_V=(-0.5,), ru_ohm=100.0)
-    with pytest.raises(InputError, match="EE"):
-        simulate_cv([RedoxCouple(0.0, mechanism="EE", e0_2_V=-0.2)], cond)
+def test_resistance_with_ee_couples():
+    # EE couples through R_u: each couple's current is its own current at E_eff, and ΔEp of the second wave grows.
+    t, E = potential_programme(0.5, (-0.6,), 1, 0.001, 0.1)
+    couples = [RedoxCouple(0.1, mechanism="EE", e0_2_V=-0.25, k0_2_cm_s=0.01), RedoxCouple(0.3)]
+    gaps = []
+    for ru in (0.0, 2000.0):
+        cond = Conditions(start_V=0.5, vertices_V=(-0.6,), ru_ohm=ru, cdl_F=1e-6)
+        I_ = simulate_cv(couples, cond).clean.current
+        if ru:
+            own, charging, e_eff = currents_with_ir([(couples, cond, E)])[0]
+            assert np.abs(e_eff - (E - ru * (sum(own) + charging))).max() < 1e-9
+            for c, i in zip(couples, own):
+                alone = c.current(e_eff, cond)
+                assert np.abs(i - alone).max() < 1e-7 * np.abs(alone).max()
+        half = len(E) // 2
+        cathodic = np.argmin(np.where(E[:half] < -0.1, I_[:half], np.inf))
+        anodic = half + np.argmax(np.where(E[half:] < -0.1, I_[half:], -np.inf))
+        gaps.append(E[anodic] - E[cathodic])
+    assert gaps[1] > gaps[0] + 0.01

@@ -55,7 +55,7 @@ class SimulationConfig:
     snr: tuple = (15.0, 500.0)  # smallest Randles–Ševčík peak current / noise std
     mains: tuple = (0.0, 0.5)  # mains amplitude / noise std
     mains_hz: tuple = (50.0, 60.0)  # choices
-    resistive: float = 0.05  # probability of uncompensated resistance (CVs without EE couples)
+    resistive: float = 0.05  # probability of uncompensated resistance
     ir_drop_V: tuple = (0.005, 0.05)  # R_u × the largest peak current
 
     @classmethod
@@ -158,7 +158,7 @@ class SimulationConfig:
         noise = ip / draw("snr")
         ip_max = max(_peak_estimate(c, rate, self.area_cm2) for c in couples)
         ru = 0.0
-        if rng.random() < self.resistive and all(c.mechanism != "EE" for c in couples):
+        if rng.random() < self.resistive:
             ru = draw("ir_drop_V") / ip_max
         conditions = Conditions(
             start_V=round(start, 4), vertices_V=tuple(round(v, 4) for v in vertices),

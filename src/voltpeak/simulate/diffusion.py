@@ -240,6 +240,44 @@ def _steps(gain, z, p, r, chem_dt) -> np.ndarray:
     return out
 
 
+class EESteps:
+    """Per-column constants of EE couples and their step equations: i1 = c1 + s11 S1 + s12 S2 and
+    i2 = c2 + s21 S1 + s22 S2, with S1, S2 the histories of the semi-integrals of the two currents."""
+
+    def __init__(self, dt_s, e1_V, e2_V, area_cm2, c_ox_mol_cm3, d_ox_cm2_s, d_int_cm2_s, d_red_cm2_s, k1_cm_s,
+                 k2_cm_s, alpha1, alpha2, temperature_K, B: int):
+        dt, self.e1, self.e2, area, self.c_ox, d_o, d_i, d_r, k1, k2, self.a1, self.a2, temp = (
+            np.broadcast_to(np.asarray(x, dtype=float), (B,)) for x in
+            (dt_s, e1_V, e2_V, area_cm2, c_ox_mol_cm3, d_ox_cm2_s, d_int_cm2_s, d_red_cm2_s, k1_cm_s, k2_cm_s,
+             alpha1, alpha2, temperature_K))
+        self.f = F / (R * temp)
+        FA = F * area
+        self.g = np.sqrt(dt) / FA
+        self.so, self.si, self.sr = np.sqrt(d_o), np.sqrt(d_i), np.sqrt(d_r)
+        self.K1 = FA * np.where(np.isinf(k1), _NERNSTIAN_K0, k1)
+        self.K2 = FA * np.where(np.isinf(k2), _NERNSTIAN_K0, k2)
+
+    def terms(self, E: np.ndarray) -> tuple:
+        """c1, s11, s12, c2, s21, s22 at the potentials ``E`` (V; shape (..., B))."""
+        g, so, si, sr, a1, a2 = self.g, self.so, self.si, self.sr, self.a1, self.a2
+        eta1, eta2 = self.f * (E - self.e1), self.f * (E - self.e2)
+        f1, b1 = np.exp(np.clip(-a1 * eta1, -700, 700)), np.exp(np.clip((1 - a1) * eta1, -700, 700))
+        f2, b2 = np.exp(np.clip(-a2 * eta2, -700, 700)), np.exp(np.clip((1 - a2) * eta2, -700, 700))
+        # a11 i1 + a12 i2 = r1, a21 i1 + a22 i2 = r2 (divided by K to keep Nernstian steps well conditioned).
+        a11 = 1 / self.K1 + g * (f1 / so + b1 / si)
+        a12 = -g * b1 / si
+        a21 = -g * f2 / si
+        a22 = 1 / self.K2 + g * (f2 / si + b2 / sr)
+        det = a11 * a22 - a12 * a21
+        # Right-hand sides r1 = c_O* f1 − g S1 (f1/√D_O + b1/√D_I) + g S2 b1/√D_I, r2 = g S1 f2/√D_I − g S2
+        # (f2/√D_I + b2/√D_R); Cramer's rule then makes each current linear in the histories S1, S2.
+        u1, v1, w1 = self.c_ox * f1, -g * (f1 / so + b1 / si), g * b1 / si
+        v2, w2 = g * f2 / si, -g * (f2 / si + b2 / sr)
+        p1, q1 = a22 / det, -a12 / det
+        p2, q2 = -a21 / det, a11 / det
+        return p1 * u1, p1 * v1 + q1 * v2, p1 * w1 + q1 * w2, p2 * u1, p2 * v1 + q2 * v2, p2 * w1 + q2 * w2
+
+
 def ee_reduction_current(potential_V: np.ndarray, dt_s, e1_V, e2_V, area_cm2=0.0707, c_ox_mol_cm3=1e-6,
                          d_ox_cm2_s=1e-5, d_int_cm2_s=1e-5, d_red_cm2_s=1e-5, k1_cm_s=np.inf, k2_cm_s=np.inf,
                          alpha1=0.5, alpha2=0.5, temperature_K=298.15) -> np.ndarray:
@@ -254,33 +292,8 @@ def ee_reduction_current(potential_V: np.ndarray, dt_s, e1_V, e2_V, area_cm2=0.0
     single = E.ndim == 1
     E2 = E[:, None] if single else E
     N, B = E2.shape
-    dt, e1, e2, area, c_ox, d_o, d_i, d_r, k1, k2, a1, a2, temp = (
-        np.broadcast_to(np.asarray(x, dtype=float), (B,)) for x in
-        (dt_s, e1_V, e2_V, area_cm2, c_ox_mol_cm3, d_ox_cm2_s, d_int_cm2_s, d_red_cm2_s, k1_cm_s, k2_cm_s,
-         alpha1, alpha2, temperature_K))
-    f = F / (R * temp)
-    FA = F * area
-    g = np.sqrt(dt) / FA
-    so, si, sr = np.sqrt(d_o), np.sqrt(d_i), np.sqrt(d_r)
-    K1 = FA * np.where(np.isinf(k1), _NERNSTIAN_K0, k1)
-    K2 = FA * np.where(np.isinf(k2), _NERNSTIAN_K0, k2)
-    eta1, eta2 = f * (E2 - e1), f * (E2 - e2)
-    f1, b1 = np.exp(np.clip(-a1 * eta1, -700, 700)), np.exp(np.clip((1 - a1) * eta1, -700, 700))
-    f2, b2 = np.exp(np.clip(-a2 * eta2, -700, 700)), np.exp(np.clip((1 - a2) * eta2, -700, 700))
-    # a11 i1 + a12 i2 = r1, a21 i1 + a22 i2 = r2 (divided by K to keep Nernstian steps well conditioned).
-    a11 = 1 / K1 + g * (f1 / so + b1 / si)
-    a12 = -g * b1 / si
-    a21 = -g * f2 / si
-    a22 = 1 / K2 + g * (f2 / si + b2 / sr)
-    det = a11 * a22 - a12 * a21
-    # Right-hand sides r1 = c_O* f1 − g S1 (f1/√D_O + b1/√D_I) + g S2 b1/√D_I, r2 = g S1 f2/√D_I − g S2 (f2/√D_I
-    # + b2/√D_R); Cramer's rule then makes each current linear in the histories S1, S2.
-    u1, v1, w1 = c_ox * f1, -g * (f1 / so + b1 / si), g * b1 / si
-    v2, w2 = g * f2 / si, -g * (f2 / si + b2 / sr)
-    p1, q1 = a22 / det, -a12 / det
-    p2, q2 = -a21 / det, a11 / det
-    c1, s11, s12 = p1 * u1, p1 * v1 + q1 * v2, p1 * w1 + q1 * w2  # i1 = c1 + s11 S1 + s12 S2
-    c2, s21, s22 = p2 * u1, p2 * v1 + q2 * v2, p2 * w1 + q2 * w2
+    c1, s11, s12, c2, s21, s22 = EESteps(dt_s, e1_V, e2_V, area_cm2, c_ox_mol_cm3, d_ox_cm2_s, d_int_cm2_s,
+                                         d_red_cm2_s, k1_cm_s, k2_cm_s, alpha1, alpha2, temperature_K, B).terms(E2)
     h1, h2 = _History(N, B), _History(N, B)
     i1, i2 = np.empty((N, B)), np.empty((N, B))
     for k in range(N):

@@ -3,18 +3,18 @@
 Every step solves E_eff = E_k − R_u (Σ faradaic(E_eff) + C_dl (E_eff − E_eff,k−1)/Δt + background) by Newton's
 method with analytic slopes, for all CVs of a batch at once (one unknown per CV, its couples'
 currents summed). The charging current then relaxes after a switch with the physical time constant R_u·C_dl.
-Diffusing couples (E, EC, EC′) and adsorbed layers are supported; EE couples are not (yet).
+Every mechanism is supported: diffusing couples (E, EC, EC′), EE couples and adsorbed layers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from voltpeak.errors import InputError
 from voltpeak.simulate.background import background as non_faradaic
-from voltpeak.simulate.diffusion import F, Kinetics, R, _History
+from voltpeak.simulate.diffusion import EESteps, F, Kinetics, R, _History
 from voltpeak.simulate.waveform import pad_columns
 
+_DX = 1e-7  # V, the forward difference of EE slopes
 NEWTON_STEPS = 2  # from the extrapolated drop, analytic slopes: currents within ~1e-9 of converged (tested)
 
 
@@ -31,9 +31,6 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
     list of (own, charging, E_eff)
         Per CV: the couples' currents (A, IUPAC), the charging current (A) and the effective potential (V).
     """
-    for couples, _, _ in items:
-        if any(c.mechanism == "EE" for c in couples):
-            raise InputError("uncompensated resistance (ru_ohm) is not simulated with EE couples yet")
     n_cv = len(items)
     E_app = pad_columns([E for _, _, E in items])  # (N, n_cv)
     N = len(E_app)
@@ -45,41 +42,47 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
     background = np.column_stack([non_faradaic(E_app[:, j], None, cond[j], charging=np.zeros(N))
                                   for j in range(n_cv)])
 
+    # Three kinds of columns, each with the numbers its kernel takes: diffusing couples (E, EC, EC′), EE couples
+    # and adsorbed layers; ``*_cv`` says which CV each column belongs to.
     cols = [(j, c) for j, (couples, _, _) in enumerate(items) for c in couples]
-    diff = [(j, c) for j, c in cols if c.mechanism != "ads"]
-    ads = [(j, c) for j, c in cols if c.mechanism == "ads"]
-    d_cv = np.array([j for j, _ in diff], dtype=int)
-    a_cv = np.array([j for j, _ in ads], dtype=int)
+    kinds = {kind: [(j, c) for j, c in cols if {"EE": "ee", "ads": "ads"}.get(c.mechanism, "diff") == kind]
+             for kind in ("diff", "ee", "ads")}
+    diff, ee, ads = kinds["diff"], kinds["ee"], kinds["ads"]
+    d_cv, e_cv, a_cv = (np.array([j for j, _ in kinds[kind]], dtype=int) for kind in ("diff", "ee", "ads"))
 
-    def arr(group, f):
-        return np.array([f(cond[j], c) for j, c in group], dtype=float)
+    def args(group):
+        return np.array([c.kernel_args(cond[j]) for j, c in group], dtype=float).T
 
     if diff:
-        # The same numbers that reduction_current takes, one column per couple.
-        dt_d, d_e0, n, area, c_ox, c_red, d_ox, d_red, k0, alpha, temp, code, k_f, k_b = np.array(
-            [c.kernel_args(cond[j]) for j, c in diff], dtype=float).T
+        dt_d, d_e0, n, area, c_ox, c_red, d_ox, d_red, k0, alpha, temp, code, k_f, k_b = args(diff)
         kin = Kinetics(dt_d, n * F * area, alpha, d_ox, d_red, c_ox, c_red, k0, code, k_f, k_b)
         d_nf = n * F / (R * temp)
         plain = _History(N, len(diff))
         chemical = _History(N, len(diff), kin.chem_dt) if np.any(kin.chem_dt > 0) else None
+    if ee:
+        steps = EESteps(*args(ee), B=len(ee))
+        first, second = _History(N, len(ee)), _History(N, len(ee))
     if ads:
-        a_nf = arr(ads, lambda cd, c: c.n * F / (R * cd.temperature_K))
-        a_e0 = arr(ads, lambda cd, c: c.e0_V)
-        a_gamma = arr(ads, lambda cd, c: c.gamma_mol_cm2)
-        a_ks = arr(ads, lambda cd, c: c.k_s_per_s)
-        a_alpha = arr(ads, lambda cd, c: c.alpha)
-        a_nFA = arr(ads, lambda cd, c: c.n * F * cd.area_cm2)
+        a_dt, a_e0, a_n, a_area, a_gamma, a_ks, a_alpha, _, a_temp = args(ads)
+        a_nf = a_n * F / (R * a_temp)
+        a_nFA = a_n * F * a_area
         a_ks_finite = np.where(np.isinf(a_ks), 0.0, a_ks)
-        a_dt = dt[a_cv]
-        gamma_o = _ads_equilibrium(E_app[0, a_cv], a_nf, a_e0, a_gamma)
+        gamma_o = a_gamma / (1 + np.exp(np.clip(-a_nf * (E_app[0, a_cv] - a_e0), -700, 700)))
 
-    def faradaic(x, s, kc):
-        """Column currents (A, IUPAC) at E_eff = x (per CV) with the step's histories, and their slopes (A/V)."""
-        i_d = g_d = i_a = g_a = None
+    def faradaic(x, s, kc, s1, s2):
+        """Column currents (A, IUPAC) at E_eff = x (per CV) with the step's histories, and their slopes (A/V):
+        per kind, (current, slope); EE: the two steps' reduction currents and slopes."""
+        out = {}
         if diff:
             (gain, z, p, r), (dgain, dz, dp, dr) = kin.terms(d_nf * (x[d_cv] - d_e0), slopes=True)
             q = z - p * s - r * kc
-            i_d, g_d = -gain * q, -d_nf * (dgain * q + gain * (dz - dp * s - dr * kc))
+            out["diff"] = -gain * q, -d_nf * (dgain * q + gain * (dz - dp * s - dr * kc))
+        if ee:
+            # Two linear-in-history step currents; their slopes by a forward difference (the 2×2 solve is cheap).
+            xe = x[e_cv]
+            i1, i2 = _ee_pair(steps.terms(xe), s1, s2)
+            j1, j2 = _ee_pair(steps.terms(xe + _DX), s1, s2)
+            out["ee"] = (i1, i2), ((j1 - i1) / _DX, (j2 - i2) / _DX)
         if ads:
             eta = a_nf * (x[a_cv] - a_e0)
             eq = a_gamma / (1 + np.exp(-eta))
@@ -88,60 +91,65 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
             keep = np.exp(-a_ks * (fwd + bwd) * a_dt)
             d_new = a_nf * eq * (1 - eq / a_gamma) * (1 - keep) \
                 - (gamma_o - eq) * keep * a_dt * a_ks_finite * a_nf * ((1 - a_alpha) * fwd - a_alpha * bwd)
-            i_a, g_a = a_nFA * (eq + (gamma_o - eq) * keep - gamma_o) / a_dt, a_nFA * d_new / a_dt
-        return i_d, g_d, i_a, g_a
-
-    def summed(per_column_d, per_column_a):
-        out = np.zeros(n_cv)
-        if diff:
-            out += np.bincount(d_cv, per_column_d, minlength=n_cv)
-        if ads:
-            out += np.bincount(a_cv, per_column_a, minlength=n_cv)
+            # Oxidation of the layer is anodic current.
+            out["ads"] = a_nFA * (eq + (gamma_o - eq) * keep - gamma_o) / a_dt, a_nFA * d_new / a_dt
         return out
+
+    def summed(out, part):
+        """Per CV, the sum over its columns of the currents (part 0) or slopes (part 1), IUPAC."""
+        total = np.zeros(n_cv)
+        for kind, where, sign in (("diff", d_cv, 1), ("ee", e_cv, -1), ("ads", a_cv, 1)):
+            if kind in out:
+                value = out[kind][part]
+                total += sign * np.bincount(where, value[0] + value[1] if kind == "ee" else value, minlength=n_cv)
+        return total
 
     x_prev = E_app[0].copy()
     drop, drop_prev = np.zeros(n_cv), np.zeros(n_cv)
     e_eff = np.empty((N, n_cv))
     charging = np.empty((N, n_cv))
-    own_d = np.empty((N, len(diff)))
-    own_a = np.empty((N, len(ads)))
+    own = {kind: np.empty((N, len(group))) for kind, group in kinds.items()}
     # Far from E° an exponential may overflow: inf then gives the right limits (no excess kept, no coverage).
     with np.errstate(over="ignore"):
         for k in range(N):
             s = plain.value(k) if diff else 0.0
             kc = chemical.value(k) if diff and chemical else 0.0
+            s1, s2 = (first.value(k), second.value(k)) if ee else (0.0, 0.0)
             x = E_app[k] + 2 * drop - drop_prev  # the iR drop extrapolated from the last two steps
             for _ in range(NEWTON_STEPS):
-                i_d, g_d, i_a, g_a = faradaic(x, s, kc)
-                now = cdl * (x - x_prev) / dt + background[k] + summed(i_d, i_a)
-                step = (x - E_app[k] + ru * now) / (1 + ru * (cdl / dt + summed(g_d, g_a)))
+                out = faradaic(x, s, kc, s1, s2)
+                now = cdl * (x - x_prev) / dt + background[k] + summed(out, 0)
+                step = (x - E_app[k] + ru * now) / (1 + ru * (cdl / dt + summed(out, 1)))
                 x = x - step
             # The currents at x by the last linearisation: off by O(step²), and exactly consistent with x.
             if diff:
-                i_d = i_d - g_d * step[d_cv]
-                own_d[k] = i_d
-                plain.push(k, -i_d)
+                i, g = out["diff"]
+                own["diff"][k] = i = i - g * step[d_cv]
+                plain.push(k, -i)
                 if chemical:
-                    chemical.push(k, -i_d)
+                    chemical.push(k, -i)
+            if ee:
+                (i1, i2), (g1, g2) = out["ee"]
+                i1, i2 = i1 - g1 * step[e_cv], i2 - g2 * step[e_cv]
+                first.push(k, i1)
+                second.push(k, i2)
+                own["ee"][k] = -(i1 + i2)
             if ads:
-                i_a = i_a - g_a * step[a_cv]
-                own_a[k] = i_a
-                gamma_o = gamma_o + i_a * a_dt / a_nFA
+                i, g = out["ads"]
+                own["ads"][k] = i = i - g * step[a_cv]
+                gamma_o = gamma_o + i * a_dt / a_nFA
             charging[k] = cdl * (x - x_prev) / dt
             e_eff[k] = x
             drop_prev, drop, x_prev = drop, x - E_app[k], x
+    column = {id(c): (kind, m) for kind, group in kinds.items() for m, (_, c) in enumerate(group)}
     results = []
     for j, (couples, _, E) in enumerate(items):
-        own = []
-        for c in couples:
-            if c.mechanism == "ads":
-                own.append(own_a[:len(E), [m for m, (jj, cc) in enumerate(ads) if jj == j and cc is c][0]])
-            else:
-                own.append(own_d[:len(E), [m for m, (jj, cc) in enumerate(diff) if jj == j and cc is c][0]])
-        results.append((own, charging[:len(E), j], e_eff[:len(E), j]))
+        currents = [own[column[id(c)][0]][:len(E), column[id(c)][1]] for c in couples]
+        results.append((currents, charging[:len(E), j], e_eff[:len(E), j]))
     return results
 
 
-def _ads_equilibrium(x, nf, e0, gamma):
-    """Oxidised coverage of a Nernstian adsorbed layer at potential x."""
-    return gamma / (1 + np.exp(np.clip(-nf * (x - e0), -700, 700)))
+def _ee_pair(terms, s1, s2):
+    """The two steps' reduction currents of EE couples from ``EESteps.terms`` and the histories."""
+    c1, s11, s12, c2, s21, s22 = terms
+    return c1 + s11 * s1 + s12 * s2, c2 + s21 * s1 + s22 * s2
