@@ -6,13 +6,13 @@ uniformly, or log-uniformly for the fields named in ``LOG_UNIFORM``), choices ar
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from voltpeak.errors import InputError
+from voltpeak.settings import load_settings
 from voltpeak.simulate.cv import MECHANISMS, Conditions, RedoxCouple
 
 F = 96485.33212
@@ -61,23 +61,7 @@ class SimulationConfig:
     @classmethod
     def load(cls, path: str | Path | None) -> SimulationConfig:
         """Defaults, overridden by the JSON file at ``path``; unknown keys and bad values are errors."""
-        if path is None:
-            return cls()
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: not JSON ({e})") from None
-        if not isinstance(data, dict):
-            raise InputError(f"{path}: expected a JSON object of settings")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        config = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-        config.validate()
-        return config
+        return load_settings(cls, path)
 
     def validate(self):
         for f in fields(self):

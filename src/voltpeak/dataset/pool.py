@@ -1,0 +1,126 @@
+"""The pool of labelled CVs a dataset is composed from.
+
+A pool is named by a spec (``voltpeak build --pool SPEC``, optionally ``NAME=SPEC``):
+
+- a truth JSONL file, or a folder holding ``truth.jsonl`` (what ``voltpeak simulate`` writes and the web labelling
+  tool exports). One object per CV file::
+
+      {"source": "cv_000001_si.csv", "peaks": [<DESIGN peak records>], "group": "paper-12"}
+
+  ``source`` is relative to the JSONL's folder (or absolute); ``peaks`` in V and A (or A/m² with
+  ``"quantity": "j"``), each with its ``cycle``; ``group`` (optional, default: the source) is what splits keep
+  together — a paper, an electrode, a file — so no group is in two splits. Other keys (``window``, ``params``,
+  ``shoulders``) are kept; ``params`` marks a simulated CV.
+- ``detect:PATH`` (a CV file or a folder of them): the detector's peaks, as proposals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from voltpeak.errors import InputError, VoltpeakError
+from voltpeak.evaluate.files import read_jsonl
+from voltpeak.peak import Peak
+from voltpeak.voltammogram import Voltammogram
+
+CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")
+
+
+@dataclass
+class LabelledCV:
+    """A CV with its truth peaks, where it came from and the group that splits keep together."""
+
+    voltammogram: Voltammogram
+    peaks: list[Peak]
+    source: str
+    group: str
+    origin: str  # "simulated", "labelled" or "detector"
+    params: dict | None = field(default=None, repr=False)
+
+    @cached_property
+    def size(self) -> float:
+        """The current range (its scale on an axis shared with other CVs)."""
+        current = self.voltammogram.current
+        return float(current.max() - current.min())
+
+
+@dataclass
+class Pool:
+    name: str
+    spec: str
+    cvs: list[LabelledCV]
+
+    def digest(self) -> str:
+        """A hash of the sources and their peaks (what a resumed build must find unchanged)."""
+        h = hashlib.sha256()
+        for cv in self.cvs:
+            h.update(cv.source.encode())
+            h.update(repr([p.to_record() for p in cv.peaks]).encode())
+        return h.hexdigest()[:16]
+
+
+def load_pool(spec: str) -> Pool:
+    """Read a pool spec (see the module docstring). Raises InputError naming what is wrong."""
+    name, named, rest = spec.partition("=")
+    if not named or not rest or any(c in name for c in "/\\:."):  # no NAME= in front
+        name, rest = "", spec
+    if rest.startswith("detect:"):
+        cvs = _detected(rest[len("detect:"):])
+        default = Path(rest[len("detect:"):]).stem or "detected"
+    else:
+        path = Path(rest)
+        truth = path / "truth.jsonl" if path.is_dir() else path
+        if not truth.is_file():
+            raise InputError(f"pool {rest}: no such truth file (a .jsonl, a folder with truth.jsonl, "
+                             "or detect:PATH)")
+        cvs = _labelled(truth)
+        default = (path.name if path.is_dir() else path.stem) or "pool"
+    if not cvs:
+        raise InputError(f"pool {spec}: holds no CV")
+    return Pool(name or default, spec, cvs)
+
+
+def _labelled(truth: Path) -> list[LabelledCV]:
+    from voltpeak.read import read
+
+    out = []
+    for k, rec in enumerate(read_jsonl(truth), 1):
+        source = rec.get("source")
+        if not isinstance(source, str):
+            raise InputError(f"{truth}:{k}: needs a 'source' (the CV file)")
+        path = Path(source) if Path(source).is_absolute() else truth.parent / source
+        try:
+            v = read(path)
+            peaks = [Peak.from_record(r) for r in rec.get("peaks") or []]
+        except VoltpeakError as e:
+            raise InputError(f"{truth}:{k}: {e}") from None
+        except (TypeError, ValueError, KeyError) as e:
+            raise InputError(f"{truth}:{k}: bad peak record ({e})") from None
+        params = rec.get("params")
+        out.append(LabelledCV(v, peaks, source, str(rec.get("group", source)),
+                              "simulated" if params else "labelled", params))
+    return out
+
+
+def _detected(where: str) -> list[LabelledCV]:
+    from voltpeak.detect import detect
+    from voltpeak.read import read
+
+    root = Path(where)
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in CV_SUFFIXES)
+    elif root.is_file():
+        files = [root]
+    else:
+        raise InputError(f"pool detect:{where}: no such file or folder")
+    out = []
+    for p in files:
+        try:
+            v = read(p)
+        except VoltpeakError:
+            continue  # a folder may hold other files; unreadable ones are not CVs
+        out.append(LabelledCV(v, detect(v), str(p), str(p), "detector"))
+    return out

@@ -1,0 +1,6 @@
+"""Rendering: CVs drawn as plot images in many styles, with the pixel position of every peak."""
+
+from voltpeak.render.draw import Curve, Rendered, engineering_unit, render
+from voltpeak.render.style import FAMILIES, PlotStyle, sample_style
+
+__all__ = ["Curve", "Rendered", "render", "engineering_unit", "PlotStyle", "sample_style", "FAMILIES"]

@@ -1,0 +1,166 @@
+"""Draw overlaid CVs in a ``PlotStyle`` and record where given data points land in the image (pixels).
+
+Matplotlib's Agg canvas is used directly (no pyplot, no figure manager, one draw per image); the image is encoded
+once by Pillow. Currents arrive already in the engineering unit printed on the axis (``engineering_unit``), so tick
+labels never need an offset or a ×10ⁿ multiplier.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from voltpeak.render.style import PALETTES, PlotStyle
+
+# (unit text, factor from A) and (unit text, factor from A/m²): the smallest factor that lifts the largest
+# current to ≥ 1 wins, so tick labels are numbers between 1 and 1000.
+CURRENT_UNITS = (("A", 1.0), ("mA", 1e3), ("µA", 1e6), ("nA", 1e9), ("pA", 1e12))
+DENSITY_UNITS = (("A cm⁻²", 1e-4), ("mA cm⁻²", 0.1), ("µA cm⁻²", 100.0), ("nA cm⁻²", 1e5))
+
+
+def engineering_unit(max_abs: float, quantity: str = "I") -> tuple[str, float]:
+    """The unit (text) and factor that show currents up to ``max_abs`` (A, or A/m² when ``quantity`` is "j") as
+    numbers of at least 1 and under 1000."""
+    units = DENSITY_UNITS if quantity == "j" else CURRENT_UNITS
+    for text, factor in units:
+        if max_abs * factor >= 1:
+            return text, factor
+    return units[-1]
+
+
+@dataclass
+class Curve:
+    """One drawn CV: potential and current in the units printed on the axes, and its legend label."""
+
+    potential: np.ndarray
+    current: np.ndarray
+    label: str = ""
+
+
+@dataclass
+class Rendered:
+    """A PNG and the pixel positions (x from the left, y from the top; continuous) of the located points."""
+
+    png: bytes
+    width: int
+    height: int
+    points_px: np.ndarray  # (n, 2)
+    offset_text: str = ""  # any offset or multiplier matplotlib put beside the ticks (there should be none)
+
+
+def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
+           current_label: str) -> Rendered:
+    """Draw ``curves`` in ``style`` and locate ``points`` ((n, 2): potential, current in axis units) in the image.
+
+    Under the US convention the potential axis decreases to the right and the current axis shows cathodic current
+    up: callers pass currents already sign-flipped (they are what the axis prints).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import AutoMinorLocator, MaxNLocator
+    from PIL import Image
+
+    dpi = style.dpi
+    fig = Figure(figsize=(style.width_px / dpi, style.height_px / dpi), dpi=dpi, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    font = {"family": style.font, "size": style.font_size}
+    ax = fig.add_axes(axes_box(style), facecolor=style.face)
+    colours = PALETTES[style.palette]
+    for k, c in enumerate(curves):
+        kwargs = {}
+        if style.marker:
+            kwargs = dict(marker=style.marker, markevery=style.marker_every, markersize=style.marker_size)
+        ax.plot(c.potential, c.current, color=colours[k % len(colours)], linewidth=style.line_width,
+                linestyle=style.line_style, alpha=style.alpha, label=c.label or None, **kwargs)
+    ax.set_xlabel(potential_label, fontdict={**font, "size": style.font_size * 1.12})
+    ax.set_ylabel(current_label, fontdict={**font, "size": style.font_size * 1.12})
+    if style.title:
+        ax.set_title(style.title, fontdict={**font, "size": style.font_size * 1.2})
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(style.n_ticks))
+        if style.minor_ticks:
+            axis.set_minor_locator(AutoMinorLocator())
+    ax.ticklabel_format(style="plain", useOffset=False)
+    ax.tick_params(which="both", direction="in" if style.ticks_in else "out", labelsize=style.font_size,
+                   top=style.box and style.ticks_in, right=style.box and style.ticks_in)
+    for label in ax.get_xticklabels() + ax.get_yticklabels():
+        label.set_fontfamily(style.font)
+    if not style.box:
+        ax.spines[["top", "right"]].set_visible(False)
+    if style.grid != "none":
+        ax.grid(True, which="major" if style.grid == "major" else "both", alpha=style.grid_alpha,
+                color="white" if style.face != "white" and style.grid_alpha >= 1 else "#b0b0b0", linewidth=0.6)
+    if style.us_convention:
+        ax.invert_xaxis()
+    legend = None
+    if style.legend and any(c.label for c in curves):
+        legend = ax.legend(loc=style.legend, frameon=style.legend_frame, prop={**font, "size": style.font_size * 0.9})
+    canvas.draw()
+    located = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
+    # A legend must not hide a peak: then matplotlib's own placement away from the data, else no legend.
+    for fallback in ("best", None):
+        if legend is None or not _covers(legend.get_window_extent(), located):
+            break
+        legend.remove()
+        legend = fallback and ax.legend(loc=fallback, frameon=style.legend_frame,
+                                         prop={**font, "size": style.font_size * 0.9})
+        canvas.draw()
+    width, height = canvas.get_width_height()
+    located[:, 1] = height - located[:, 1]  # from the top edge
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=3)
+    offset = ax.xaxis.get_offset_text().get_text() + ax.yaxis.get_offset_text().get_text()
+    return Rendered(buffer.getvalue(), width, height, located, offset)
+
+
+def axes_box(style: PlotStyle) -> tuple[float, float, float, float]:
+    """The axes rectangle (left, bottom, width, height; figure fractions): margins from the font size, with room
+    for 6-character tick labels, the axis labels and a title."""
+    fp = style.font_size * style.dpi / 72  # font size in pixels
+    left = (0.62 * fp * 6 + 1.25 * fp * 1.2 + 14) / style.width_px
+    bottom = (1.25 * fp + 1.25 * fp * 1.2 + 16) / style.height_px
+    top = 1 - (fp * 2.2 + 8 if style.title else fp * 0.8 + 8) / style.height_px
+    right = 1 - (fp * 1.8 + 10) / style.width_px
+    return left, bottom, right - left, top - bottom
+
+
+def occluded(curves: list[Curve], points: np.ndarray, owners: list[int], style: PlotStyle) -> set[int]:
+    """Curves (indices) that pass over a point of an earlier-drawn curve, given the points' owners: where the
+    drawing would hide a peak under a later line. Pixel positions are predicted as matplotlib will place them (data
+    limits plus its 5 % margins, in ``axes_box``)."""
+    if len(curves) < 2 or len(points) == 0:
+        return set()
+    x_all = np.concatenate([c.potential for c in curves])
+    y_all = np.concatenate([c.current for c in curves])
+    left, bottom, width, height = axes_box(style)
+
+    def pixels(x, y):
+        (x0, x1), (y0, y1) = _padded(x_all), _padded(y_all)
+        fx = (x - x0) / (x1 - x0)
+        fx = 1 - fx if style.us_convention else fx
+        return ((left + width * fx) * style.width_px, (1 - bottom - height * (y - y0) / (y1 - y0)) * style.height_px)
+
+    reach = style.line_width * style.dpi / 72 / 2 + max(style.marker_size * style.dpi / 72 / 2, 0) + 2.5
+    px, py = pixels(points[:, 0], points[:, 1])
+    hiding = set()
+    for j, c in enumerate(curves):
+        cx, cy = pixels(c.potential, c.current)
+        for k, owner in enumerate(owners):
+            if owner < j and np.min((cx - px[k]) ** 2 + (cy - py[k]) ** 2) < reach ** 2:
+                hiding.add(j)
+    return hiding
+
+
+def _padded(values: np.ndarray) -> tuple[float, float]:
+    lo, hi = float(values.min()), float(values.max())
+    span = hi - lo or 1.0
+    return lo - 0.05 * span, hi + 0.05 * span
+
+
+def _covers(box, points_px: np.ndarray, margin: float = 4.0) -> bool:
+    """Whether any point (display pixels, y up) lies inside ``box`` grown by ``margin`` pixels."""
+    x, y = points_px[:, 0], points_px[:, 1]
+    return bool(np.any((x > box.x0 - margin) & (x < box.x1 + margin) & (y > box.y0 - margin) & (y < box.y1 + margin)))

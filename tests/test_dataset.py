@@ -1,0 +1,260 @@
+"""The dataset stage: rendering puts every truth peak on the drawn curve, builds are deterministic and shardable,
+the JSONL goes through datasets and a Qwen2.5-VL processor, and answers round-trip through the parser."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from voltpeak.dataset import (
+    AnswerError,
+    BuildConfig,
+    build,
+    compose,
+    format_answer,
+    load_pool,
+    make_plan,
+    parse_answer,
+    smart_resize,
+)
+from voltpeak.dataset.pool import LabelledCV
+from voltpeak.render import FAMILIES, engineering_unit, render, sample_style
+from voltpeak.render.style import PALETTES
+from voltpeak.simulate.batch import simulate_batch, simulate_to_folder
+from voltpeak.simulate.config import SimulationConfig
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def pool() -> list[LabelledCV]:
+    cvs = simulate_batch(SimulationConfig(cycles=(1, 2)), 5, range(24))
+    return [LabelledCV(cv.noisy, cv.truth, f"sim{k}", f"sim{k}", "simulated") for k, cv in enumerate(cvs)]
+
+
+@pytest.fixture(scope="module")
+def sim_folder(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    simulate_to_folder(30, out, 3, SimulationConfig(cycles=(1, 2)), workers=1)
+    return out
+
+
+def _ink(image: np.ndarray, x: float, y: float, colour: str, face: str, alpha: float, radius: float = 1.5) -> float:
+    """How much of ``colour`` (blended with ``alpha`` over ``face``) the pixels within ``radius`` of (x, y) carry:
+    the largest coverage t in p ≈ face + t (ink − face), among pixels that fit that line (0 when none)."""
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    bg = np.array([int(face[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) if face.startswith("#") else \
+        np.array([255.0, 255.0, 255.0])
+    ink = bg + alpha * (rgb - bg)
+    best = 0.0
+    for py in range(int(np.floor(y - radius)), int(np.ceil(y + radius)) + 1):
+        for px in range(int(np.floor(x - radius)), int(np.ceil(x + radius)) + 1):
+            # Pixel (px, py) covers [px, px+1) × [py, py+1): its centre is half a pixel in.
+            if (px + 0.5 - x) ** 2 + (py + 0.5 - y) ** 2 > (radius + 0.5) ** 2 or not (
+                    0 <= py < image.shape[0] and 0 <= px < image.shape[1]):
+                continue
+            p = image[py, px].astype(float)
+            d = ink - bg
+            t = float(np.dot(p - bg, d) / max(np.dot(d, d), 1e-9))
+            off_line = np.linalg.norm(p - (bg + np.clip(t, 0, 1) * d))
+            if off_line < 45:
+                best = max(best, min(t, 1.0))
+    return best
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_truth_peak_is_on_the_drawn_curve(pool, family):
+    # The truth is where the ink is: each recorded peak position has its curve's colour within 1.5 px.
+    checked = 0
+    for seed in range(4):
+        rng = np.random.default_rng([seed, FAMILIES.index(family)])
+        style = sample_style(rng, family)
+        graph = compose(rng, pool, style)
+        points = np.array([(p.shown_potential, p.shown_current) for p in graph.peaks]).reshape(-1, 2)
+        drawn = render(graph.curves, points, style, graph.potential_label, graph.current_label)
+        image = np.asarray(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
+        assert image.shape == (style.height_px, style.width_px, 3)
+        assert drawn.offset_text == ""  # engineering units: no 1e-5 beside the ticks
+        colours = PALETTES[style.palette]
+        for p, (x, y) in zip(graph.peaks, drawn.points_px):
+            coverage = _ink(image, x, y, colours[p.curve % len(colours)], style.face, style.alpha)
+            assert coverage > 0.1, (family, seed, p, (x, y))  # faint dotted lines cover little of a pixel
+            checked += 1
+    assert checked >= 4
+
+
+def test_the_ink_check_can_fail(pool):
+    # A point moved 6 px off the curve's peak finds no ink of that colour.
+    rng = np.random.default_rng(1)
+    style = sample_style(rng, "classic")
+    graph = compose(rng, pool, style, max_curves=1)
+    p = graph.peaks[0]
+    drawn = render(graph.curves, np.array([[p.shown_potential, p.shown_current]]), style, "E / V", "I / µA")
+    image = np.asarray(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
+    x, y = drawn.points_px[0]
+    colour = PALETTES[style.palette][0]
+    assert _ink(image, x, y, colour, style.face, 1.0) > 0.3
+    shift = -6 if p.direction == "anodic" else 6  # away from the curve, into empty space beyond the peak
+    assert _ink(image, x, y + shift, colour, style.face, 1.0) == 0.0
+
+
+def test_engineering_units():
+    assert engineering_unit(2.5e-5) == ("µA", 1e6)
+    assert engineering_unit(0.0032) == ("mA", 1e3)
+    assert engineering_unit(4e-10) == ("pA", 1e12)
+    assert engineering_unit(12.0, "j") == ("mA cm⁻²", 0.1)  # 12 A/m² = 1.2 mA/cm²
+    for value in (3e-11, 7e-9, 1e-6, 0.5e-3, 2.0):
+        unit, factor = engineering_unit(value)
+        assert 1 <= value * factor < 1000
+
+
+def test_styles_are_sized_for_the_processor():
+    for seed in range(50):
+        s = sample_style(np.random.default_rng(seed))
+        assert s.width_px % 28 == 0 and s.height_px % 28 == 0
+        assert 256 * 28 * 28 <= s.width_px * s.height_px <= 1024 * 28 * 28
+        assert smart_resize(s.height_px, s.width_px, 28, 256 * 28 * 28, 1024 * 28 * 28) == (s.height_px, s.width_px)
+
+
+def test_smart_resize_matches_transformers():
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize as theirs
+
+    rng = np.random.default_rng(0)
+    for h, w in rng.integers(20, 3000, size=(300, 2)):
+        for lo, hi in ((56 * 56, 28 * 28 * 1280), (256 * 28 * 28, 512 * 28 * 28)):
+            assert smart_resize(int(h), int(w), 28, lo, hi) == theirs(int(h), int(w), 28, lo, hi)
+
+
+def test_answer_round_trip_and_tolerant_parsing():
+    peaks = [{"label": "cathodic", "point_2d": [377.4, 301.6], "potential": 0.14812, "current": -11.937},
+             {"label": "anodic", "point_2d": [412, 133], "potential": 0.2153, "current": 12.44}]
+    text = format_answer(peaks)
+    assert json.loads(text)[0] == {"label": "cathodic", "point_2d": [377, 302], "potential": 0.1481, "current": -11.9}
+    parsed = parse_answer(text)
+    assert [(p["direction"], p["x_px"], p["y_px"]) for p in parsed] == [("cathodic", 377, 302), ("anodic", 412, 133)]
+    assert parse_answer("[]") == []
+    # What models do to the format.
+    assert len(parse_answer("```json\n" + text + "\n```")) == 2
+    assert len(parse_answer("Here are the peaks: " + text + " Hope this helps.")) == 2
+    assert len(parse_answer(text.replace('"', "'").replace("}]", "},]"))) == 2
+    assert len(parse_answer(text[:-20])) == 1  # truncated: the complete object survives
+    assert parse_answer("anodic peak at (412, 133)\ncathodic (377, 302)")[1] == {
+        "direction": "cathodic", "x_px": 377.0, "y_px": 302.0}
+    for bad in ("no peaks here", "", '[{"label": "maximum", "point_2d": [1, 2]}]'):
+        with pytest.raises(AnswerError):
+            parse_answer(bad)
+
+
+def _config(tmp_path: Path, **fields) -> Path:
+    path = tmp_path / "build.json"
+    path.write_text(json.dumps({"unit": 4, "min_pixels": 160 * 28 * 28, "max_pixels": 256 * 28 * 28, **fields}))
+    return path
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    skip = {"build.json"}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in skip and "parts" not in p.parts}
+
+
+def test_build_is_deterministic_and_shards_merge_to_the_same_bytes(sim_folder, tmp_path):
+    config = BuildConfig.load(_config(tmp_path))
+    pools = [load_pool(str(sim_folder))]
+    holdouts = [load_pool(f"other={sim_folder / 'truth.jsonl'}")]
+    plan = make_plan(pools, holdouts, 14, 9, config)
+    one = build(plan, tmp_path / "one", workers=2)
+    assert one["counts"]["train"] + one["counts"]["val"] + one["counts"]["test"] == 14
+    assert one["counts"]["holdout_other"] == 1
+    again = build(make_plan(pools, holdouts, 14, 9, config), tmp_path / "again", workers=1)
+    assert again == one
+    assert _files(tmp_path / "one") == _files(tmp_path / "again")
+    assert build(plan, tmp_path / "sharded", shard=(2, 2), workers=1) is None  # not all units yet
+    assert not (tmp_path / "sharded" / "train.jsonl").exists()
+    assert build(plan, tmp_path / "sharded", shard=(1, 2), workers=1) == one
+    assert _files(tmp_path / "sharded") == _files(tmp_path / "one")
+    other = build(make_plan(pools, holdouts, 14, 10, config), tmp_path / "seed10", workers=1)
+    assert other["images_sha256"] != one["images_sha256"]
+
+
+def test_splits_keep_groups_apart_and_holdouts_out_of_training(sim_folder, tmp_path):
+    config = BuildConfig.load(_config(tmp_path))
+    plan = make_plan([load_pool(str(sim_folder))], [load_pool(f"held=detect:{HERE.parent / 'src/voltpeak/examples'}")],
+                     30, 2, config)
+    groups = {s: {cv.group for cv in cvs} for s, cvs in plan.splits.items()}
+    assert not groups["train"] & groups["val"] and not groups["train"] & groups["test"]
+    assert not groups["val"] & groups["test"]
+    assert all(cv.origin == "detector" for cv in plan.splits["holdout_held"])
+    build(plan, tmp_path / "ds", workers=2)
+    for split in ("train", "val", "test"):
+        for line in (tmp_path / "ds" / f"truth_{split}.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            assert row["split"] == split
+            assert all(s in {cv.source for cv in plan.splits[split]} for s in row["sources"])
+
+
+def test_dataset_loads_and_passes_a_qwen_processor(sim_folder, tmp_path):
+    sys.path.insert(0, str(HERE))
+    from tiny_qwen import tiny_processor
+
+    from datasets import load_dataset
+
+    plan = make_plan([load_pool(str(sim_folder))], [], 10, 4, BuildConfig.load(_config(tmp_path)))
+    manifest = build(plan, tmp_path / "ds", workers=1)
+    out = tmp_path / "ds"
+    swift = load_dataset("json", data_files={s: str(out / f"{s}.jsonl") for s in ("train", "val", "test")
+                                             if manifest["counts"][s]})
+    parquet = load_dataset("parquet", data_files={k: str(out / v) for k, v in manifest["hf_data_files"].items()})
+    assert parquet["train"].num_rows == swift["train"].num_rows == manifest["counts"]["train"]
+    texts = [m["content"] for row in swift["train"] for m in row["messages"]]
+    processor = tiny_processor(texts)
+    for split in swift:
+        truths = [json.loads(x) for x in (out / f"truth_{split}.jsonl").read_text().splitlines()]
+        for row, hf_row, truth in zip(swift[split], parquet[split], truths):
+            assert len(row["images"]) == 1 and row["messages"][0]["content"].count("<image>") == 1
+            image = Image.open(out / row["images"][0])
+            assert hf_row["images"][0].tobytes() == image.convert(hf_row["images"][0].mode).tobytes()
+            prompt = row["messages"][0]["content"].replace("<image>", "")
+            messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": row["messages"][1]["content"]}]}]
+            text = processor.apply_chat_template(messages, tokenize=False)
+            batch = processor(text=[text], images=[image], return_tensors="np")
+            t, gh, gw = batch["image_grid_thw"][0]
+            # The processor keeps the image as drawn, so point_2d pixels are pixels of what the model sees.
+            assert (gh * 14, gw * 14) == (image.height, image.width)
+            assert (batch["input_ids"][0] == processor.image_token_id).sum() == t * gh * gw // 4
+            # Every answer reads back: labels, points (to the pixel) and fractions of the truth.
+            parsed = parse_answer(row["messages"][1]["content"])
+            assert len(parsed) == len(truth["peaks"])
+            expected = sorted((p["direction"], p["x"] * image.width, p["y"] * image.height) for p in truth["peaks"])
+            got = sorted((p["direction"], p["x_px"], p["y_px"]) for p in parsed)
+            for (d1, x1, y1), (d2, x2, y2) in zip(expected, got):
+                assert d1 == d2 and abs(x1 - x2) <= 0.5 + 1e-6 and abs(y1 - y2) <= 0.5 + 1e-6
+
+
+def test_build_command_resumes_and_rejects_bad_input(sim_folder, tmp_path):
+    config = _config(tmp_path)
+    run = [sys.executable, "-m", "voltpeak", "build", "--pool", str(sim_folder), "--n", "8", "--seed", "1",
+           "--config", str(config), "--workers", "1"]
+    out = tmp_path / "ds"
+    proc = subprocess.run(run + ["--out", str(out), "--shard", "1/2"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    first = {p.name: p.stat().st_mtime_ns for p in (out / "parts").glob("*.done")}
+    assert len(first) == 1 and not (out / "manifest.json").exists()
+    proc = subprocess.run(run + ["--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    done = {p.name: p.stat().st_mtime_ns for p in (out / "parts").glob("*.done")}
+    assert len(done) == 2 and all(done[k] == v for k, v in first.items())  # finished units were not redone
+    assert json.loads((out / "manifest.json").read_text())["counts"]["train"] >= 1
+    # A different build into the same folder is refused; bad specs give one line and exit code 2.
+    for extra, message in ((["--out", str(out), "--n", "9"], "different build"),
+                           (["--out", str(tmp_path / "x"), "--shard", "3/2"], "--shard"),
+                           (["--out", str(tmp_path / "y"), "--pool", str(tmp_path / "missing")], "no such")):
+        proc = subprocess.run(run + extra, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
