@@ -10,6 +10,8 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	# The CPU build of torch first (from this machine's disk), before anything else pulls a CUDA build in.
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
@@ -23,6 +25,7 @@ demo: setup
 bench: setup
 	$(PY) benchmarks/detect.py
 	$(PY) benchmarks/simulate.py
+	$(PY) benchmarks/build.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -201,9 +201,8 @@ def test_splits_keep_groups_apart_and_holdouts_out_of_training(sim_folder, tmp_p
 
 def test_dataset_loads_and_passes_a_qwen_processor(sim_folder, tmp_path):
     sys.path.insert(0, str(HERE))
-    from tiny_qwen import tiny_processor
-
     from datasets import load_dataset
+    from tiny_qwen import tiny_processor
 
     plan = make_plan([load_pool(str(sim_folder))], [], 10, 4, BuildConfig.load(_config(tmp_path)))
     manifest = build(plan, tmp_path / "ds", workers=1)

@@ -57,6 +57,19 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
     Under the US convention the potential axis decreases to the right and the current axis shows cathodic current
     up: callers pass currents already sign-flipped (they are what the axis prints).
     """
+    import matplotlib
+
+    # Fonts for every text of the figure at once (setting them label by label makes matplotlib build every tick).
+    rc = {"font.family": style.font, "font.size": style.font_size, "axes.labelsize": style.font_size * 1.12,
+          "axes.titlesize": style.font_size * 1.2, "legend.fontsize": style.font_size * 0.9,
+          "xtick.labelsize": style.font_size, "ytick.labelsize": style.font_size,
+          "xtick.direction": "in" if style.ticks_in else "out", "ytick.direction": "in" if style.ticks_in else "out",
+          "axes.formatter.useoffset": False, "path.simplify_threshold": 0.2}
+    with matplotlib.rc_context(rc):
+        return _render(curves, points, style, potential_label, current_label)
+
+
+def _render(curves, points, style, potential_label, current_label) -> Rendered:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import AutoMinorLocator, MaxNLocator
@@ -65,7 +78,6 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
     dpi = style.dpi
     fig = Figure(figsize=(style.width_px / dpi, style.height_px / dpi), dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
-    font = {"family": style.font, "size": style.font_size}
     ax = fig.add_axes(axes_box(style), facecolor=style.face)
     colours = PALETTES[style.palette]
     for k, c in enumerate(curves):
@@ -74,19 +86,17 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
             kwargs = dict(marker=style.marker, markevery=style.marker_every, markersize=style.marker_size)
         ax.plot(c.potential, c.current, color=colours[k % len(colours)], linewidth=style.line_width,
                 linestyle=style.line_style, alpha=style.alpha, label=c.label or None, **kwargs)
-    ax.set_xlabel(potential_label, fontdict={**font, "size": style.font_size * 1.12})
-    ax.set_ylabel(current_label, fontdict={**font, "size": style.font_size * 1.12})
+    ax.set_xlabel(potential_label)
+    ax.set_ylabel(current_label)
     if style.title:
-        ax.set_title(style.title, fontdict={**font, "size": style.font_size * 1.2})
+        ax.set_title(style.title)
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MaxNLocator(style.n_ticks))
         if style.minor_ticks:
             axis.set_minor_locator(AutoMinorLocator())
     ax.ticklabel_format(style="plain", useOffset=False)
-    ax.tick_params(which="both", direction="in" if style.ticks_in else "out", labelsize=style.font_size,
-                   top=style.box and style.ticks_in, right=style.box and style.ticks_in)
-    for label in ax.get_xticklabels() + ax.get_yticklabels():
-        label.set_fontfamily(style.font)
+    if style.box and style.ticks_in:
+        ax.tick_params(which="both", top=True, right=True)
     if not style.box:
         ax.spines[["top", "right"]].set_visible(False)
     if style.grid != "none":
@@ -96,7 +106,7 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
         ax.invert_xaxis()
     legend = None
     if style.legend and any(c.label for c in curves):
-        legend = ax.legend(loc=style.legend, frameon=style.legend_frame, prop={**font, "size": style.font_size * 0.9})
+        legend = ax.legend(loc=style.legend, frameon=style.legend_frame)
     canvas.draw()
     located = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
     # A legend must not hide a peak: then matplotlib's own placement away from the data, else no legend.
@@ -104,14 +114,13 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
         if legend is None or not _covers(legend.get_window_extent(), located):
             break
         legend.remove()
-        legend = fallback and ax.legend(loc=fallback, frameon=style.legend_frame,
-                                         prop={**font, "size": style.font_size * 0.9})
+        legend = fallback and ax.legend(loc=fallback, frameon=style.legend_frame)
         canvas.draw()
     width, height = canvas.get_width_height()
     located[:, 1] = height - located[:, 1]  # from the top edge
     image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=3)
+    image.save(buffer, format="PNG", compress_level=1)
     offset = ax.xaxis.get_offset_text().get_text() + ax.yaxis.get_offset_text().get_text()
     return Rendered(buffer.getvalue(), width, height, located, offset)
 
