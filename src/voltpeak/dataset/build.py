@@ -52,6 +52,7 @@ class BuildConfig:
     splits: tuple = (0.8, 0.1, 0.1)  # train, val, test shares of the groups (and of the samples)
     holdout_n: int = 0  # samples per holdout pool; 0: a tenth of n, at least 1
     family_weights: tuple = (1.0,) * len(FAMILIES)  # voltpeak.render.style.FAMILIES
+    matplotlib_fraction: float = 0.05  # images drawn by matplotlib itself; the rest by the fast renderer
     factor: int = 28  # image sides are multiples of this (Qwen2.5-VL: patch 14 × merge 2)
     min_pixels: int = 256 * 28 * 28
     max_pixels: int = 576 * 28 * 28
@@ -72,8 +73,9 @@ class BuildConfig:
             raise InputError(f"splits needs three shares (train, val, test), got {list(self.splits)}")
         if len(self.family_weights) != len(FAMILIES):
             raise InputError(f"family_weights needs {len(FAMILIES)} weights ({', '.join(FAMILIES)})")
-        if not 0 <= self.series_fraction <= 1:
-            raise InputError(f"series_fraction must lie in [0, 1], got {self.series_fraction}")
+        for name in ("series_fraction", "matplotlib_fraction"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise InputError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.factor < 1 or self.unit < 1 or self.holdout_n < 0 or not 0 < self.min_pixels <= self.max_pixels:
             raise InputError("factor and unit must be positive, holdout_n not negative, "
                              "0 < min_pixels ≤ max_pixels")
@@ -139,7 +141,7 @@ def make_sample(plan: Plan, stream: str, k: int) -> tuple[str, bytes, dict, dict
         split = stream
     weights = np.asarray(config.family_weights, dtype=float)
     family = FAMILIES[int(rng.choice(len(FAMILIES), p=weights / weights.sum()))]
-    style = sample_style(rng, family, config.factor, config.min_pixels, config.max_pixels)
+    style = sample_style(rng, family, config.factor, config.min_pixels, config.max_pixels, config.matplotlib_fraction)
     graph = compose(rng, plan.splits[split], style, config.max_curves, config.curve_weights, config.series_fraction)
     points = np.array([(p.shown_potential, p.shown_current) for p in graph.peaks]).reshape(-1, 2)
     drawn = render(graph.curves, points, style, graph.potential_label, graph.current_label)

@@ -1,13 +1,14 @@
 """Draw overlaid CVs in a ``PlotStyle`` and record where given data points land in the image (pixels).
 
-Matplotlib's Agg canvas is used directly (no pyplot, no figure manager, one draw per image); the image is encoded
-once by Pillow. Currents arrive already in the engineering unit printed on the axis (``engineering_unit``), so tick
-labels never need an offset or a ×10ⁿ multiplier.
+Two engines draw the same style: matplotlib's Agg canvas used directly (no pyplot, no figure manager, one draw per
+image), and a faster one without a figure (``voltpeak.render.raster``). Currents arrive already in the engineering
+unit printed on the axis (``engineering_unit``), so tick labels never need an offset or a ×10ⁿ multiplier.
 """
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,8 +56,20 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
     """Draw ``curves`` in ``style`` and locate ``points`` ((n, 2): potential, current in axis units) in the image.
 
     Under the US convention the potential axis decreases to the right and the current axis shows cathodic current
-    up: callers pass currents already sign-flipped (they are what the axis prints).
+    up: callers pass currents already sign-flipped (they are what the axis prints). ``style.engine`` picks the
+    renderer: matplotlib itself, or the fast Pillow one (``voltpeak.render.raster``) that imitates it.
     """
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    if style.engine == "raster":
+        from voltpeak.render.raster import render_raster
+
+        return render_raster(curves, points, style, potential_label, current_label)
+    return render_matplotlib(curves, points, style, potential_label, current_label)
+
+
+def render_matplotlib(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
+                      current_label: str) -> Rendered:
+    """``render`` with a matplotlib figure (Agg canvas, no pyplot)."""
     import matplotlib
 
     # Fonts for every text of the figure at once (setting them label by label makes matplotlib build every tick).
@@ -73,7 +86,6 @@ def _render(curves, points, style, potential_label, current_label) -> Rendered:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import AutoMinorLocator, MaxNLocator
-    from PIL import Image
 
     dpi = style.dpi
     fig = Figure(figsize=(style.width_px / dpi, style.height_px / dpi), dpi=dpi, facecolor="white")
@@ -118,11 +130,9 @@ def _render(curves, points, style, potential_label, current_label) -> Rendered:
         canvas.draw()
     width, height = canvas.get_width_height()
     located[:, 1] = height - located[:, 1]  # from the top edge
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
+    rgb = np.asarray(canvas.buffer_rgba())[:, :, :3]
     offset = ax.xaxis.get_offset_text().get_text() + ax.yaxis.get_offset_text().get_text()
-    return Rendered(buffer.getvalue(), width, height, located, offset)
+    return Rendered(encode_png(rgb), width, height, located, offset)
 
 
 def axes_box(style: PlotStyle) -> tuple[float, float, float, float]:
@@ -167,6 +177,21 @@ def _padded(values: np.ndarray) -> tuple[float, float]:
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or 1.0
     return lo - 0.05 * span, hi + 0.05 * span
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """An RGB array (height, width, 3; uint8) as PNG bytes: no row filter, zlib level 1 — for plots (flat colour)
+    2–3× faster than Pillow's encoder at about the same size, and the same bytes for the same pixels."""
+    height, width, _ = rgb.shape
+    raw = np.zeros((height, width * 3 + 1), dtype=np.uint8)  # each row: filter type 0, then its pixels
+    raw[:, 1:] = rgb.reshape(height, -1)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
+            + chunk(b"IEND", b""))
 
 
 def _covers(box, points_px: np.ndarray, margin: float = 4.0) -> bool:

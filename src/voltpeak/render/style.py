@@ -67,14 +67,17 @@ class PlotStyle:
     legend_frame: bool
     title: str
     alpha: float  # line opacity
+    engine: str = "raster"  # "raster" (fast, Pillow) or "matplotlib"
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def sample_style(rng: np.random.Generator, family: str | None = None, factor: int = 28,
-                 min_pixels: int = 256 * 28 * 28, max_pixels: int = 1024 * 28 * 28) -> PlotStyle:
-    """A random style of ``family`` (random family when None).
+                 min_pixels: int = 256 * 28 * 28, max_pixels: int = 1024 * 28 * 28,
+                 matplotlib_fraction: float = 0.0) -> PlotStyle:
+    """A random style of ``family`` (random family when None), drawn by matplotlib itself with probability
+    ``matplotlib_fraction``, else by the fast renderer.
 
     Pixel sizes are multiples of ``factor`` with ``min_pixels`` ≤ width × height ≤ ``max_pixels`` (Qwen2.5-VL's
     processor leaves such images as they are, so answers in pixels need no rescaling).
@@ -137,4 +140,5 @@ def sample_style(rng: np.random.Generator, family: str | None = None, factor: in
     elif family == "instrument":
         style.update(font="DejaVu Sans Mono", grid="both", grid_alpha=uniform(0.3, 0.7), palette="origin",
                      face=choice(("white", "#fffff0", "#f4f8ff")), minor_ticks=True, line_width=uniform(0.8, 1.5))
+    style["engine"] = "matplotlib" if rng.random() < matplotlib_fraction else "raster"
     return PlotStyle(**style)
