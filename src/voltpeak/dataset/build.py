@@ -52,7 +52,7 @@ class BuildConfig:
     splits: tuple = (0.8, 0.1, 0.1)  # train, val, test shares of the groups (and of the samples)
     holdout_n: int = 0  # samples per holdout pool; 0: a tenth of n, at least 1
     family_weights: tuple = (1.0,) * len(FAMILIES)  # voltpeak.render.style.FAMILIES
-    matplotlib_fraction: float = 0.05  # images drawn by matplotlib itself; the rest by the fast renderer
+    matplotlib_fraction: float = 0.02  # images drawn by matplotlib itself; the rest by the fast renderer
     factor: int = 28  # image sides are multiples of this (Qwen2.5-VL: patch 14 × merge 2)
     min_pixels: int = 256 * 28 * 28
     max_pixels: int = 576 * 28 * 28

@@ -117,19 +117,17 @@ def _one_cycle(rng: np.random.Generator, cv: LabelledCV):
 
 def _series(rng: np.random.Generator, cv: LabelledCV, count: int):
     """The simulated system of ``cv`` at ``count`` scan rates (its own among them), one cycle each."""
-    from voltpeak.simulate.cv import Conditions, RedoxCouple, simulate_cv
+    from voltpeak.simulate.batch import simulate_set
+    from voltpeak.simulate.cv import Conditions, RedoxCouple
 
     couples = [RedoxCouple(**{k: (np.inf if v is None else v) for k, v in c.items()})
                for c in cv.params["couples"]]
     conditions = Conditions(**{k: (tuple(v) if isinstance(v, list) else v)
                                for k, v in cv.params["conditions"].items()})
     factors = sorted({1.0, *rng.choice([0.2, 0.25, 0.5, 2.0, 4.0, 5.0, 10.0], size=count - 1, replace=False)})
-    out = []
-    for f in factors:
-        rate = float(np.clip(conditions.scan_rate_V_s * f, 0.001, 10.0))
-        sim = simulate_cv(couples, replace(conditions, scan_rate_V_s=rate, cycles=1), rng)
-        out.append((sim.noisy, sim.truth, 1))
-    return out
+    variants = [(couples, replace(conditions, scan_rate_V_s=float(np.clip(conditions.scan_rate_V_s * f, 0.001, 10.0)),
+                                  cycles=1), rng) for f in factors]
+    return [(sim.noisy, sim.truth, 1) for sim in simulate_set(variants)]
 
 
 def _names(rng: np.random.Generator, picked, series: bool) -> list[str]:

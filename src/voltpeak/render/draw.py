@@ -183,8 +183,10 @@ def encode_png(rgb: np.ndarray) -> bytes:
     """An RGB array (height, width, 3; uint8) as PNG bytes: no row filter, zlib level 1 — for plots (flat colour)
     2–3× faster than Pillow's encoder at about the same size, and the same bytes for the same pixels."""
     height, width, _ = rgb.shape
-    raw = np.zeros((height, width * 3 + 1), dtype=np.uint8)  # each row: filter type 0, then its pixels
-    raw[:, 1:] = rgb.reshape(height, -1)
+    raw = np.empty((height, width * 3 + 1), dtype=np.uint8)  # each row: filter type 0, then its pixels
+    raw[:, 0] = 0
+    pixels = np.lib.stride_tricks.as_strided(raw[:, 1:], (height, width, 3), (raw.strides[0], 3, 1))
+    pixels[...] = rgb  # one copy, also from a strided view such as RGBA[..., :3]
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))

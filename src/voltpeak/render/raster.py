@@ -209,10 +209,24 @@ def render_raster(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
     if not rgba.flags.writeable:
         rgba = rgba.copy()
     coverage = np.asarray(mask)
-    where = np.nonzero(coverage)  # text covers a few per cent of the pixels: darken only those
-    keep = (255 - coverage[where].astype(np.uint16))[:, None]
-    rgba[where[0], where[1], :3] = (rgba[where[0], where[1], :3] * keep // 255).astype(np.uint8)
+    for x_a, y_a, x_b, y_b in _text_boxes(coverage):  # darken only where text is
+        keep = 255 - coverage[y_a:y_b, x_a:x_b, None].astype(np.uint16)
+        rgba[y_a:y_b, x_a:x_b, :3] = (rgba[y_a:y_b, x_a:x_b, :3] * keep // 255).astype(np.uint8)
     return Rendered(encode_png(rgba[:, :, :3]), W, H, located)
+
+
+def _text_boxes(coverage: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) that hold all nonzero pixels of a text mask: the bands of rows with text, each cut to
+    the columns it uses (text sits in a few bands along the axes)."""
+    rows = np.flatnonzero(coverage.any(axis=1))
+    if len(rows) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    boxes = []
+    for a, b in zip(np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]] + 1):
+        cols = np.flatnonzero(coverage[a:b].any(axis=0))
+        boxes.append((int(cols[0]), int(a), int(cols[-1]) + 1, int(b)))
+    return boxes
 
 
 def _vertical_text(image, label: str, font, x_right: float, y_mid: float):

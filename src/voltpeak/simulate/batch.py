@@ -30,6 +30,15 @@ def simulate_batch(config: SimulationConfig, seed: int, ks: range | list[int]) -
     for k in ks:
         rng = np.random.default_rng([seed, k])
         couples, cond = config.sample(rng)
+        drawn.append((couples, cond, rng))
+    return simulate_set(drawn)
+
+
+def simulate_set(items: list[tuple]) -> list[SimulatedCV]:
+    """CVs given as (couples, conditions, rng), simulated together: one vectorised pass over all their couples
+    (``rng`` draws each CV's noise)."""
+    drawn = []
+    for couples, cond, rng in items:
         for c in couples:
             c.validate()
         cond.validate()
