@@ -125,8 +125,9 @@ def _series(rng: np.random.Generator, cv: LabelledCV, count: int):
     conditions = Conditions(**{k: (tuple(v) if isinstance(v, list) else v)
                                for k, v in cv.params["conditions"].items()})
     factors = sorted({1.0, *rng.choice([0.2, 0.25, 0.5, 2.0, 4.0, 5.0, 10.0], size=count - 1, replace=False)})
+    # One cycle each, sampled every 2 mV at most: a plot shows no finer detail, and the series stays cheap.
     variants = [(couples, replace(conditions, scan_rate_V_s=float(np.clip(conditions.scan_rate_V_s * f, 0.001, 10.0)),
-                                  cycles=1), rng) for f in factors]
+                                  cycles=1, step_V=max(conditions.step_V, 0.002)), rng) for f in factors]
     return [(sim.noisy, sim.truth, 1) for sim in simulate_set(variants)]
 
 

@@ -113,9 +113,10 @@ def render_raster(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
         for seg in segments:
             seg = np.column_stack([seg[:, 0], H - seg[:, 1]])  # Agg counts y from the bottom
             vertices.append(seg)
-            codes.append(np.r_[Path.MOVETO, np.full(len(seg) - 1, Path.LINETO)])
-        renderer.draw_path(gc, Path(np.concatenate(vertices), np.concatenate(codes).astype(np.uint8)), identity,
-                           face)
+            code = np.full(len(seg), Path.LINETO, dtype=np.uint8)
+            code[0] = Path.MOVETO
+            codes.append(code)
+        renderer.draw_path(gc, Path(np.concatenate(vertices), np.concatenate(codes)), identity, face)
         gc.restore()
 
     face = np.array(_rgb(style.face)) / 255
@@ -212,7 +213,7 @@ def render_raster(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
     for x_a, y_a, x_b, y_b in _text_boxes(coverage):  # darken only where text is
         keep = 255 - coverage[y_a:y_b, x_a:x_b, None].astype(np.uint16)
         rgba[y_a:y_b, x_a:x_b, :3] = (rgba[y_a:y_b, x_a:x_b, :3] * keep // 255).astype(np.uint8)
-    return Rendered(encode_png(rgba[:, :, :3]), W, H, located)
+    return Rendered(encode_png(rgba), W, H, located)
 
 
 def _text_boxes(coverage: np.ndarray) -> list[tuple[int, int, int, int]]:
