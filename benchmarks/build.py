@@ -102,8 +102,8 @@ def main() -> int:
         theirs = (time.perf_counter() - t) / len(graphs)
         print(f"| render one graph, one core: voltpeak / naive pyplot + savefig | {ours * 1e3:.0f} ms / "
               f"{theirs * 1e3:.0f} ms = {theirs / ours:.1f}x faster |")
-        small, large = peak_rss_mb(pool_dir, 100), peak_rss_mb(pool_dir, 400)
-        print(f"| peak memory, 100 vs 400 samples (one process, pool of {args.pool_size}) | "
+        small, large = peak_rss_mb(pool_dir, 400), peak_rss_mb(pool_dir, 1600)
+        print(f"| peak memory, 400 vs 1600 samples (one process, pool of {args.pool_size}) | "
               f"{small:.0f} MB vs {large:.0f} MB |")
     return 0
 

@@ -264,30 +264,35 @@ def build(plan: Plan, out: Path, shard: tuple[int, int] = (1, 1), workers: int |
 
 
 def merge(plan: Plan, out: Path) -> dict:
-    """Concatenate the units' parts into the split files and write the manifest."""
-    lines: dict[str, list[str]] = {s: [] for s in plan.splits}
-    truths: dict[str, list[str]] = {s: [] for s in plan.splits}
-    for u in range(len(plan.units())):
-        with open(out / "parts" / f"{u:05d}.jsonl", encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                lines[row["split"]].append(json.dumps(row["swift"], ensure_ascii=False) + "\n")
-                truths[row["split"]].append(json.dumps(row["truth"], ensure_ascii=False) + "\n")
-    files = {}
-    for split in plan.splits:
-        for name, rows in ((f"{split}.jsonl", lines[split]), (f"truth_{split}.jsonl", truths[split])):
-            data = "".join(rows).encode()
-            _write_atomic(out / name, data)
-            files[name] = hashlib.sha256(data).hexdigest()
+    """Concatenate the units' parts into the split files (streamed: memory does not grow with N) and write the
+    manifest."""
+    names = [(split, f"{split}.jsonl", f"truth_{split}.jsonl") for split in plan.splits]
+    handles = {name: open(out / f".{name}.tmp", "w", encoding="utf-8") for _, *pair in names for name in pair}
+    digests = {name: hashlib.sha256() for name in handles}
+    counts = {split: 0 for split in plan.splits}
     images = hashlib.sha256()
-    for split in plan.splits:
-        for row in truths[split]:
-            images.update(json.loads(row)["image"]["sha256"].encode())
+    try:
+        for u in range(len(plan.units())):
+            with open(out / "parts" / f"{u:05d}.jsonl", encoding="utf-8") as f:
+                for line in f:
+                    row = json.loads(line)
+                    split = row["split"]
+                    counts[split] += 1
+                    images.update(row["truth"]["image"]["sha256"].encode())
+                    for name, obj in ((f"{split}.jsonl", row["swift"]), (f"truth_{split}.jsonl", row["truth"])):
+                        text = json.dumps(obj, ensure_ascii=False) + "\n"
+                        handles[name].write(text)
+                        digests[name].update(text.encode())
+    finally:
+        for handle in handles.values():
+            handle.close()
+    for name in handles:
+        os.replace(out / f".{name}.tmp", out / name)
+    files = {name: digest.hexdigest() for name, digest in digests.items()}
     for part in sorted((out / "hf").rglob("*.parquet")):
         files[str(part.relative_to(out))] = hashlib.sha256(part.read_bytes()).hexdigest()
-    manifest = {**plan.identity(), "counts": {s: len(lines[s]) for s in plan.splits},
-                "images_sha256": images.hexdigest(), "files": files,
-                "hf_data_files": {s: f"hf/{s}/*.parquet" for s in plan.splits if lines[s]}}
+    manifest = {**plan.identity(), "counts": counts, "images_sha256": images.hexdigest(), "files": files,
+                "hf_data_files": {s: f"hf/{s}/*.parquet" for s in plan.splits if counts[s]}}
     _write_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode())
     return manifest
 
