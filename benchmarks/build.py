@@ -7,7 +7,8 @@ Rows:
   for 25,000 samples (the goal: ≤ 5 minutes);
 - rendering the same graphs one core: voltpeak's renderer against the naive way (a new pyplot figure per image,
   ``savefig``), in one run;
-- peak memory of one process building two dataset sizes (it should not grow with N).
+- peak memory of the build (main process, largest worker), and of one process building two dataset sizes (it
+  should not grow with N).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -81,8 +83,11 @@ def main() -> int:
         t = time.perf_counter()
         build(plan, Path(tmp) / "ds", workers=workers)
         rate = args.n / (time.perf_counter() - t)
+        parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"| build, {args.n} samples, {workers} cores | {rate:.1f} samples/s "
-              f"(25,000 in {25000 / rate / 60:.0f} min) |")
+              f"(25,000 in {25000 / rate / 60:.1f} min); peak memory {parent:.0f} MB main + {child:.0f} MB "
+              "largest worker |")
 
         rng = np.random.default_rng(0)
         graphs = []
