@@ -18,6 +18,7 @@ from voltpeak.simulate.cv import MECHANISMS, Conditions, RedoxCouple
 F = 96485.33212
 R = 8.314462618
 CHOICES = ("step_V", "n", "mains_hz", "mechanism_weights")  # lists of values; other lists are [low, high]
+REST_V = 0.12  # a couple's wave is over this far from its formal potential (n = 1: ~5 RT/F)
 LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s", "snr", "k_chem_s",
                "gamma_mol_cm2", "k_s_per_s")
 
@@ -130,13 +131,29 @@ class SimulationConfig:
                 couple.gamma_mol_cm2 = draw("gamma_mol_cm2")
                 couple.k_s_per_s = float("inf") if rng.random() < self.reversible else draw("k_s_per_s")
             couples.append(couple)
+        # R in the bulk only above every couple whose bulk holds O (else the two would react in solution, and no
+        # potential would leave both at rest): lower ones hold O instead.
+        for c in couples:
+            if c.c_red_mM and any(o.c_ox_mM and o.e0_V + 2 * REST_V > c.e0_V for o in couples if o is not c):
+                c.c_ox_mM, c.c_red_mM = c.c_red_mM, 0.0
         rate = draw("scan_rate_V_s")
         anodic_first = rng.random() < self.anodic_first
         first, second = (hi, lo) if anodic_first else (lo, hi)
-        if rng.random() < self.start_at_vertex:
+        # Start where the bulk is at rest, as at the open-circuit potential: positive of the couples whose bulk
+        # holds O, negative of those holding R (else the first step drives a Cottrell spike). A vertex start
+        # switches to the other vertex when only that one is at rest; a mid-window start lies inside that range.
+        rest_lo = max([-np.inf] + [c.e0_V + REST_V for c in couples if c.mechanism != "ads" and c.c_ox_mM])
+        rest_hi = min([np.inf] + [(c.e0_2_V if c.mechanism == "EE" else c.e0_V) - REST_V
+                                  for c in couples if c.mechanism != "ads" and c.c_red_mM])
+        at_vertex = rng.random() < self.start_at_vertex
+        mid = float(rng.uniform(0.0, 1.0))
+        inner_lo, inner_hi = max(rest_lo, lo + 0.1 * window), min(rest_hi, hi - 0.1 * window)
+        if at_vertex or inner_lo > inner_hi:
             start, vertices = second, (first,)
+            if not rest_lo <= second <= rest_hi and rest_lo <= first <= rest_hi:
+                start, vertices = first, (second,)
         else:
-            start, vertices = float(rng.uniform(lo + 0.1 * window, hi - 0.1 * window)), (first, second)
+            start, vertices = inner_lo + mid * (inner_hi - inner_lo), (first, second)
         # Scale background and noise by the smallest peak (Randles–Ševčík, or n²F²AvΓ/4RT when adsorbed).
         ip = min(_peak_estimate(c, rate, self.area_cm2) for c in couples)
         noise = ip / draw("snr")
