@@ -109,6 +109,8 @@ class Plan:
 
 
 def make_plan(pools: list[Pool], holdouts: list[Pool], n: int, seed: int, config: BuildConfig) -> Plan:
+    """Assign the training pools' groups to train/val/test (by a hash of seed, pool and group) and give each
+    holdout pool its split; ``n`` samples in the main stream, ``config.holdout_n`` per holdout."""
     splits: dict[str, list[LabelledCV]] = {s: [] for s in SPLITS}
     edges = np.cumsum(config.splits) / sum(config.splits)
     for pool in pools:
