@@ -176,6 +176,37 @@ def _shard(text: str) -> tuple[int, int]:
     return i, n
 
 
+def cmd_train(args) -> int:
+    from voltpeak.train import TrainConfig, train
+
+    config = TrainConfig.load(args.config)
+    run = train(config, resume=args.resume, log=lambda text: print(text, file=sys.stderr))
+    print(f"run written to {run}", file=sys.stderr)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from voltpeak.models.mllm import MLLM
+    from voltpeak.predict import image_inputs, model_dir, predict
+
+    model = MLLM.from_pretrained(model_dir(args.model))
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    items = image_inputs(args.inputs)
+    out = Output(args.output, args.force)
+    failed = False
+    try:
+        for line in predict(model, items, args.batch_size,
+                            progress=lambda it: _progress(it, "predict", "batch", -(-len(items) // args.batch_size))):
+            failed |= line["error"] is not None and line["text"] is None
+            out.write(line)
+    finally:
+        out.close()
+    return EXIT_BAD_INPUT if failed else 0
+
+
 def cmd_demo(args) -> int:
     from voltpeak.demo import run_demo
 
@@ -263,6 +294,26 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--push-to-hub", metavar="REPO", help="also push the parquet copy to the Hugging Face Hub")
     b.add_argument("--force", action="store_true", help="replace a different build in DIR")
     b.set_defaults(func=cmd_build)
+
+    t = sub.add_parser("train", help="train a model from a config (writes a run directory)",
+                       description="Train the custom MLLM on a dataset from voltpeak build: warm-up + cosine schedule, "
+                                   "gradient accumulation, checkpoints, validation F1 from generated answers, "
+                                   "metrics.jsonl. --resume continues a killed run from its last checkpoint.")
+    t.add_argument("--config", required=True, metavar="FILE", help="JSON training config (see configs/)")
+    t.add_argument("--resume", action="store_true", help="continue the run in the config's 'out' folder")
+    t.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="peaks from plot images with a trained model",
+                       description="Peaks of plot images (PNG/JPEG files, or the images of a built split .jsonl) "
+                                   "with a saved model: one JSON line per image with peaks (x, y fractions), the raw "
+                                   "text and an error when the answer could not be read.")
+    p.add_argument("--model", required=True, metavar="DIR", help="a saved model, a run directory, or 'default'")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, or split .jsonl files of a built dataset")
+    p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of stdout")
+    p.add_argument("--batch-size", type=_positive_int, default=16, help="images per generation batch")
+    p.add_argument("--threads", type=_positive_int, help="CPU threads")
+    p.add_argument("--force", action="store_true", help="overwrite OUT.jsonl if it exists")
+    p.set_defaults(func=cmd_predict)
 
     m = sub.add_parser("demo", help="the main job on embedded defaults",
                        description="Detect the peaks of bundled simulated CVs (and of ../shared/data when present), "

@@ -1,0 +1,299 @@
+"""The custom multimodal LM: vision encoder → connector (MLP) → causal LM (Llama family), LLaVA-style.
+
+    model = MLLM.build(MLLMConfig(), tokenizer)            # from a small config (training from scratch)
+    model = MLLM.from_pretrained("runs/x/checkpoints/last")  # a saved model (config, weights, tokenizer)
+
+The image becomes ``image_tokens`` feature vectors written into the text embeddings at the placeholder positions
+(``<image>`` tokens). The loss is teacher-forced cross-entropy on the answer tokens only (image, prompt and padding
+masked; EOS right after the answer), averaged per token. All parts live on one device and dtype.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+IMAGE_TOKEN = "<image>"
+PAD, BOS, EOS = "<pad>", "<s>", "</s>"
+
+
+@dataclass
+class MLLMConfig:
+    """Sizes and choices of the three parts. Pretrained parts come from local Hugging Face directories."""
+
+    image_size: int = 256  # the image is letterboxed into a square of this side (pixels)
+    vision: str = "conv"  # "conv": a small convolutional stem; "clip": a CLIP vision tower
+    vision_path: str | None = None  # a pretrained CLIP vision tower (local directory), else built from the sizes
+    vision_channels: tuple = (32, 64, 128, 192)  # conv: widths of the stride-2 stages
+    vision_hidden: int = 192  # clip from a config: hidden size, layers, heads, patch
+    vision_layers: int = 4
+    vision_heads: int = 4
+    vision_patch: int = 16
+    connector_depth: int = 2  # Linear (GELU Linear) × (depth − 1)
+    lm_path: str | None = None  # a pretrained Llama-family LM (local directory), else built from the sizes
+    lm_hidden: int = 256
+    lm_layers: int = 4
+    lm_heads: int = 4
+    lm_intermediate: int = 768
+    max_length: int = 1024
+    location_bins: int = 0  # > 0: coordinates as <x…>/<y…> tokens of this many bins over the square input
+    freeze_vision: bool = False
+    lora_rank: int = 0  # > 0: LoRA on the LM's projections (a pretrained LM), the rest of the LM frozen
+    lora_alpha: int = 16
+    max_new_tokens: int = 200
+    dtype: str = "float32"
+    prompt: str = ""  # the prompt at prediction (and, with a fixed prompt, in training); "" for PROMPTS[0]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MLLMConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            from voltpeak.errors import InputError
+
+            raise InputError(f"unknown model setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+class ConvStem(nn.Module):
+    """Stride-2 conv stages (conv–GroupNorm–GELU); the last map's cells are the image tokens."""
+
+    def __init__(self, channels: tuple):
+        super().__init__()
+        layers, previous = [], 3
+        for c in channels:
+            layers += [nn.Conv2d(previous, c, 3, stride=2, padding=1), nn.GroupNorm(8, c), nn.GELU(),
+                       nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(8, c), nn.GELU()]
+            previous = c
+        self.net = nn.Sequential(*layers)
+        self.out_dim = previous
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        features = self.net(pixels)  # (B, C, h, w)
+        return features.flatten(2).transpose(1, 2)  # (B, h·w, C)
+
+
+class CLIPTower(nn.Module):
+    """A CLIP vision tower; features are the penultimate hidden state without the CLS token."""
+
+    def __init__(self, config: MLLMConfig):
+        super().__init__()
+        from transformers import CLIPVisionConfig, CLIPVisionModel
+
+        if config.vision_path:
+            self.model = CLIPVisionModel.from_pretrained(config.vision_path)
+        else:
+            self.model = CLIPVisionModel(CLIPVisionConfig(
+                hidden_size=config.vision_hidden, intermediate_size=4 * config.vision_hidden,
+                num_hidden_layers=config.vision_layers, num_attention_heads=config.vision_heads,
+                image_size=config.image_size, patch_size=config.vision_patch))
+        self.out_dim = self.model.config.hidden_size
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        hidden = self.model(pixel_values=pixels, output_hidden_states=True).hidden_states[-2]
+        return hidden[:, 1:]
+
+
+class MLLM(nn.Module):
+    def __init__(self, config: MLLMConfig, tokenizer, vision: nn.Module, connector: nn.Module, lm: nn.Module):
+        super().__init__()
+        self.config, self.tokenizer = config, tokenizer
+        self.vision, self.connector, self.lm = vision, connector, lm
+        self.image_token_id = tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)
+        with torch.no_grad():
+            probe = torch.zeros(1, 3, config.image_size, config.image_size)
+            self.image_tokens = int(vision(probe).shape[1])
+
+    # ----- construction -----
+    @classmethod
+    def build(cls, config: MLLMConfig, tokenizer) -> MLLM:
+        """Parts from the config (pretrained ones from their directories), on one dtype."""
+        from transformers import LlamaConfig, LlamaForCausalLM
+
+        vision = ConvStem(config.vision_channels) if config.vision == "conv" else CLIPTower(config)
+        if config.lm_path:
+            lm = LlamaForCausalLM.from_pretrained(config.lm_path)
+            lm.resize_token_embeddings(len(tokenizer))
+        else:
+            lm = LlamaForCausalLM(LlamaConfig(
+                vocab_size=len(tokenizer), hidden_size=config.lm_hidden, intermediate_size=config.lm_intermediate,
+                num_hidden_layers=config.lm_layers, num_attention_heads=config.lm_heads,
+                num_key_value_heads=config.lm_heads, max_position_embeddings=config.max_length,
+                bos_token_id=tokenizer.convert_tokens_to_ids(BOS), eos_token_id=tokenizer.convert_tokens_to_ids(EOS),
+                pad_token_id=tokenizer.convert_tokens_to_ids(PAD), tie_word_embeddings=True))
+        hidden = lm.config.hidden_size
+        layers: list[nn.Module] = [nn.Linear(vision.out_dim, hidden)]
+        for _ in range(config.connector_depth - 1):
+            layers += [nn.GELU(), nn.Linear(hidden, hidden)]
+        connector = nn.Sequential(*layers)
+        if config.lora_rank:
+            from peft import LoraConfig, get_peft_model
+
+            lm = get_peft_model(lm, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, target_modules=[
+                "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
+        model = cls(config, tokenizer, vision, connector, lm)
+        if config.freeze_vision:
+            for p in model.vision.parameters():
+                p.requires_grad_(False)
+        return model.to(getattr(torch, config.dtype))
+
+    def trainable_parameters(self) -> dict[str, int]:
+        """Trainable parameter count of each part."""
+        return {name: sum(p.numel() for p in part.parameters() if p.requires_grad)
+                for name, part in (("vision", self.vision), ("connector", self.connector), ("lm", self.lm))}
+
+    def save_pretrained(self, directory: str | Path):
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "config.json").write_text(json.dumps(asdict(self.config), indent=1))
+        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        save_file(_untie(state), str(directory / "model.safetensors"))
+        self.tokenizer.save_pretrained(str(directory))
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> MLLM:
+        from safetensors.torch import load_file
+        from transformers import PreTrainedTokenizerFast
+
+        directory = Path(directory)
+        config = MLLMConfig.from_dict(json.loads((directory / "config.json").read_text()))
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(str(directory))
+        # The saved weights replace whatever a pretrained path would load: build from sizes only.
+        model = cls.build(MLLMConfig(**{**asdict(config), "vision_path": None, "lm_path": None}), tokenizer) \
+            if not config.lm_path else cls.build(config, tokenizer)
+        state = load_file(str(directory / "model.safetensors"))
+        model.load_state_dict(state, strict=False)
+        missing = set(model.state_dict()) - set(state) - _tied(model)
+        if missing:
+            raise ValueError(f"{directory}: weights missing for {sorted(missing)[:3]}")
+        model.config = config
+        return model.to(device).eval()
+
+    # ----- forward -----
+    def embed(self, pixels: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
+        """Text embeddings with the image features written at the ``<image>`` positions."""
+        embeddings = self.lm.get_input_embeddings()(input_ids)
+        features = self.connector(self.vision(pixels.to(embeddings.dtype)))
+        slots = input_ids == self.image_token_id
+        if int(slots.sum()) != features.shape[0] * features.shape[1]:
+            raise ValueError(f"{int(slots.sum())} image placeholders for {features.shape[0] * features.shape[1]} "
+                             "image features")
+        return embeddings.masked_scatter(slots.unsqueeze(-1), features.to(embeddings.dtype))
+
+    def forward(self, pixels, input_ids, attention_mask, labels=None):
+        """Logits, and with ``labels`` (−100 where not supervised) the summed token loss and the token count
+        (callers divide by the count of the whole accumulation window: a per-token mean)."""
+        out = self.lm(inputs_embeds=self.embed(pixels, input_ids), attention_mask=attention_mask)
+        if labels is None:
+            return out.logits, None, None
+        logits = out.logits[:, :-1].float()
+        target = labels[:, 1:]
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                           ignore_index=-100, reduction="sum")
+        return out.logits, loss, int((target != -100).sum())
+
+    @torch.no_grad()
+    def generate(self, pixels: torch.Tensor, prompt_ids: torch.Tensor, max_new_tokens: int | None = None) -> list[str]:
+        """Greedy answers for a batch (prompts of equal length: the same prompt for all)."""
+        attention = torch.ones_like(prompt_ids)
+        out = self.lm.generate(inputs_embeds=self.embed(pixels, prompt_ids), attention_mask=attention,
+                               max_new_tokens=max_new_tokens or self.config.max_new_tokens, do_sample=False,
+                               eos_token_id=self.tokenizer.convert_tokens_to_ids(EOS),
+                               pad_token_id=self.tokenizer.convert_tokens_to_ids(PAD))
+        return [self.tokenizer.decode(row, skip_special_tokens=True) for row in out]
+
+
+def _tied(model: nn.Module) -> set[str]:
+    """Names of parameters that share storage with an earlier one (tied embeddings)."""
+    seen, tied = {}, set()
+    for name, tensor in model.state_dict().items():
+        key = tensor.data_ptr()
+        if key in seen:
+            tied.add(name)
+        seen.setdefault(key, name)
+    return tied
+
+
+def _untie(state: dict) -> dict:
+    """Drop tensors that share storage with an earlier one (safetensors refuses shared tensors)."""
+    seen, out = set(), {}
+    for name, tensor in state.items():
+        if tensor.data_ptr() in seen:
+            continue
+        seen.add(tensor.data_ptr())
+        out[name] = tensor
+    return out
+
+
+def location_tokens(bins: int) -> list[str]:
+    return [f"<x{i:03d}>" for i in range(bins)] + [f"<y{i:03d}>" for i in range(bins)]
+
+
+def train_tokenizer(texts: list[str], location_bins: int = 0, vocab_size: int = 800):
+    """A byte-level BPE trained on ``texts`` with the special tokens (and location tokens) this model uses."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    special = [PAD, BOS, EOS, IMAGE_TOKEN] + location_tokens(location_bins)
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size + len(special), special_tokens=special,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(texts, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, bos_token=BOS, eos_token=EOS,
+                                   additional_special_tokens=[IMAGE_TOKEN])
+    if location_bins:
+        # Location tokens decode as text (so answers read back), yet are single tokens.
+        fast.add_tokens(location_tokens(location_bins), special_tokens=False)
+    return fast
+
+
+@dataclass
+class Letterbox:
+    """How an image was fitted into the model's square input: scale and offsets (pixels)."""
+
+    scale: float
+    offset_x: float
+    offset_y: float
+    width: int
+    height: int
+
+    def to_fraction(self, x_in: float, y_in: float) -> tuple[float, float]:
+        """A point of the square input (pixels) → fractions of the original image."""
+        return (x_in - self.offset_x) / self.scale / self.width, (y_in - self.offset_y) / self.scale / self.height
+
+    def to_input(self, fx: float, fy: float) -> tuple[float, float]:
+        return fx * self.width * self.scale + self.offset_x, fy * self.height * self.scale + self.offset_y
+
+
+def letterbox(image, size: int) -> tuple[torch.Tensor, Letterbox]:
+    """A PIL image fitted (aspect kept) into a white ``size``² square, as a normalised (3, size, size) tensor."""
+    from PIL import Image
+
+    image = image.convert("RGB")
+    scale = size / max(image.width, image.height)
+    w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    canvas = Image.new("RGB", (size, size), (255, 255, 255))
+    ox, oy = (size - w) // 2, (size - h) // 2
+    canvas.paste(image.resize((w, h), Image.BILINEAR), (ox, oy))
+    array = np.asarray(canvas, dtype=np.float32) / 255.0
+    tensor = torch.from_numpy((array - 0.5) / 0.5).permute(2, 0, 1)
+    return tensor, Letterbox(w / image.width, ox, oy, image.width, image.height)
+
+
+@dataclass
+class Example:
+    """One training/validation sample: image path, prompt, target text and the truth peaks (fractions)."""
+
+    image: str
+    prompt: str
+    target: str
+    peaks: list = field(default_factory=list)

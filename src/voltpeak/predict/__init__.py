@@ -1,0 +1,81 @@
+"""``voltpeak predict``: peaks from plot images with a trained model, one DESIGN line per image.
+
+    voltpeak predict --model runs/x/checkpoints/last/model plot1.png plot2.png -o pred.jsonl
+    voltpeak predict --model default ds/test.jsonl     # every image of a built split
+
+``--model default`` is the model shipped in ``voltpeak/models/default``. An answer that cannot be read gives
+``"error"`` and no peaks, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from voltpeak.errors import InputError
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+def model_dir(name: str) -> Path:
+    path = DEFAULT_MODEL if name == "default" else Path(name)
+    if (path / "checkpoints" / "last").exists():  # a run directory: its newest checkpoint
+        path = path / "checkpoints" / (path / "checkpoints" / "last").read_text().strip() / "model"
+    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
+        raise InputError(f"{name}: not a saved voltpeak model (config.json + model.safetensors)"
+                         + (" — the default model is not shipped in this checkout" if name == "default" else ""))
+    return path
+
+
+def image_inputs(inputs: list[str]) -> list[tuple[str, Path]]:
+    """(source as given, image path) for image files and for the images of built split JSONL files."""
+    out = []
+    for item in inputs:
+        p = Path(item)
+        if p.suffix == ".jsonl" and p.is_file():
+            for line in p.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    image = json.loads(line)["images"][0]
+                    out.append((image, p.parent / image))
+        else:
+            out.append((item, p))
+    return out
+
+
+def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x):
+    """Yield one output line per (source, image path)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from voltpeak.dataset.answer import AnswerError
+    from voltpeak.models.mllm import letterbox
+    from voltpeak.peak import Peak
+    from voltpeak.train.data import Collator, predict_prompt, read_answer
+
+    collator = Collator.of(model)
+    prefix = collator.prefix(predict_prompt(model.config))
+    for a in progress(range(0, len(items), batch_size)):
+        chunk, pixels, boxes, lines = items[a:a + batch_size], [], [], {}
+        for k, (source, path) in enumerate(chunk):
+            try:
+                with Image.open(path) as im:
+                    tensor, box = letterbox(im, model.config.image_size)
+                pixels.append(tensor)
+                boxes.append((k, box))
+            except (OSError, UnidentifiedImageError) as e:
+                lines[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
+        if pixels:
+            ids = torch.tensor([prefix] * len(pixels))
+            texts = model.generate(torch.stack(pixels), ids)
+            for (k, box), text in zip(boxes, texts):
+                line = {"source": chunk[k][0], "peaks": [], "text": text, "error": None}
+                try:
+                    found = read_answer(text, box, model.config.location_bins, model.config.image_size)
+                    line["peaks"] = [Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record()
+                                     for p in found]
+                except AnswerError as e:
+                    line["error"] = str(e)
+                lines[k] = line
+        for k in range(len(chunk)):
+            yield lines[k]

@@ -1,0 +1,5 @@
+"""The training stage: ``voltpeak train --config FILE`` (see ``voltpeak.train.loop``)."""
+
+from voltpeak.train.loop import TrainConfig, evaluate_model, lr_at, preflight, train
+
+__all__ = ["TrainConfig", "train", "lr_at", "preflight", "evaluate_model"]

@@ -1,0 +1,112 @@
+"""Samples of a ``voltpeak build`` dataset as model inputs: letterboxed pixels, token ids, labels, and the answer
+text in the model's own format (the dataset's JSON answer, or location tokens)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+
+from voltpeak.dataset.answer import PROMPTS, AnswerError, parse_answer
+from voltpeak.errors import InputError
+from voltpeak.models.mllm import BOS, EOS, IMAGE_TOKEN, Example, Letterbox, letterbox
+
+_LOC = re.compile(r"(anodic|cathodic)\s*<x(\d+)>\s*<y(\d+)>")
+
+
+def load_split(folder: str | Path, split: str, limit: int | None = None) -> list[Example]:
+    """The samples of ``split`` in a built dataset: image, prompt, the dataset's answer, truth peaks."""
+    folder = Path(folder)
+    swift, truth = folder / f"{split}.jsonl", folder / f"truth_{split}.jsonl"
+    if not swift.is_file() or not truth.is_file():
+        raise InputError(f"{folder}: no {split}.jsonl / truth_{split}.jsonl (build it with voltpeak build)")
+    out = []
+    with open(swift, encoding="utf-8") as a, open(truth, encoding="utf-8") as b:
+        for line, truth_line in zip(a, b):
+            row, t = json.loads(line), json.loads(truth_line)
+            prompt = row["messages"][0]["content"].replace(IMAGE_TOKEN, "")
+            out.append(Example(str(folder / row["images"][0]), prompt, row["messages"][1]["content"], t["peaks"]))
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
+def target_text(example: Example, box: Letterbox, bins: int, size: int) -> str:
+    """What the model learns to write: location tokens over the square input, or the dataset's answer."""
+    if not bins:
+        return example.target
+    parts = []
+    for p in sorted(example.peaks, key=lambda p: (p["x"], p["y"])):
+        x, y = box.to_input(p["x"], p["y"])
+        bx = min(bins - 1, max(0, int(x / size * bins)))
+        by = min(bins - 1, max(0, int(y / size * bins)))
+        parts.append(f"{p['direction']}<x{bx:03d}><y{by:03d}>")
+    return "".join(parts) or "none"
+
+
+def read_answer(text: str, box: Letterbox, bins: int, size: int) -> list[dict]:
+    """Peaks (direction, x, y fractions of the original image) from a model answer; raises AnswerError."""
+    if bins:
+        found = [(m.group(1), int(m.group(2)), int(m.group(3))) for m in _LOC.finditer(text)]
+        if not found and text.strip() != "none":
+            raise AnswerError(f"no location tokens in the answer: {text[:80]!r}")
+        out = []
+        for direction, bx, by in found:
+            fx, fy = box.to_fraction((bx + 0.5) * size / bins, (by + 0.5) * size / bins)
+            out.append({"direction": direction, "x": fx, "y": fy})
+        return out
+    return [{"direction": p["direction"], "x": p["x_px"] / box.width, "y": p["y_px"] / box.height}
+            for p in parse_answer(text) if "x_px" in p]
+
+
+class Collator:
+    """Batches: pixels, input ids ([BOS] image placeholders, prompt, answer, EOS), attention mask, labels that
+    supervise the answer and EOS only; padding on the right, masked. With ``prompt`` every sample gets that
+    prompt instead of its own wording."""
+
+    def __init__(self, tokenizer, image_tokens: int, image_size: int, bins: int, prompt: str | None = None):
+        self.tokenizer, self.image_tokens, self.size, self.bins = tokenizer, image_tokens, image_size, bins
+        self.prompt = prompt
+
+    @classmethod
+    def of(cls, model, fixed_prompt: bool = True) -> Collator:
+        return cls(model.tokenizer, model.image_tokens, model.config.image_size, model.config.location_bins,
+                   predict_prompt(model.config) if fixed_prompt else None)
+
+    def prefix(self, prompt: str) -> list[int]:
+        t = self.tokenizer
+        return ([t.convert_tokens_to_ids(BOS)] + [t.convert_tokens_to_ids(IMAGE_TOKEN)] * self.image_tokens
+                + t.encode(prompt, add_special_tokens=False))
+
+    def __call__(self, examples: list[Example]) -> dict:
+        from PIL import Image
+
+        pixels, ids, labels, boxes = [], [], [], []
+        eos = self.tokenizer.convert_tokens_to_ids(EOS)
+        pad = self.tokenizer.convert_tokens_to_ids("<pad>")
+        for ex in examples:
+            with Image.open(ex.image) as im:
+                tensor, box = letterbox(im, self.size)
+            pixels.append(tensor)
+            boxes.append(box)
+            head = self.prefix(self.prompt or ex.prompt)
+            answer = self.tokenizer.encode(target_text(ex, box, self.bins, self.size), add_special_tokens=False)
+            ids.append(head + answer + [eos])
+            labels.append([-100] * len(head) + answer + [eos])
+        longest = max(len(x) for x in ids)
+        batch_ids = torch.full((len(ids), longest), pad, dtype=torch.long)
+        batch_labels = torch.full((len(ids), longest), -100, dtype=torch.long)
+        mask = torch.zeros((len(ids), longest), dtype=torch.long)
+        for k, (x, y) in enumerate(zip(ids, labels)):
+            batch_ids[k, :len(x)] = torch.tensor(x)
+            batch_labels[k, :len(y)] = torch.tensor(y)
+            mask[k, :len(x)] = 1
+        return {"pixels": torch.stack(pixels), "input_ids": batch_ids, "attention_mask": mask,
+                "labels": batch_labels, "boxes": boxes}
+
+
+def predict_prompt(config=None) -> str:
+    """The prompt of prediction and validation: the model's own, else the first dataset wording."""
+    return (config.prompt if config is not None else "") or PROMPTS[0]

@@ -1,0 +1,274 @@
+"""``voltpeak train --config FILE``: the training loop of the custom MLLM.
+
+    voltpeak train --config configs/mllm-small.json [--resume]
+
+A run directory holds ``config.json``, ``metrics.jsonl`` (one JSON object per step: loss, lr; and every
+``val_every`` steps the validation metrics of generated answers scored by ``voltpeak evaluate``'s matcher) and
+``checkpoints/step-NNNNNN/`` (model, optimizer, data position and RNG states; ``checkpoints/last`` names the newest).
+The learning rate warms up linearly, then follows a cosine down to ``min_lr_ratio`` × lr (``lr_at``). Gradients
+accumulate over ``grad_accum`` micro-batches and the loss is a mean over every answer token of the window.
+A killed run continues with ``--resume`` from its last checkpoint: same data order, same random state.
+Multi-GPU: run the same command under ``torchrun``/``accelerate launch`` with ``device: "cuda"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from voltpeak.errors import InputError
+from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
+from voltpeak.settings import load_settings
+from voltpeak.train.data import Collator, load_split, predict_prompt, read_answer
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = ""  # a folder written by voltpeak build
+    out: str = "runs/mllm"
+    model: dict = field(default_factory=dict)  # MLLMConfig fields
+    steps: int = 1000
+    batch_size: int = 8
+    grad_accum: int = 1
+    lr: float = 1e-3
+    vision_lr: float = 0.0  # 0: lr
+    connector_lr: float = 0.0  # 0: lr
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    val_every: int = 200
+    val_samples: int = 64
+    save_every: int = 200
+    keep_checkpoints: int = 2
+    seed: int = 0
+    device: str = "auto"  # auto, cpu, cuda
+    precision: str = "fp32"  # fp32; bf16 or fp16 autocast on a GPU
+    threads: int = 0  # CPU threads (0: torch's default)
+    train_limit: int = 0  # only the first N training samples (0: all)
+    tokenizer_vocab: int = 800
+    fixed_prompt: bool = True  # train on the model's prediction prompt, not each sample's wording
+    report_to: str = "none"  # none, tensorboard, wandb, mlflow
+
+    @classmethod
+    def load(cls, path) -> TrainConfig:
+        return load_settings(cls, path)
+
+    def validate(self):
+        if not self.dataset:
+            raise InputError("the training config needs 'dataset' (a folder written by voltpeak build)")
+        for name in ("steps", "batch_size", "grad_accum", "val_every", "save_every", "val_samples"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise InputError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if self.report_to not in ("none", "tensorboard", "wandb", "mlflow"):
+            raise InputError(f"report_to must be none, tensorboard, wandb or mlflow, got {self.report_to!r}")
+        MLLMConfig.from_dict(self.model)
+
+
+def lr_at(step: int, config: TrainConfig) -> float:
+    """The learning-rate factor at ``step`` (from 1): linear warm-up, then cosine down to ``min_lr_ratio``."""
+    if step <= config.warmup_steps:
+        return step / max(1, config.warmup_steps)
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def preflight(model: MLLM, log=print) -> dict[str, int]:
+    """Print the trainable parameters of each part; refuse a config that trains a part with none."""
+    counts = model.trainable_parameters()
+    log("trainable parameters: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    must = {"connector": True, "lm": True, "vision": not model.config.freeze_vision}
+    empty = [part for part, trained in must.items() if trained and counts[part] == 0]
+    if empty:
+        raise InputError(f"the config trains {', '.join(empty)} but it has no trainable parameter "
+                         "(a frozen part the config means to train)")
+    return counts
+
+
+def evaluate_model(model: MLLM, examples, collator: Collator, batch_size: int = 16) -> dict:
+    """Generate answers for ``examples`` and score them in image space (DESIGN's matcher)."""
+    from voltpeak.dataset.answer import AnswerError
+    from voltpeak.evaluate import match_peaks, summarise
+    from voltpeak.peak import Peak
+
+    model.eval()
+    matchings, errors = [], 0
+    device = next(model.parameters()).device
+    prompt = predict_prompt(model.config)
+    for a in range(0, len(examples), batch_size):
+        chunk = examples[a:a + batch_size]
+        batch = collator(chunk)
+        ids = torch.tensor([collator.prefix(prompt)] * len(chunk), device=device)
+        texts = model.generate(batch["pixels"].to(device), ids)
+        for ex, text, box in zip(chunk, texts, batch["boxes"]):
+            try:
+                pred = [Peak(p["direction"], x=p["x"], y=p["y"]) for p in read_answer(
+                    text, box, model.config.location_bins, model.config.image_size)]
+            except AnswerError:
+                pred, errors = [], errors + 1
+            truth = [Peak(p["direction"], x=p["x"], y=p["y"]) for p in ex.peaks]
+            matchings.append(match_peaks(pred, truth, space="image"))
+    model.train()
+    m = summarise(matchings)
+    return {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"], "accuracy": m["accuracy"],
+            "sample_accuracy": m["sample_accuracy"], "parse_errors": errors, "samples": len(examples)}
+
+
+def _device(config: TrainConfig) -> torch.device:
+    if config.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(config.device)
+
+
+def _reporter(config: TrainConfig, run: Path):
+    """A function that sends a metrics dict to the chosen tracker (none by default)."""
+    if config.report_to == "tensorboard":
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run / "tensorboard"))
+        return lambda row: [writer.add_scalar(k, v, row["step"]) for k, v in row.items()
+                            if k != "step" and isinstance(v, (int, float))]
+    if config.report_to == "wandb":
+        import wandb
+
+        wandb.init(project="voltpeak", dir=str(run), config=asdict(config))
+        return lambda row: wandb.log(row, step=row["step"])
+    if config.report_to == "mlflow":
+        import mlflow
+
+        mlflow.start_run()
+        return lambda row: mlflow.log_metrics({k: v for k, v in row.items() if k != "step"}, step=row["step"])
+    return lambda row: None
+
+
+def train(config: TrainConfig, resume: bool = False, stop_after: int | None = None, log=print) -> Path:
+    """Train (or continue) the run ``config.out``; returns the run directory. ``stop_after`` ends the process's
+    work after that many steps (a test's stand-in for a kill)."""
+    run = Path(config.out)
+    last = run / "checkpoints" / "last"
+    if run.exists() and (run / "metrics.jsonl").exists() and not resume:
+        raise InputError(f"{run} holds a run; use --resume to continue it, or another 'out'")
+    if resume and not last.exists():
+        raise InputError(f"{run}: no checkpoint to resume from")
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(asdict(config), indent=1))
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = _device(config)
+    examples = load_split(config.dataset, "train", config.train_limit or None)
+    val_split = "val" if (Path(config.dataset) / "val.jsonl").stat().st_size else "test"
+    validation = load_split(config.dataset, val_split, config.val_samples)
+
+    if resume:
+        checkpoint = run / "checkpoints" / last.read_text().strip()
+        model = MLLM.from_pretrained(checkpoint / "model", device=str(device))
+        state = torch.load(checkpoint / "trainer.pt", weights_only=False)
+    else:
+        torch.manual_seed(config.seed)
+        model_config = MLLMConfig.from_dict(config.model)
+        texts = [predict_prompt(model_config)] + [e.prompt for e in examples[:2000]]
+        texts += [_target(e, model_config.location_bins) for e in examples[:2000]]
+        model = MLLM.build(model_config, train_tokenizer(texts, model_config.location_bins, config.tokenizer_vocab))
+        model = model.to(device)
+        state = None
+    model.train()
+    preflight(model, log)
+    collator = Collator.of(model, config.fixed_prompt)
+    base = {"vision": config.vision_lr or config.lr, "connector": config.connector_lr or config.lr, "lm": config.lr}
+    groups = [{"params": [p for p in getattr(model, part).parameters() if p.requires_grad], "name": part,
+               "base_lr": base[part]} for part in ("vision", "connector", "lm")]
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    step, epoch, position = 0, 0, 0
+    if state:
+        optimizer.load_state_dict(state["optimizer"])
+        step, epoch, position = state["step"], state["epoch"], state["position"]
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+        _truncate_metrics(run / "metrics.jsonl", step)
+    report = _reporter(config, run)
+    autocast = config.precision != "fp32" and device.type == "cuda"
+    dtype = torch.bfloat16 if config.precision == "bf16" else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=autocast and config.precision == "fp16")
+    order = np.random.default_rng([config.seed, epoch]).permutation(len(examples))
+    started, done_here = time.perf_counter(), 0
+    with open(run / "metrics.jsonl", "a", encoding="utf-8") as metrics:
+        while step < config.steps and (stop_after is None or done_here < stop_after):
+            step += 1
+            factor = lr_at(step, config)
+            for g in optimizer.param_groups:
+                g["lr"] = g["base_lr"] * factor
+            batches = []
+            for _ in range(config.grad_accum):
+                if position + config.batch_size > len(order):
+                    epoch, position = epoch + 1, 0
+                    order = np.random.default_rng([config.seed, epoch]).permutation(len(examples))
+                batches.append(collator([examples[i] for i in order[position:position + config.batch_size]]))
+                position += config.batch_size
+            tokens = sum(int((b["labels"][:, 1:] != -100).sum()) for b in batches)
+            total = 0.0
+            for b in batches:
+                with torch.autocast(device.type, dtype=dtype, enabled=autocast):
+                    _, loss, _ = model(b["pixels"].to(device), b["input_ids"].to(device),
+                                       b["attention_mask"].to(device), b["labels"].to(device))
+                scaler.scale(loss / tokens).backward()  # a mean over every answer token of the window
+                total += float(loss.detach())
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+            row = {"step": step, "loss": total / tokens, "lr": config.lr * factor, "epoch": epoch,
+                   "seconds": round(time.perf_counter() - started, 2)}
+            if step % config.val_every == 0 or step == config.steps:
+                row.update({f"val_{k}": v for k, v in evaluate_model(model, validation, collator).items()})
+                log(f"step {step}: loss {row['loss']:.4f}, val F1 {row['val_f1']:.3f}")
+            metrics.write(json.dumps(row) + "\n")
+            metrics.flush()
+            report(row)
+            if step % config.save_every == 0 or step == config.steps:
+                _save(run, model, optimizer, step, epoch, position, config.keep_checkpoints)
+            done_here += 1
+    return run
+
+
+def _target(example, bins: int) -> str:
+    """The answer text a sample teaches, for training the tokenizer (location tokens are added whole)."""
+    if not bins:
+        return example.target
+    return "".join(f"{p['direction']}<x000><y000>" for p in example.peaks) or "none"
+
+
+def _save(run: Path, model: MLLM, optimizer, step, epoch, position, keep: int):
+    folder = run / "checkpoints" / f"step-{step:06d}"
+    model.save_pretrained(folder / "model")
+    torch.save({"optimizer": optimizer.state_dict(), "step": step, "epoch": epoch, "position": position,
+                "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state(),
+                "python_rng": random.getstate()}, folder / "trainer.pt")
+    tmp = run / "checkpoints" / ".last.tmp"
+    tmp.write_text(folder.name)
+    os.replace(tmp, run / "checkpoints" / "last")
+    old = sorted(p for p in (run / "checkpoints").glob("step-*") if p.is_dir())[:-keep]
+    for p in old:
+        shutil.rmtree(p)
+
+
+def _truncate_metrics(path: Path, step: int):
+    """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from)."""
+    if not path.exists():
+        return
+    rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+    path.write_text("".join(r + "\n" for r in rows))
+
