@@ -1,0 +1,177 @@
+"""The custom MLLM and its training loop on tiny configs: forward/backward/generate, masking, LoRA and freezing,
+the preflight refusal, save/load, exact resume, and a tiny model that overfits 8 samples until predict + evaluate
+give F1 = 1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from voltpeak.dataset import BuildConfig, build, load_pool, make_plan
+from voltpeak.errors import InputError
+from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
+from voltpeak.simulate.batch import simulate_to_folder
+from voltpeak.simulate.config import SimulationConfig
+from voltpeak.train import TrainConfig, lr_at, preflight, train
+from voltpeak.train.data import Collator, load_split
+
+TINY = {"image_size": 64, "vision_channels": [8, 16, 16], "lm_hidden": 32, "lm_layers": 1, "lm_heads": 2,
+        "lm_intermediate": 64, "location_bins": 32, "max_new_tokens": 60, "prompt": "Peaks?"}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("mllm")
+    simulate_to_folder(16, root / "sim", 5, SimulationConfig(cycles=(1, 1), couples=(1, 2)), workers=1)
+    config = BuildConfig(unit=8, min_pixels=160 * 28 * 28, max_pixels=200 * 28 * 28, max_curves=1,
+                         curve_weights=(1.0,))
+    build(make_plan([load_pool(str(root / "sim"))], [], 20, 1, config), root / "ds", workers=1)
+    return root / "ds"
+
+
+def _model(**changes) -> MLLM:
+    tokenizer = train_tokenizer(["anodic cathodic none Peaks?"] * 4, location_bins=32, vocab_size=60)
+    return MLLM.build(MLLMConfig.from_dict({**TINY, **changes}), tokenizer)
+
+
+def test_forward_backward_generate_and_masking(dataset):
+    torch.manual_seed(0)
+    model = _model()
+    examples = load_split(dataset, "train", 4)
+    batch = Collator.of(model)(examples)
+    labels, mask = batch["labels"], batch["attention_mask"]
+    # Supervised: the answer and its EOS only; padding is masked in both the attention and the labels.
+    eos = model.tokenizer.convert_tokens_to_ids("</s>")
+    for row_labels, row_ids, row_mask in zip(labels, batch["input_ids"], mask):
+        supervised = row_ids[row_labels != -100]
+        assert supervised[-1] == eos and int((row_labels == eos).sum()) == 1
+        assert (row_labels[row_mask == 0] == -100).all()
+        head = 1 + model.image_tokens + len(model.tokenizer.encode("Peaks?", add_special_tokens=False))
+        assert (row_labels[:head] == -100).all()
+    logits, loss, count = model(batch["pixels"], batch["input_ids"], mask, labels)
+    assert logits.shape[:2] == batch["input_ids"].shape and count == int((labels[:, 1:] != -100).sum())
+    (loss / count).backward()
+    assert all(p.grad is not None for p in model.connector.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.vision.parameters())
+    texts = model.generate(batch["pixels"][:2], torch.tensor([Collator.of(model).prefix("Peaks?")] * 2), 5)
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+    with pytest.raises(ValueError, match="placeholders"):
+        model.embed(batch["pixels"][:1], batch["input_ids"][:1, model.image_tokens:])
+
+
+def test_freeze_lora_and_preflight(tmp_path):
+    frozen = _model(freeze_vision=True)
+    assert frozen.trainable_parameters()["vision"] == 0 and preflight(frozen, log=lambda *_: None)["lm"] > 0
+    # The frozen-vision-tower bug: the config trains the tower, yet it has nothing to train.
+    broken = _model()
+    for p in broken.vision.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(InputError, match="vision"):
+        preflight(broken, log=lambda *_: None)
+    # LoRA on a pretrained LM (saved here) with a CLIP tower: only LoRA weights train in the LM.
+    from transformers import CLIPVisionConfig, CLIPVisionModel, LlamaConfig, LlamaForCausalLM
+
+    CLIPVisionModel(CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                     num_attention_heads=2, image_size=64, patch_size=16)).save_pretrained(
+        tmp_path / "clip")
+    tokenizer = train_tokenizer(["anodic cathodic"], location_bins=8, vocab_size=40)
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                                 num_hidden_layers=1, num_attention_heads=2)).save_pretrained(tmp_path / "llama")
+    model = MLLM.build(MLLMConfig(image_size=64, vision="clip", vision_path=str(tmp_path / "clip"),
+                                  lm_path=str(tmp_path / "llama"), lora_rank=4, location_bins=8), tokenizer)
+    names = [n for n, p in model.lm.named_parameters() if p.requires_grad]
+    assert names and all("lora_" in n for n in names)
+    assert model.image_tokens == 16 and model.trainable_parameters()["vision"] > 0
+    ids = torch.tensor([[1] + [model.image_token_id] * 16 + [5, 6]])
+    logits, _, _ = model(torch.zeros(1, 3, 64, 64), ids, torch.ones_like(ids))
+    assert logits.shape == (1, 19, len(tokenizer))
+
+
+def test_save_load_round_trip(tmp_path, dataset):
+    torch.manual_seed(1)
+    model = _model().eval()
+    batch = Collator.of(model)(load_split(dataset, "train", 2))
+    model.save_pretrained(tmp_path / "m")
+    loaded = MLLM.from_pretrained(tmp_path / "m")
+    with torch.no_grad():
+        a = model(batch["pixels"], batch["input_ids"], batch["attention_mask"])[0]
+        b = loaded(batch["pixels"], batch["input_ids"], batch["attention_mask"])[0]
+    assert torch.equal(a, b)
+    prefix = torch.tensor([Collator.of(model).prefix("Peaks?")])
+    assert model.generate(batch["pixels"][:1], prefix, 8) == loaded.generate(batch["pixels"][:1], prefix, 8)
+
+
+def test_learning_rate_schedule():
+    c = TrainConfig(dataset="x", steps=100, warmup_steps=10, min_lr_ratio=0.1)
+    assert lr_at(1, c) == pytest.approx(0.1) and lr_at(10, c) == pytest.approx(1.0)
+    assert lr_at(55, c) == pytest.approx(0.55) and lr_at(100, c) == pytest.approx(0.1)
+    assert all(lr_at(s, c) >= lr_at(s + 1, c) for s in range(10, 100))
+
+
+def _config(dataset: Path, out: Path, **changes) -> TrainConfig:
+    return TrainConfig(**{"dataset": str(dataset), "out": str(out), "model": TINY, "steps": 6, "batch_size": 4,
+                          "lr": 3e-3, "warmup_steps": 2, "val_every": 3, "val_samples": 2, "save_every": 3,
+                          "tokenizer_vocab": 60, **changes})
+
+
+def _losses(run: Path) -> list[float]:
+    return [json.loads(x)["loss"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_a_killed_run_resumes_to_the_same_loss_curve(dataset, tmp_path):
+    whole = train(_config(dataset, tmp_path / "whole"), log=lambda *_: None)
+    killed = _config(dataset, tmp_path / "killed")
+    train(killed, stop_after=4, log=lambda *_: None)  # killed after step 4: the checkpoint of step 3 survives
+    assert len(_losses(tmp_path / "killed")) == 4
+    with pytest.raises(InputError, match="resume"):
+        train(killed, log=lambda *_: None)
+    train(killed, resume=True, log=lambda *_: None)
+    assert _losses(tmp_path / "killed") == pytest.approx(_losses(whole), rel=1e-5)
+    rows = [json.loads(x) for x in (whole / "metrics.jsonl").read_text().splitlines()]
+    assert {"val_f1", "val_sample_accuracy", "val_parse_errors"} <= set(rows[2]) and rows[0]["lr"] < rows[1]["lr"]
+    assert (whole / "config.json").is_file() and (whole / "checkpoints" / "last").read_text() == "step-000006"
+
+
+def test_tiny_model_overfits_eight_samples_to_f1_one(dataset, tmp_path):
+    # Loss, masking, generation and parsing fit together: predict + evaluate on the training images give F1 = 1.
+    model = {**TINY, "image_size": 96, "vision_channels": [16, 32, 64, 64], "lm_hidden": 96, "lm_intermediate": 192,
+             "lm_layers": 2, "location_bins": 48}
+    config = _config(dataset, tmp_path / "run", steps=200, batch_size=8, train_limit=8, val_every=200,
+                     save_every=200, warmup_steps=20, model=model)
+    run = train(config, log=lambda *_: None)
+    lines = (dataset / "train.jsonl").read_text().splitlines()[:8]
+    truths = (dataset / "truth_train.jsonl").read_text().splitlines()[:8]
+    (tmp_path / "eight.jsonl").write_text("".join(x + "\n" for x in lines))
+    (tmp_path / "truth.jsonl").write_text("".join(x + "\n" for x in truths))
+    eight = dataset / "eight.jsonl"
+    eight.write_text((tmp_path / "eight.jsonl").read_text())  # image paths are relative to the dataset
+    pred = tmp_path / "pred.jsonl"
+    done = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(run), str(eight),
+                           "-o", str(pred)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    scored = subprocess.run([sys.executable, "-m", "voltpeak", "evaluate", "--truth", str(tmp_path / "truth.jsonl"),
+                             "--pred", str(pred), "--space", "image"], capture_output=True, text=True, timeout=120)
+    metrics = json.loads(scored.stdout)
+    assert metrics["f1"] == 1.0 and metrics["sample_accuracy"] == 1.0, metrics
+
+
+def test_predict_reports_errors_without_crashing(tmp_path, dataset):
+    model = _model()
+    model.save_pretrained(tmp_path / "m")
+    (tmp_path / "bad.png").write_text("not an image")
+    image = str(dataset / json.loads((dataset / "train.jsonl").read_text().splitlines()[0])["images"][0])
+    done = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(tmp_path / "m"), image,
+                           str(tmp_path / "bad.png")], capture_output=True, text=True, timeout=300)
+    lines = [json.loads(x) for x in done.stdout.splitlines()]
+    assert [line["source"] for line in lines] == [image, str(tmp_path / "bad.png")]
+    assert lines[1]["error"].startswith("cannot read image") and lines[1]["peaks"] == []
+    assert isinstance(lines[0]["text"], str) and (lines[0]["error"] is None or lines[0]["peaks"] == [])
+    assert done.returncode == 2  # an unreadable input
+    missing = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(tmp_path / "nope"), image],
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "not a saved voltpeak model" in missing.stderr
