@@ -30,6 +30,7 @@ class MLLMConfig:
     vision: str = "conv"  # "conv": a small convolutional stem; "clip": a CLIP vision tower
     vision_path: str | None = None  # a pretrained CLIP vision tower (local directory), else built from the sizes
     vision_channels: tuple = (32, 64, 128, 192)  # conv: widths of the stride-2 stages
+    stem_patch: int = 0  # conv: > 0 starts with a patchify layer (kernel = stride = this) at the first width
     vision_hidden: int = 192  # clip from a config: hidden size, layers, heads, patch
     vision_layers: int = 4
     vision_heads: int = 4
@@ -61,11 +62,15 @@ class MLLMConfig:
 
 
 class ConvStem(nn.Module):
-    """Stride-2 conv stages (conv–GroupNorm–GELU); the last map's cells are the image tokens."""
+    """Stride-2 conv stages (conv–GroupNorm–GELU), optionally after a patchify layer; the last map's cells are
+    the image tokens."""
 
-    def __init__(self, channels: tuple):
+    def __init__(self, channels: tuple, patch: int = 0):
         super().__init__()
         layers, previous = [], 3
+        if patch:
+            layers += [nn.Conv2d(3, channels[0], patch, stride=patch), nn.GroupNorm(8, channels[0]), nn.GELU()]
+            previous, channels = channels[0], channels[1:]
         for c in channels:
             layers += [nn.Conv2d(previous, c, 3, stride=2, padding=1), nn.GroupNorm(8, c), nn.GELU(),
                        nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(8, c), nn.GELU()]
@@ -115,7 +120,7 @@ class MLLM(nn.Module):
         """Parts from the config (pretrained ones from their directories), on one dtype."""
         from transformers import LlamaConfig, LlamaForCausalLM
 
-        vision = ConvStem(config.vision_channels) if config.vision == "conv" else CLIPTower(config)
+        vision = ConvStem(config.vision_channels, config.stem_patch) if config.vision == "conv" else CLIPTower(config)
         if config.lm_path:
             lm = LlamaForCausalLM.from_pretrained(config.lm_path)
             lm.resize_token_embeddings(len(tokenizer))
