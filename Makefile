@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test demo bench model clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,11 @@ bench: setup
 	$(PY) benchmarks/detect.py
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/build.py
+
+model: setup  # the shipped small CPU model, from nothing (about an hour on 2 cores)
+	$(VENV)/bin/voltpeak simulate --n 1500 --out data/pool --seed 21 --force
+	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 8000 --out data/mllm-small --seed 5 --force
+	$(VENV)/bin/voltpeak train --config configs/mllm-small.json
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
