@@ -60,6 +60,9 @@ def test_forward_backward_generate_and_masking(dataset):
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.vision.parameters())
     texts = model.generate(batch["pixels"][:2], torch.tensor([Collator.of(model).prefix("Peaks?")] * 2), 5)
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+    # A fresh tokenizer decodes location tokens as a reloaded one does (validation runs on the fresh one).
+    ids = model.tokenizer.encode("<s>anodic<x003><y017></s><pad>", add_special_tokens=False)
+    assert model.decode(ids) == "anodic<x003><y017>"
     with pytest.raises(ValueError, match="placeholders"):
         model.embed(batch["pixels"][:1], batch["input_ids"][:1, model.image_tokens:])
 

@@ -83,6 +83,22 @@ class ConvStem(nn.Module):
         return features.flatten(2).transpose(1, 2)  # (B, h·w, C)
 
 
+class Connector(nn.Module):
+    """Image features → LM embeddings: an MLP (Linear, then GELU–Linear × (depth − 1)), plus a learned position
+    embedding per image token (where a feature sits in the image, which a 1-D text position cannot say)."""
+
+    def __init__(self, in_dim: int, hidden: int, depth: int, tokens: int):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Linear(in_dim, hidden)]
+        for _ in range(depth - 1):
+            layers += [nn.GELU(), nn.Linear(hidden, hidden)]
+        self.mlp = nn.Sequential(*layers)
+        self.positions = nn.Parameter(torch.randn(tokens, hidden) * 0.02)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.mlp(features) + self.positions
+
+
 class CLIPTower(nn.Module):
     """A CLIP vision tower; features are the penultimate hidden state without the CLS token."""
 
@@ -131,11 +147,9 @@ class MLLM(nn.Module):
                 num_key_value_heads=config.lm_heads, max_position_embeddings=config.max_length,
                 bos_token_id=tokenizer.convert_tokens_to_ids(BOS), eos_token_id=tokenizer.convert_tokens_to_ids(EOS),
                 pad_token_id=tokenizer.convert_tokens_to_ids(PAD), tie_word_embeddings=True))
-        hidden = lm.config.hidden_size
-        layers: list[nn.Module] = [nn.Linear(vision.out_dim, hidden)]
-        for _ in range(config.connector_depth - 1):
-            layers += [nn.GELU(), nn.Linear(hidden, hidden)]
-        connector = nn.Sequential(*layers)
+        with torch.no_grad():
+            tokens = int(vision(torch.zeros(1, 3, config.image_size, config.image_size)).shape[1])
+        connector = Connector(vision.out_dim, lm.config.hidden_size, config.connector_depth, tokens)
         if config.lora_rank:
             from peft import LoraConfig, get_peft_model
 
@@ -212,7 +226,15 @@ class MLLM(nn.Module):
                                max_new_tokens=max_new_tokens or self.config.max_new_tokens, do_sample=False,
                                eos_token_id=self.tokenizer.convert_tokens_to_ids(EOS),
                                pad_token_id=self.tokenizer.convert_tokens_to_ids(PAD))
-        return [self.tokenizer.decode(row, skip_special_tokens=True) for row in out]
+        return [self.decode(row) for row in out]
+
+    def decode(self, ids) -> str:
+        """Text of token ids without the special tokens, removed by name: ``skip_special_tokens`` would also drop
+        the location tokens of a freshly trained tokenizer (added tokens), though not of a reloaded one."""
+        text = self.tokenizer.decode(ids, skip_special_tokens=False)
+        for token in (PAD, BOS, EOS, IMAGE_TOKEN):
+            text = text.replace(token, "")
+        return text
 
 
 def _tied(model: nn.Module) -> set[str]:
