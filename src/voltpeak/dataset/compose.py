@@ -59,9 +59,7 @@ def compose(rng: np.random.Generator, candidates: list[LabelledCV], style: PlotS
         picked = _series(rng, first, count)
         sources = [first.source] * len(picked)
     else:
-        size = first.size
-        same = [c for c in candidates if c.voltammogram.quantity == first.voltammogram.quantity
-                and c is not first and size / SIMILAR <= c.size <= size * SIMILAR]
+        same = _similar(candidates, first)
         others = [same[int(i)] for i in rng.permutation(len(same))[:count - 1]]
         picked = [_one_cycle(rng, c) for c in [first, *others]]
         sources = [c.source for c in [first, *others]]
@@ -98,6 +96,25 @@ def compose(rng: np.random.Generator, candidates: list[LabelledCV], style: PlotS
     hi = max(float(v.potential_V.max()) for v, _, _ in picked)
     return Graph(curves, peaks, potential_label, current_label, e_factor, i_factor, quantity, (lo, hi),
                  list(dict.fromkeys(sources)), series)
+
+
+_BY_SIZE: dict = {}  # id(candidates) → (candidates, sizes ascending, their indices): one sort per split
+
+
+def _similar(candidates: list[LabelledCV], first: LabelledCV) -> list[LabelledCV]:
+    """The candidates of ``first``'s quantity within a factor ``SIMILAR`` of its size, ``first`` excluded, in the
+    candidates' order (a binary search in the sizes, sorted once per list)."""
+    key = id(candidates)
+    if key not in _BY_SIZE or _BY_SIZE[key][0] is not candidates:
+        sizes = np.array([c.size for c in candidates])
+        order = np.argsort(sizes, kind="stable")
+        _BY_SIZE[key] = (candidates, sizes[order], order)
+    _, sizes, order = _BY_SIZE[key]
+    lo = np.searchsorted(sizes, first.size / SIMILAR, side="left")
+    hi = np.searchsorted(sizes, first.size * SIMILAR, side="right")
+    quantity = first.voltammogram.quantity
+    return [candidates[i] for i in np.sort(order[lo:hi])
+            if candidates[i] is not first and candidates[i].voltammogram.quantity == quantity]
 
 
 def _one_cycle(rng: np.random.Generator, cv: LabelledCV):
