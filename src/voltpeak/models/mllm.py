@@ -11,7 +11,7 @@ masked; EOS right after the answer), averaged per token. All parts live on one d
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -314,13 +314,3 @@ def letterbox(image, size: int) -> tuple[torch.Tensor, Letterbox]:
     array = np.asarray(canvas, dtype=np.float32) / 255.0
     tensor = torch.from_numpy((array - 0.5) / 0.5).permute(2, 0, 1)
     return tensor, Letterbox(w / image.width, ox, oy, image.width, image.height)
-
-
-@dataclass
-class Example:
-    """One training/validation sample: image path, prompt, target text and the truth peaks (fractions)."""
-
-    image: str
-    prompt: str
-    target: str
-    peaks: list = field(default_factory=list)

@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from voltpeak.dataset.answer import PROMPTS, AnswerError, parse_answer
 from voltpeak.errors import InputError
-from voltpeak.models.mllm import BOS, EOS, IMAGE_TOKEN, Example, Letterbox, letterbox
+from voltpeak.models.mllm import BOS, EOS, IMAGE_TOKEN, Letterbox, letterbox
+
+
+@dataclass
+class Example:
+    """One training/validation sample: image path, prompt, target text and the truth peaks (fractions)."""
+
+    image: str
+    prompt: str
+    target: str
+    peaks: list = field(default_factory=list)
+
 
 _LOC = re.compile(r"(anodic|cathodic)\s*<x(\d+)>\s*<y(\d+)>")
 
