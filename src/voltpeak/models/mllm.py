@@ -84,12 +84,12 @@ class ConvStem(nn.Module):
 
 
 class Connector(nn.Module):
-    """Image features → LM embeddings: an MLP (Linear, then GELU–Linear × (depth − 1)), plus a learned position
-    embedding per image token (where a feature sits in the image, which a 1-D text position cannot say)."""
+    """Image features → LM embeddings: LayerNorm, an MLP (Linear, then GELU–Linear × (depth − 1)), plus a learned
+    position embedding per image token (where a feature sits in the image, which a 1-D text position cannot say)."""
 
     def __init__(self, in_dim: int, hidden: int, depth: int, tokens: int):
         super().__init__()
-        layers: list[nn.Module] = [nn.Linear(in_dim, hidden)]
+        layers: list[nn.Module] = [nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden)]
         for _ in range(depth - 1):
             layers += [nn.GELU(), nn.Linear(hidden, hidden)]
         self.mlp = nn.Sequential(*layers)
