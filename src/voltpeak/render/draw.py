@@ -146,27 +146,48 @@ def axes_box(style: PlotStyle) -> tuple[float, float, float, float]:
     return left, bottom, right - left, top - bottom
 
 
+@dataclass
+class Frame:
+    """Where data land in the image, as matplotlib places them: axis limits (the data's range plus 5 % margins;
+    the potential limits swapped under the US convention) and the axes rectangle in pixels from the top-left."""
+
+    xlo: float
+    xhi: float
+    ylo: float
+    yhi: float
+    x0: float  # left edge of the axes
+    x1: float  # right edge
+    y0: float  # top edge
+    y1: float  # bottom edge
+
+    @classmethod
+    def of(cls, curves: list[Curve], style: PlotStyle) -> Frame:
+        xlo, xhi = _padded(np.concatenate([c.potential for c in curves]))
+        ylo, yhi = _padded(np.concatenate([c.current for c in curves]))
+        if style.us_convention:
+            xlo, xhi = xhi, xlo  # potential decreasing to the right
+        left, bottom, width, height = axes_box(style)
+        W, H = style.width_px, style.height_px
+        return cls(xlo, xhi, ylo, yhi, left * W, (left + width) * W, (1 - bottom - height) * H, (1 - bottom) * H)
+
+    def to_px(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """Data → pixels from the top-left corner (continuous; pixel i spans [i, i + 1))."""
+        fx = (np.asarray(x) - self.xlo) / (self.xhi - self.xlo)
+        fy = (np.asarray(y) - self.ylo) / (self.yhi - self.ylo)
+        return self.x0 + fx * (self.x1 - self.x0), self.y1 - fy * (self.y1 - self.y0)
+
+
 def occluded(curves: list[Curve], points: np.ndarray, owners: list[int], style: PlotStyle) -> set[int]:
     """Curves (indices) that pass over a point of an earlier-drawn curve, given the points' owners: where the
-    drawing would hide a peak under a later line. Pixel positions are predicted as matplotlib will place them (data
-    limits plus its 5 % margins, in ``axes_box``)."""
+    drawing would hide a peak under a later line (pixel positions as ``Frame`` predicts them)."""
     if len(curves) < 2 or len(points) == 0:
         return set()
-    x_all = np.concatenate([c.potential for c in curves])
-    y_all = np.concatenate([c.current for c in curves])
-    left, bottom, width, height = axes_box(style)
-
-    def pixels(x, y):
-        (x0, x1), (y0, y1) = _padded(x_all), _padded(y_all)
-        fx = (x - x0) / (x1 - x0)
-        fx = 1 - fx if style.us_convention else fx
-        return ((left + width * fx) * style.width_px, (1 - bottom - height * (y - y0) / (y1 - y0)) * style.height_px)
-
+    frame = Frame.of(curves, style)
     reach = style.line_width * style.dpi / 72 / 2 + max(style.marker_size * style.dpi / 72 / 2, 0) + 2.5
-    px, py = pixels(points[:, 0], points[:, 1])
+    px, py = frame.to_px(points[:, 0], points[:, 1])
     hiding = set()
     for j, c in enumerate(curves):
-        cx, cy = pixels(c.potential, c.current)
+        cx, cy = frame.to_px(c.potential, c.current)
         for k, owner in enumerate(owners):
             if owner < j and np.min((cx - px[k]) ** 2 + (cy - py[k]) ** 2) < reach ** 2:
                 hiding.add(j)
@@ -175,7 +196,7 @@ def occluded(curves: list[Curve], points: np.ndarray, owners: list[int], style: 
 
 def _padded(values: np.ndarray) -> tuple[float, float]:
     lo, hi = float(values.min()), float(values.max())
-    span = hi - lo or 1.0
+    span = hi - lo or max(abs(hi), 1.0)
     return lo - 0.05 * span, hi + 0.05 * span
 
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from voltpeak.render.draw import Curve, Rendered, axes_box, encode_png
+from voltpeak.render.draw import Curve, Frame, Rendered, encode_png
 from voltpeak.render.style import LEGEND_PLACES, PALETTES, PlotStyle
 
 # Dash patterns in units of the line width (matplotlib's scaled dashes).
@@ -33,13 +33,6 @@ def _font(family: str, size_px: int):
 def _rgb(colour: str) -> tuple[int, int, int]:
     colour = {"white": "#ffffff"}.get(colour, colour)
     return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
-
-
-def _limits(values: list[np.ndarray]) -> tuple[float, float]:
-    lo = min(float(v.min()) for v in values)
-    hi = max(float(v.max()) for v in values)
-    span = hi - lo or max(abs(hi), 1.0)
-    return lo - 0.05 * span, hi + 0.05 * span
 
 
 def _ticks(lo: float, hi: float, n: int) -> np.ndarray:
@@ -81,18 +74,10 @@ def render_raster(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
     W, H = style.width_px, style.height_px
     px_per_pt = style.dpi / 72
     fp = style.font_size * px_per_pt
-    left, bottom, width, height = axes_box(style)
-    x0, x1 = left * W, (left + width) * W
-    y0, y1 = (1 - bottom - height) * H, (1 - bottom) * H  # top and bottom edges, from the top
-    xlo, xhi = _limits([c.potential for c in curves])
-    ylo, yhi = _limits([c.current for c in curves])
-    if style.us_convention:
-        xlo, xhi = xhi, xlo  # potential decreasing to the right
-
-    def to_px(x, y):
-        """Data → pixels from the top-left corner (continuous; pixel i spans [i, i + 1))."""
-        fx, fy = (np.asarray(x) - xlo) / (xhi - xlo), (np.asarray(y) - ylo) / (yhi - ylo)
-        return x0 + fx * (x1 - x0), y1 - fy * (y1 - y0)
+    frame = Frame.of(curves, style)
+    xlo, xhi, ylo, yhi = frame.xlo, frame.xhi, frame.ylo, frame.yhi
+    x0, x1, y0, y1 = frame.x0, frame.x1, frame.y0, frame.y1
+    to_px = frame.to_px
 
     renderer = RendererAgg(W, H, style.dpi)
     renderer.clear()
