@@ -17,7 +17,6 @@ import argparse
 import io
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import numpy as np  # noqa: E402
+from common import peak_rss_mb  # noqa: E402
 
 from voltpeak.dataset import BuildConfig, build, compose, load_pool, make_plan  # noqa: E402
 from voltpeak.render import render, sample_style  # noqa: E402
@@ -56,14 +56,12 @@ def naive(graph, style) -> bytes:
     return buffer.getvalue()
 
 
-def peak_rss_mb(pool: Path, n: int) -> float:
-    code = (f"import sys, resource; sys.path.insert(0, {str(HERE.parent / 'src')!r}); import tempfile; "
-            "from pathlib import Path; from voltpeak.dataset import BuildConfig, build, load_pool, make_plan; "
-            f"plan = make_plan([load_pool({str(pool)!r})], [], {n}, 0, BuildConfig()); "
-            "build(plan, Path(tempfile.mkdtemp()) / 'ds', workers=1); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def build_rss_mb(pool: Path, n: int) -> float:
+    """Peak memory (MB) of one process that builds ``n`` samples from ``pool``."""
+    return peak_rss_mb("import tempfile\nfrom pathlib import Path\n"
+                       "from voltpeak.dataset import BuildConfig, build, load_pool, make_plan\n"
+                       f"plan = make_plan([load_pool({str(pool)!r})], [], {n}, 0, BuildConfig())\n"
+                       "build(plan, Path(tempfile.mkdtemp()) / 'ds', workers=1)")
 
 
 def main() -> int:
@@ -107,7 +105,7 @@ def main() -> int:
         theirs = (time.perf_counter() - t) / len(graphs)
         print(f"| render one graph, one core: voltpeak / naive pyplot + savefig | {ours * 1e3:.0f} ms / "
               f"{theirs * 1e3:.0f} ms = {theirs / ours:.1f}x faster |")
-        small, large = peak_rss_mb(pool_dir, 400), peak_rss_mb(pool_dir, 1600)
+        small, large = build_rss_mb(pool_dir, 400), build_rss_mb(pool_dir, 1600)
         print(f"| peak memory, 400 vs 1600 samples (one process, pool of {args.pool_size}) | "
               f"{small:.0f} MB vs {large:.0f} MB |")
     return 0

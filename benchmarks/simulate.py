@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import numpy as np  # noqa: E402
+from common import peak_rss_mb  # noqa: E402
 
 from voltpeak.detect import detect  # noqa: E402
 from voltpeak.evaluate import match_peaks, summarise  # noqa: E402
@@ -60,16 +60,12 @@ def versus_cvsim():
     return rows
 
 
-def peak_rss_mb(n: int, chunk: int = 128) -> float:
-    """Peak resident memory (MB) of a separate process that simulates ``n`` CVs to disk in chunks of ``chunk``."""
-    code = (f"import sys, resource; sys.path.insert(0, {str(HERE.parent / 'src')!r}); from pathlib import Path; "
-            "import voltpeak.simulate.batch as b; "
-            "from voltpeak.simulate.config import SimulationConfig; import tempfile; "
-            f"b.CHUNK = {chunk}; d = tempfile.mkdtemp(); b.simulate_to_folder({n}, Path(d), 0, "
-            "SimulationConfig(step_V=(0.001,), cycles=(1, 1)), workers=1); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def simulate_rss_mb(n: int, chunk: int = 128) -> float:
+    """Peak memory (MB) of one process that simulates ``n`` CVs to disk in chunks of ``chunk``."""
+    return peak_rss_mb("import tempfile\nfrom pathlib import Path\nimport voltpeak.simulate.batch as b\n"
+                       "from voltpeak.simulate.config import SimulationConfig\n"
+                       f"b.CHUNK = {chunk}\nb.simulate_to_folder({n}, Path(tempfile.mkdtemp()), 0, "
+                       "SimulationConfig(step_V=(0.001,), cycles=(1, 1)), workers=1)")
 
 
 def _count(args) -> int:
@@ -107,7 +103,7 @@ def main() -> int:
         simulate_to_folder(args.batch, Path(d), 1, one_mv, workers=workers)
         disk = args.batch / (time.perf_counter() - t)
     print(f"| labelled CVs/s at 1 mV, to disk (CSV + truth), {workers} cores | {disk:.0f} |")
-    small, large = peak_rss_mb(256), peak_rss_mb(1024)
+    small, large = simulate_rss_mb(256), simulate_rss_mb(1024)
     print(f"| peak memory, 256 vs 1024 CVs to disk in chunks of 128 (one process) | {small:.0f} MB vs {large:.0f} MB |")
 
     config = SimulationConfig()

@@ -1,0 +1,17 @@
+"""Helpers shared by the benchmarks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def peak_rss_mb(code: str) -> float:
+    """Peak resident memory (MB) of a fresh Python process that runs ``code`` with voltpeak importable."""
+    program = (f"import sys, resource; sys.path.insert(0, {str(SRC)!r})\n{code}\n"
+               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
