@@ -10,7 +10,6 @@ config (a few steps), and image-space P/R/F1 and sample accuracy on ``--split`` 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -21,10 +20,9 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 import torch  # noqa: E402
 
-from voltpeak.evaluate import match_peaks, summarise  # noqa: E402
 from voltpeak.models.mllm import MLLM  # noqa: E402
-from voltpeak.peak import Peak  # noqa: E402
-from voltpeak.predict import image_inputs, model_dir, predict  # noqa: E402
+from voltpeak.predict import model_dir  # noqa: E402
+from voltpeak.train import evaluate_model  # noqa: E402
 from voltpeak.train.data import Collator, load_split  # noqa: E402
 
 
@@ -49,22 +47,15 @@ def main() -> int:
     model = MLLM.from_pretrained(model_dir(args.model))
     with tempfile.TemporaryDirectory() as tmp:
         dataset = Path(args.dataset) if args.dataset else small_dataset(Path(tmp), args.n)
-        items = image_inputs([str(dataset / f"{args.split}.jsonl")])[:args.n]
-        truths = [json.loads(x) for x in (dataset / f"truth_{args.split}.jsonl").read_text().splitlines()][:args.n]
         t = time.perf_counter()
-        lines = list(predict(model, items, args.batch_size))
-        rate = len(items) / (time.perf_counter() - t)
-        matchings = [match_peaks([Peak.from_record(p) for p in line["peaks"]],
-                                 [Peak.from_record(p) for p in truth["peaks"]], space="image")
-                     for line, truth in zip(lines, truths)]
-        m = summarise(matchings)
-        errors = sum(line["error"] is not None for line in lines)
+        m = evaluate_model(model, load_split(dataset, args.split, args.n), args.batch_size)
+        rate = m["samples"] / (time.perf_counter() - t)
         print("| measurement | value |")
         print("|---|---|")
-        print(f"| predict, {len(items)} images, batch {args.batch_size} | {rate:.1f} images/s |")
-        print(f"| image space on {args.split} ({len(items)} images): P / R / F1, sample accuracy | "
+        print(f"| predict, {m['samples']} images, batch {args.batch_size} | {rate:.1f} images/s |")
+        print(f"| image space on {args.split} ({m['samples']} images): P / R / F1, sample accuracy | "
               f"{m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f}, {m['sample_accuracy']:.3f} "
-              f"({errors} unreadable answers) |")
+              f"({m['parse_errors']} unreadable answers) |")
         examples = load_split(dataset, "train", 64)
         collator = Collator.of(model)
         model.train()
@@ -72,7 +63,7 @@ def main() -> int:
         batch_size, steps = 16, 3
         t = time.perf_counter()
         for k in range(steps):
-            batch = collator(examples[k * batch_size:(k + 1) * batch_size])
+            batch = collator([examples[(k * batch_size + i) % len(examples)] for i in range(batch_size)])
             _, loss, count = model(batch["pixels"], batch["input_ids"], batch["attention_mask"], batch["labels"])
             (loss / count).backward()
             optimizer.step()

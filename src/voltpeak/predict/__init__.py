@@ -55,6 +55,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
 
     collator = Collator.of(model)
     prefix = collator.prefix(predict_prompt(model.config))
+    device = next(model.parameters()).device
     for a in progress(range(0, len(items), batch_size)):
         chunk, pixels, boxes, lines = items[a:a + batch_size], [], [], {}
         for k, (source, path) in enumerate(chunk):
@@ -66,8 +67,8 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
             except (OSError, UnidentifiedImageError) as e:
                 lines[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
         if pixels:
-            ids = torch.tensor([prefix] * len(pixels))
-            texts = model.generate(torch.stack(pixels), ids)
+            ids = torch.tensor([prefix] * len(pixels), device=device)
+            texts = model.generate(torch.stack(pixels).to(device), ids)
             for (k, box), text in zip(boxes, texts):
                 line = {"source": chunk[k][0], "peaks": [], "text": text, "error": None}
                 try:

@@ -26,9 +26,12 @@ import numpy as np
 import torch
 
 from voltpeak.errors import InputError
+from voltpeak.evaluate import match_peaks, summarise
 from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
+from voltpeak.peak import Peak
+from voltpeak.predict import predict
 from voltpeak.settings import load_settings
-from voltpeak.train.data import Collator, load_split, predict_prompt, read_answer
+from voltpeak.train.data import Collator, load_split, predict_prompt
 
 
 @dataclass
@@ -96,33 +99,18 @@ def preflight(model: MLLM, log=print) -> dict[str, int]:
     return counts
 
 
-def evaluate_model(model: MLLM, examples, collator: Collator, batch_size: int = 16) -> dict:
-    """Generate answers for ``examples`` and score them in image space (DESIGN's matcher)."""
-    from voltpeak.dataset.answer import AnswerError
-    from voltpeak.evaluate import match_peaks, summarise
-    from voltpeak.peak import Peak
-
+def evaluate_model(model: MLLM, examples, batch_size: int = 16) -> dict:
+    """Predict ``examples`` (as ``voltpeak predict`` does) and score them in image space (DESIGN's matcher)."""
     model.eval()
-    matchings, errors = [], 0
-    device = next(model.parameters()).device
-    prompt = predict_prompt(model.config)
-    for a in range(0, len(examples), batch_size):
-        chunk = examples[a:a + batch_size]
-        batch = collator(chunk)
-        ids = torch.tensor([collator.prefix(prompt)] * len(chunk), device=device)
-        texts = model.generate(batch["pixels"].to(device), ids)
-        for ex, text, box in zip(chunk, texts, batch["boxes"]):
-            try:
-                pred = [Peak(p["direction"], x=p["x"], y=p["y"]) for p in read_answer(
-                    text, box, model.config.location_bins, model.config.image_size)]
-            except AnswerError:
-                pred, errors = [], errors + 1
-            truth = [Peak(p["direction"], x=p["x"], y=p["y"]) for p in ex.peaks]
-            matchings.append(match_peaks(pred, truth, space="image"))
+    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], batch_size))
     model.train()
+    matchings = [match_peaks([Peak.from_record(p) for p in line["peaks"]],
+                             [Peak(p["direction"], x=p["x"], y=p["y"]) for p in ex.peaks], space="image")
+                 for line, ex in zip(lines, examples)]
     m = summarise(matchings)
     return {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"], "accuracy": m["accuracy"],
-            "sample_accuracy": m["sample_accuracy"], "parse_errors": errors, "samples": len(examples)}
+            "sample_accuracy": m["sample_accuracy"], "parse_errors": sum(line["error"] is not None for line in lines),
+            "samples": len(examples)}
 
 
 def _device(config: TrainConfig) -> torch.device:
@@ -233,7 +221,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
             row = {"step": step, "loss": total / tokens, "lr": config.lr * factor, "epoch": epoch,
                    "seconds": round(time.perf_counter() - started, 2)}
             if step % config.val_every == 0 or step == config.steps:
-                row.update({f"val_{k}": v for k, v in evaluate_model(model, validation, collator).items()})
+                row.update({f"val_{k}": v for k, v in evaluate_model(model, validation).items()})
                 log(f"step {step}: loss {row['loss']:.4f}, val F1 {row['val_f1']:.3f}")
             metrics.write(json.dumps(row) + "\n")
             metrics.flush()
