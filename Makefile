@@ -27,10 +27,15 @@ bench: setup
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/build.py
 
-model: setup  # the shipped small CPU model, from nothing (about an hour on 2 cores)
-	$(VENV)/bin/voltpeak simulate --n 1500 --out data/pool --seed 21 --force
-	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 8000 --out data/mllm-small --seed 5 --force
+model: setup  # the shipped CPU models from nothing: data, the heatmap detector, then the MLLM on it (~45 min)
+	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force
+	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 16000 --out data/images --seed 5 \
+		--config configs/build-train.json --force
+	$(VENV)/bin/voltpeak train --config configs/heatmap.json
 	$(VENV)/bin/voltpeak train --config configs/mllm-small.json
+	$(VENV)/bin/voltpeak simulate --n 400 --out data/pool-holdout --seed 777 --force
+	$(VENV)/bin/voltpeak build --pool sim=data/pool-holdout --n 800 --out data/holdout --seed 6 \
+		--config configs/build-holdout.json --force
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -18,3 +18,41 @@ def shared_data() -> Path:
     if not data.is_dir():
         pytest.skip(f"real CV files not found: {data} is absent (clone the project beside its shared/ folder)")
     return data
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory) -> Path:
+    """A small built dataset: 20 graphs of one simulated CV each (for the model tests)."""
+    from voltpeak.dataset import BuildConfig, build, load_pool, make_plan
+    from voltpeak.simulate.batch import simulate_to_folder
+    from voltpeak.simulate.config import SimulationConfig
+
+    root = tmp_path_factory.mktemp("plots")
+    simulate_to_folder(16, root / "sim", 5, SimulationConfig(cycles=(1, 1), couples=(1, 2)), workers=1)
+    config = BuildConfig(unit=8, min_pixels=160 * 28 * 28, max_pixels=200 * 28 * 28, max_curves=1,
+                         curve_weights=(1.0,))
+    build(make_plan([load_pool(str(root / "sim"))], [], 20, 1, config), root / "ds", workers=1)
+    return root / "ds"
+
+
+def score_on_training_images(run: Path, dataset: Path, n: int) -> dict:
+    """``voltpeak predict`` with a run's model on the first ``n`` training images, then ``voltpeak evaluate`` in
+    image space: the metrics."""
+    import json
+    import subprocess
+
+    folder = run / "score"
+    folder.mkdir(exist_ok=True)
+    lines = (dataset / "train.jsonl").read_text().splitlines()[:n]
+    truths = (dataset / "truth_train.jsonl").read_text().splitlines()[:n]
+    subset = dataset / f"first-{n}-{run.name}.jsonl"  # image paths are relative to the dataset
+    subset.write_text("".join(x + "\n" for x in lines))
+    (folder / "truth.jsonl").write_text("".join(x + "\n" for x in truths))
+    done = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(run), str(subset),
+                           "-o", str(folder / "pred.jsonl"), "--force"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    scored = subprocess.run([sys.executable, "-m", "voltpeak", "evaluate", "--truth", str(folder / "truth.jsonl"),
+                             "--pred", str(folder / "pred.jsonl"), "--space", "image"], capture_output=True,
+                            text=True, timeout=120)
+    assert scored.returncode == 0, scored.stderr
+    return json.loads(scored.stdout)

@@ -7,31 +7,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import score_on_training_images
 
-from voltpeak.dataset import BuildConfig, build, load_pool, make_plan
 from voltpeak.errors import InputError
 from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
-from voltpeak.simulate.batch import simulate_to_folder
-from voltpeak.simulate.config import SimulationConfig
 from voltpeak.train import TrainConfig, lr_at, preflight, train
 from voltpeak.train.data import Collator, load_split
 
 TINY = {"image_size": 64, "vision_channels": [8, 16, 16], "lm_hidden": 32, "lm_layers": 1, "lm_heads": 2,
         "lm_intermediate": 64, "location_bins": 32, "max_new_tokens": 60, "prompt": "Peaks?"}
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("mllm")
-    simulate_to_folder(16, root / "sim", 5, SimulationConfig(cycles=(1, 1), couples=(1, 2)), workers=1)
-    config = BuildConfig(unit=8, min_pixels=160 * 28 * 28, max_pixels=200 * 28 * 28, max_curves=1,
-                         curve_weights=(1.0,))
-    build(make_plan([load_pool(str(root / "sim"))], [], 20, 1, config), root / "ds", workers=1)
-    return root / "ds"
 
 
 def _model(**changes) -> MLLM:
@@ -147,19 +136,7 @@ def test_tiny_model_overfits_eight_samples_to_f1_one(dataset, tmp_path):
     config = _config(dataset, tmp_path / "run", steps=200, batch_size=8, train_limit=8, val_every=200,
                      save_every=200, warmup_steps=20, model=model)
     run = train(config, log=lambda *_: None)
-    lines = (dataset / "train.jsonl").read_text().splitlines()[:8]
-    truths = (dataset / "truth_train.jsonl").read_text().splitlines()[:8]
-    (tmp_path / "eight.jsonl").write_text("".join(x + "\n" for x in lines))
-    (tmp_path / "truth.jsonl").write_text("".join(x + "\n" for x in truths))
-    eight = dataset / "eight.jsonl"
-    eight.write_text((tmp_path / "eight.jsonl").read_text())  # image paths are relative to the dataset
-    pred = tmp_path / "pred.jsonl"
-    done = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(run), str(eight),
-                           "-o", str(pred)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    scored = subprocess.run([sys.executable, "-m", "voltpeak", "evaluate", "--truth", str(tmp_path / "truth.jsonl"),
-                             "--pred", str(pred), "--space", "image"], capture_output=True, text=True, timeout=120)
-    metrics = json.loads(scored.stdout)
+    metrics = score_on_training_images(run, dataset, 8)
     assert metrics["f1"] == 1.0 and metrics["sample_accuracy"] == 1.0, metrics
 
 
@@ -178,3 +155,20 @@ def test_predict_reports_errors_without_crashing(tmp_path, dataset):
     missing = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(tmp_path / "nope"), image],
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "not a saved voltpeak model" in missing.stderr
+
+
+def test_two_processes_train_one_run_under_torchrun(dataset, tmp_path):
+    # torchrun (Gloo on CPUs): each process takes its slice of the step's window, process 0 alone writes the run.
+    config = _config(dataset, tmp_path / "run", steps=4, batch_size=2, train_limit=8, val_every=4, save_every=4,
+                     threads=1)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(asdict(config)))
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "voltpeak", "train", "--config", str(path)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4]
+    # 8 samples, 2 processes × 2 per step: the third step starts the second epoch (one process: the fifth).
+    assert [r["epoch"] for r in rows] == [0, 0, 1, 1]
+    assert (tmp_path / "run" / "checkpoints" / "step-000004" / "model" / "model.safetensors").is_file()

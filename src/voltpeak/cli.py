@@ -186,10 +186,10 @@ def cmd_train(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from voltpeak.models.mllm import MLLM
+    from voltpeak.models import load_model
     from voltpeak.predict import image_inputs, model_dir, predict
 
-    model = MLLM.from_pretrained(model_dir(args.model))
+    model = load_model(model_dir(args.model))
     if args.threads:
         import torch
 

@@ -1,5 +1,18 @@
-"""Models: the custom LLaVA-style MLLM (``voltpeak.models.mllm``)."""
+"""Models: the custom LLaVA-style MLLM (``voltpeak.models.mllm``) and the heatmap peak detector
+(``voltpeak.models.heatmap``). A saved model is a folder with ``config.json`` (its ``kind``) and
+``model.safetensors``; ``load_model`` reads either."""
 
+import json
+from pathlib import Path
+
+from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 from voltpeak.models.mllm import MLLM, MLLMConfig, letterbox, train_tokenizer
 
-__all__ = ["MLLM", "MLLMConfig", "letterbox", "train_tokenizer"]
+
+def load_model(directory: str | Path, device: str = "cpu"):
+    """The saved model in ``directory`` (an MLLM or a heatmap detector, by its config's ``kind``)."""
+    kind = json.loads((Path(directory) / "config.json").read_text()).get("kind", "mllm")
+    return (HeatmapNet if kind == "heatmap" else MLLM).from_pretrained(directory, device=device)
+
+
+__all__ = ["MLLM", "MLLMConfig", "HeatmapNet", "HeatmapConfig", "letterbox", "train_tokenizer", "load_model"]

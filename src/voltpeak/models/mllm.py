@@ -26,9 +26,12 @@ PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 class MLLMConfig:
     """Sizes and choices of the three parts. Pretrained parts come from local Hugging Face directories."""
 
+    kind: str = "mllm"
     image_size: int = 256  # the image is letterboxed into a square of this side (pixels)
-    vision: str = "conv"  # "conv": a small convolutional stem; "clip": a CLIP vision tower
-    vision_path: str | None = None  # a pretrained CLIP vision tower (local directory), else built from the sizes
+    vision: str = "conv"  # "conv": a small convolutional stem; "clip": a CLIP vision tower; "heatmap": a detector
+    vision_path: str | None = None  # a pretrained tower (local directory: CLIP, or a saved heatmap detector)
+    vision_config: dict | None = None  # heatmap: the detector's HeatmapConfig fields (set from vision_path)
+    vision_tokens: int = 24  # heatmap: candidate peaks passed to the LM as image tokens
     vision_channels: tuple = (32, 64, 128, 192)  # conv: widths of the stride-2 stages
     stem_patch: int = 0  # conv: > 0 starts with a patchify layer (kernel = stride = this) at the first width
     vision_hidden: int = 192  # clip from a config: hidden size, layers, heads, patch
@@ -120,15 +123,73 @@ class CLIPTower(nn.Module):
         return hidden[:, 1:]
 
 
+class HeatmapTower(nn.Module):
+    """A heatmap peak detector (``voltpeak.models.heatmap``) as the vision tower. Its ``vision_tokens`` strongest
+    candidate peaks (local heatmap maxima, weak ones included) become the image tokens, left to right — region
+    tokens, as grounded MLLMs use. A token holds the detector's score, its "points up", "axes reversed" and
+    "anodic" probabilities, the position, the heatmap patch around it and the detector's last feature map at its
+    cell; the forward also
+    returns each token's location bins (x, y), which the MLLM adds as the LM's own location-token embeddings so
+    that the LM can point at what it sees."""
+
+    PATCH = 2  # radius of the heatmap patch (cells)
+
+    def __init__(self, config: MLLMConfig):
+        super().__init__()
+        from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
+
+        if config.vision_path:
+            from voltpeak.predict import model_dir
+
+            self.net = HeatmapNet.from_pretrained(model_dir(config.vision_path))  # a model or a run directory
+            config.vision_config = asdict(self.net.config)
+        else:
+            self.net = HeatmapNet(HeatmapConfig.from_dict(config.vision_config or {"image_size": config.image_size}))
+        if self.net.config.image_size != config.image_size:
+            raise ValueError(f"the detector takes {self.net.config.image_size} px images, the MLLM "
+                             f"{config.image_size} px")
+        self.tokens, self.bins, self.size = config.vision_tokens, max(1, config.location_bins), config.image_size
+        width = self.net.head[0].in_channels
+        self.out_dim = 6 + (2 * self.PATCH + 1) ** 2 + width
+
+    def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        from torch.nn import functional as F
+
+        output, reversed_logit, maps = self.net(pixels)
+        n, s = output.shape[-1], self.net.config.stride
+        heat, up = torch.sigmoid(output[:, :1]), torch.sigmoid(output[:, 1:2])
+        maxima = heat * (heat == F.max_pool2d(heat, 3, stride=1, padding=1))
+        score, cell = maxima.flatten(1).topk(self.tokens, dim=1)  # (B, K)
+        offsets = output[:, 2:].flatten(2)
+        x = (cell % n + offsets[:, 0].gather(1, cell) + 0.5) * s  # input pixels
+        y = (cell // n + offsets[:, 1].gather(1, cell) + 0.5) * s
+        order = x.argsort(dim=1)  # left to right, as answers are written
+        score, cell, x, y = (t.gather(1, order) for t in (score, cell, x, y))
+
+        def at(grid):  # (B, C, n·n) → (B, K, C) at the candidates' cells
+            return grid.gather(2, cell[:, None, :].expand(-1, grid.shape[1], -1)).transpose(1, 2)
+
+        points_up = at(up.flatten(2))
+        flipped = torch.sigmoid(reversed_logit)[:, None, None].expand(-1, self.tokens, 1)
+        anodic = points_up + flipped - 2 * points_up * flipped  # P(exactly one holds)
+        patch = F.unfold(heat, 2 * self.PATCH + 1, padding=self.PATCH)
+        features = torch.cat([score[..., None], points_up, flipped, anodic, (x / self.size)[..., None],
+                              (y / self.size)[..., None], at(patch), at(maps[-1].flatten(2))], dim=2)
+        where = torch.stack([(x / self.size * self.bins).floor(), (y / self.size * self.bins).floor()], dim=2)
+        return features, where.clamp(0, self.bins - 1).long()
+
+
 class MLLM(nn.Module):
     def __init__(self, config: MLLMConfig, tokenizer, vision: nn.Module, connector: nn.Module, lm: nn.Module):
         super().__init__()
         self.config, self.tokenizer = config, tokenizer
         self.vision, self.connector, self.lm = vision, connector, lm
         self.image_token_id = tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)
-        with torch.no_grad():
-            probe = torch.zeros(1, 3, config.image_size, config.image_size)
-            self.image_tokens = int(vision(probe).shape[1])
+        self.image_tokens = _token_count(vision, config.image_size)
+        # The ids of <x000>…, <y000>… (to add a region token's location as the LM's own location embeddings).
+        bins = location_tokens(config.location_bins)
+        self.register_buffer("location_ids", torch.tensor(tokenizer.convert_tokens_to_ids(bins) if bins else [],
+                                                          dtype=torch.long).view(2, -1), persistent=False)
 
     # ----- construction -----
     @classmethod
@@ -136,7 +197,10 @@ class MLLM(nn.Module):
         """Parts from the config (pretrained ones from their directories), on one dtype."""
         from transformers import LlamaConfig, LlamaForCausalLM
 
-        vision = ConvStem(config.vision_channels, config.stem_patch) if config.vision == "conv" else CLIPTower(config)
+        if config.vision == "heatmap" and not config.location_bins:
+            raise ValueError("the heatmap tower needs location_bins > 0")
+        vision = {"conv": lambda: ConvStem(config.vision_channels, config.stem_patch), "clip": lambda: CLIPTower(
+            config), "heatmap": lambda: HeatmapTower(config)}[config.vision]()
         if config.lm_path:
             lm = LlamaForCausalLM.from_pretrained(config.lm_path)
             lm.resize_token_embeddings(len(tokenizer))
@@ -147,9 +211,8 @@ class MLLM(nn.Module):
                 num_key_value_heads=config.lm_heads, max_position_embeddings=config.max_length,
                 bos_token_id=tokenizer.convert_tokens_to_ids(BOS), eos_token_id=tokenizer.convert_tokens_to_ids(EOS),
                 pad_token_id=tokenizer.convert_tokens_to_ids(PAD), tie_word_embeddings=True))
-        with torch.no_grad():
-            tokens = int(vision(torch.zeros(1, 3, config.image_size, config.image_size)).shape[1])
-        connector = Connector(vision.out_dim, lm.config.hidden_size, config.connector_depth, tokens)
+        connector = Connector(vision.out_dim, lm.config.hidden_size, config.connector_depth,
+                              _token_count(vision, config.image_size))
         if config.lora_rank:
             from peft import LoraConfig, get_peft_model
 
@@ -161,10 +224,19 @@ class MLLM(nn.Module):
                 p.requires_grad_(False)
         return model.to(getattr(torch, config.dtype))
 
+    def parts(self) -> dict[str, nn.Module]:
+        return {"vision": self.vision, "connector": self.connector, "lm": self.lm}
+
+    def train(self, mode: bool = True) -> MLLM:
+        super().train(mode)
+        if self.config.freeze_vision:  # a frozen tower keeps its normalisation statistics and no dropout
+            self.vision.eval()
+        return self
+
     def trainable_parameters(self) -> dict[str, int]:
         """Trainable parameter count of each part."""
         return {name: sum(p.numel() for p in part.parameters() if p.requires_grad)
-                for name, part in (("vision", self.vision), ("connector", self.connector), ("lm", self.lm))}
+                for name, part in self.parts().items()}
 
     def save_pretrained(self, directory: str | Path):
         from safetensors.torch import save_file
@@ -198,8 +270,14 @@ class MLLM(nn.Module):
     # ----- forward -----
     def embed(self, pixels: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
         """Text embeddings with the image features written at the ``<image>`` positions."""
-        embeddings = self.lm.get_input_embeddings()(input_ids)
-        features = self.connector(self.vision(pixels.to(embeddings.dtype)))
+        table = self.lm.get_input_embeddings()
+        embeddings = table(input_ids)
+        seen = self.vision(pixels.to(embeddings.dtype))
+        if isinstance(seen, tuple):  # region tokens with their location bins
+            features = self.connector(seen[0]) + table(self.location_ids[0][seen[1][..., 0]]) + table(
+                self.location_ids[1][seen[1][..., 1]])
+        else:
+            features = self.connector(seen)
         slots = input_ids == self.image_token_id
         if int(slots.sum()) != features.shape[0] * features.shape[1]:
             raise ValueError(f"{int(slots.sum())} image placeholders for {features.shape[0] * features.shape[1]} "
@@ -235,6 +313,13 @@ class MLLM(nn.Module):
         for token in (PAD, BOS, EOS, IMAGE_TOKEN):
             text = text.replace(token, "")
         return text
+
+
+def _token_count(vision: nn.Module, size: int) -> int:
+    with torch.no_grad():
+        seen = vision.eval()(torch.zeros(1, 3, size, size))
+    vision.train()
+    return int((seen[0] if isinstance(seen, tuple) else seen).shape[1])
 
 
 def _tied(model: nn.Module) -> set[str]:

@@ -3,7 +3,10 @@
     voltpeak predict --model runs/x/checkpoints/last/model plot1.png plot2.png -o pred.jsonl
     voltpeak predict --model default ds/test.jsonl     # every image of a built split
 
-``--model default`` is the model shipped in ``voltpeak/models/default``. An answer that cannot be read gives
+Shipped models live in ``voltpeak/models/shipped/<name>`` and are chosen by name (``--model heatmap``,
+``--model mllm-small``); ``--model default`` is the one named in ``shipped/default`` (the best on the validation
+holdout). ``--model`` also takes a saved model folder or a run directory (its newest checkpoint). An answer that
+cannot be read gives
 ``"error"`` and no peaks, never a crash.
 """
 
@@ -16,16 +19,19 @@ import torch
 
 from voltpeak.errors import InputError
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default"
+SHIPPED = Path(__file__).resolve().parent.parent / "models" / "shipped"
 
 
 def model_dir(name: str) -> Path:
-    path = DEFAULT_MODEL if name == "default" else Path(name)
+    """The folder of a saved model: a shipped model's name, ``default``, a model folder or a run directory."""
+    if name == "default" and (SHIPPED / "default").is_file():
+        name = (SHIPPED / "default").read_text().strip()
+    path = SHIPPED / name if name and "/" not in name and (SHIPPED / name).is_dir() else Path(name)
     if (path / "checkpoints" / "last").exists():  # a run directory: its newest checkpoint
         path = path / "checkpoints" / (path / "checkpoints" / "last").read_text().strip() / "model"
     if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
         raise InputError(f"{name}: not a saved voltpeak model (config.json + model.safetensors)"
-                         + (" — the default model is not shipped in this checkout" if name == "default" else ""))
+                         + (" — no model is shipped in this checkout" if name == "default" else ""))
     return path
 
 
@@ -49,12 +55,14 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
     from PIL import Image, UnidentifiedImageError
 
     from voltpeak.dataset.answer import AnswerError
+    from voltpeak.models.heatmap import HeatmapNet
     from voltpeak.models.mllm import letterbox
     from voltpeak.peak import Peak
     from voltpeak.train.data import Collator, predict_prompt, read_answer
 
-    collator = Collator.of(model)
-    prefix = collator.prefix(predict_prompt(model.config))
+    detector = isinstance(model, HeatmapNet)
+    if not detector:
+        prefix = Collator.of(model).prefix(predict_prompt(model.config))
     device = next(model.parameters()).device
     for a in progress(range(0, len(items), batch_size)):
         chunk, pixels, boxes, lines = items[a:a + batch_size], [], [], {}
@@ -66,7 +74,14 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
                 boxes.append((k, box))
             except (OSError, UnidentifiedImageError) as e:
                 lines[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
-        if pixels:
+        if pixels and detector:
+            found = model.detect(torch.stack(pixels).to(device), [box for _, box in boxes])
+            for (k, _), peaks in zip(boxes, found):
+                # The detector's raw output is its scored peak list; records carry the score as an extra key.
+                records = [{**Peak(p["direction"], x=p["x"], y=p["y"]).to_record(), "score": p["score"]}
+                           for p in peaks]
+                lines[k] = {"source": chunk[k][0], "peaks": records, "text": json.dumps(records), "error": None}
+        elif pixels:
             ids = torch.tensor([prefix] * len(pixels), device=device)
             texts = model.generate(torch.stack(pixels).to(device), ids)
             for (k, box), text in zip(boxes, texts):

@@ -17,12 +17,14 @@ from voltpeak.models.mllm import BOS, EOS, IMAGE_TOKEN, Letterbox, letterbox
 
 @dataclass
 class Example:
-    """One training/validation sample: image path, prompt, target text and the truth peaks (fractions)."""
+    """One training/validation sample: image path, prompt, target text, the truth peaks (fractions), and whether
+    the plot is drawn in the US convention (potential decreasing to the right, cathodic current up)."""
 
     image: str
     prompt: str
     target: str
     peaks: list = field(default_factory=list)
+    reversed: bool = False
 
 
 _LOC = re.compile(r"(anodic|cathodic)\s*<x(\d+)>\s*<y(\d+)>")
@@ -39,7 +41,8 @@ def load_split(folder: str | Path, split: str, limit: int | None = None) -> list
         for line, truth_line in zip(a, b):
             row, t = json.loads(line), json.loads(truth_line)
             prompt = row["messages"][0]["content"].replace(IMAGE_TOKEN, "")
-            out.append(Example(str(folder / row["images"][0]), prompt, row["messages"][1]["content"], t["peaks"]))
+            out.append(Example(str(folder / row["images"][0]), prompt, row["messages"][1]["content"], t["peaks"],
+                               bool((t.get("style") or {}).get("us_convention", False))))
             if limit and len(out) >= limit:
                 break
     return out
@@ -73,19 +76,78 @@ def read_answer(text: str, box: Letterbox, bins: int, size: int) -> list[dict]:
             for p in parse_answer(text) if "x_px" in p]
 
 
+class Images:
+    """Letterboxed input tensors of image files, kept as uint8 after the first read when ``cache`` (a training
+    run reads each image once per epoch; 256² RGB is 192 kB)."""
+
+    def __init__(self, size: int, cache: bool = False):
+        self.size, self.cache, self.stored = size, cache, {}
+
+    def __call__(self, path: str) -> tuple[torch.Tensor, Letterbox]:
+        if path in self.stored:
+            data, box = self.stored[path]
+            return data.float().div_(127.5).sub_(1.0), box
+        from PIL import Image
+
+        with Image.open(path) as im:
+            tensor, box = letterbox(im, self.size)
+        if self.cache:
+            self.stored[path] = (((tensor + 1.0) * 127.5).round().to(torch.uint8), box)
+            return self.stored[path][0].float().div_(127.5).sub_(1.0), box
+        return tensor, box
+
+
+class HeatmapCollator:
+    """Batches for the heatmap detector: pixels, boxes and the heatmap/offset targets of the truth peaks. With
+    ``augment``, changes that keep the labels right: the RGB channels permuted (half the images) or the image
+    turned grey (a fifth), and a fifth turned by 180°. The turn is what the US convention draws (potential
+    decreasing to the right, cathodic current up): the same CV with both axes reversed, so every peak keeps its
+    direction and moves to (S − x, S − y); it teaches that a bump whose diffusion tail runs left is cathodic."""
+
+    TURN = 0.2
+
+    def __init__(self, model, cache: bool = False, augment: bool = False):
+        self.model, self.images, self.augment = model, Images(model.config.image_size, cache), augment
+
+    def __call__(self, examples: list[Example]) -> dict:
+        from voltpeak.models.heatmap import DIRECTIONS
+
+        pixels, boxes, peaks, flags = [], [], [], []
+        for ex in examples:
+            tensor, box = self.images(ex.image)
+            if self.augment:
+                draw = torch.rand(1).item()
+                if draw < 0.5:
+                    tensor = tensor[torch.randperm(3)]
+                elif draw < 0.7:
+                    tensor = (tensor * torch.tensor([0.299, 0.587, 0.114])[:, None, None]).sum(0).expand(3, -1, -1)
+            turn = self.augment and torch.rand(1).item() < self.TURN
+            at = [(DIRECTIONS.index(p["direction"]), *box.to_input(p["x"], p["y"])) for p in ex.peaks]
+            if turn:
+                size = tensor.shape[-1]
+                tensor = tensor.flip(1, 2)
+                at = [(d, size - x, size - y) for d, x, y in at]
+            pixels.append(tensor)
+            boxes.append(box)
+            peaks.append(at)
+            flags.append(ex.reversed != turn)
+        return {"pixels": torch.stack(pixels), **self.model.targets(peaks, flags), "boxes": boxes}
+
+
 class Collator:
     """Batches: pixels, input ids ([BOS] image placeholders, prompt, answer, EOS), attention mask, labels that
     supervise the answer and EOS only; padding on the right, masked. With ``prompt`` every sample gets that
     prompt instead of its own wording."""
 
-    def __init__(self, tokenizer, image_tokens: int, image_size: int, bins: int, prompt: str | None = None):
+    def __init__(self, tokenizer, image_tokens: int, image_size: int, bins: int, prompt: str | None = None,
+                 cache: bool = False):
         self.tokenizer, self.image_tokens, self.size, self.bins = tokenizer, image_tokens, image_size, bins
-        self.prompt = prompt
+        self.prompt, self.images = prompt, Images(image_size, cache)
 
     @classmethod
-    def of(cls, model, fixed_prompt: bool = True) -> Collator:
+    def of(cls, model, fixed_prompt: bool = True, cache: bool = False) -> Collator:
         return cls(model.tokenizer, model.image_tokens, model.config.image_size, model.config.location_bins,
-                   predict_prompt(model.config) if fixed_prompt else None)
+                   predict_prompt(model.config) if fixed_prompt else None, cache)
 
     def prefix(self, prompt: str) -> list[int]:
         t = self.tokenizer
@@ -93,14 +155,11 @@ class Collator:
                 + t.encode(prompt, add_special_tokens=False))
 
     def __call__(self, examples: list[Example]) -> dict:
-        from PIL import Image
-
         pixels, ids, labels, boxes = [], [], [], []
         eos = self.tokenizer.convert_tokens_to_ids(EOS)
         pad = self.tokenizer.convert_tokens_to_ids("<pad>")
         for ex in examples:
-            with Image.open(ex.image) as im:
-                tensor, box = letterbox(im, self.size)
+            tensor, box = self.images(ex.image)
             pixels.append(tensor)
             boxes.append(box)
             head = self.prefix(self.prompt or ex.prompt)

@@ -1,4 +1,4 @@
-"""``voltpeak train --config FILE``: the training loop of the custom MLLM.
+"""``voltpeak train --config FILE``: the training loop of the models (the custom MLLM, the heatmap detector).
 
     voltpeak train --config configs/mllm-small.json [--resume]
 
@@ -7,8 +7,13 @@ A run directory holds ``config.json``, ``metrics.jsonl`` (one JSON object per st
 ``checkpoints/step-NNNNNN/`` (model, optimizer, data position and RNG states; ``checkpoints/last`` names the newest).
 The learning rate warms up linearly, then follows a cosine down to ``min_lr_ratio`` × lr (``lr_at``). Gradients
 accumulate over ``grad_accum`` micro-batches and the loss is a mean over every answer token of the window.
+The model's ``kind`` (``mllm``, the default, or ``heatmap``) picks what is trained; both share this loop.
 A killed run continues with ``--resume`` from its last checkpoint: same data order, same random state.
-Multi-GPU: run the same command under ``torchrun``/``accelerate launch`` with ``device: "cuda"``.
+
+Several devices: launch the same command with ``torchrun --nproc_per_node N -m voltpeak train --config FILE`` (or
+``accelerate launch``): each process takes its own ``batch_size`` slice of every step's window of
+``N × batch_size`` samples, DistributedDataParallel all-reduces the gradients (NCCL on GPUs, Gloo on CPUs), and
+process 0 alone validates and writes the run directory. Logged losses are process 0's.
 """
 
 from __future__ import annotations
@@ -27,18 +32,20 @@ import torch
 
 from voltpeak.errors import InputError
 from voltpeak.evaluate import match_peaks, summarise
+from voltpeak.models import load_model
+from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
 from voltpeak.peak import Peak
 from voltpeak.predict import predict
 from voltpeak.settings import load_settings
-from voltpeak.train.data import Collator, load_split, predict_prompt
+from voltpeak.train.data import Collator, HeatmapCollator, load_split, predict_prompt
 
 
 @dataclass
 class TrainConfig:
     dataset: str = ""  # a folder written by voltpeak build
     out: str = "runs/mllm"
-    model: dict = field(default_factory=dict)  # MLLMConfig fields
+    model: dict = field(default_factory=dict)  # MLLMConfig fields, or HeatmapConfig fields with kind "heatmap"
     steps: int = 1000
     batch_size: int = 8
     grad_accum: int = 1
@@ -59,6 +66,7 @@ class TrainConfig:
     threads: int = 0  # CPU threads (0: torch's default)
     train_limit: int = 0  # only the first N training samples (0: all)
     tokenizer_vocab: int = 800
+    augment: bool = True  # the detector: label-preserving colour changes (see HeatmapCollator)
     fixed_prompt: bool = True  # train on the model's prediction prompt, not each sample's wording
     report_to: str = "none"  # none, tensorboard, wandb, mlflow
 
@@ -76,7 +84,17 @@ class TrainConfig:
             raise InputError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if self.report_to not in ("none", "tensorboard", "wandb", "mlflow"):
             raise InputError(f"report_to must be none, tensorboard, wandb or mlflow, got {self.report_to!r}")
-        MLLMConfig.from_dict(self.model)
+        try:
+            _model_config(self.model)
+        except ValueError as e:
+            raise InputError(f"model: {e}") from None
+
+
+def _model_config(data: dict):
+    kind = data.get("kind", "mllm")
+    if kind not in ("mllm", "heatmap"):
+        raise InputError(f"model kind must be mllm or heatmap, got {kind!r}")
+    return HeatmapConfig.from_dict(data) if kind == "heatmap" else MLLMConfig.from_dict(data)
 
 
 def lr_at(step: int, config: TrainConfig) -> float:
@@ -87,11 +105,13 @@ def lr_at(step: int, config: TrainConfig) -> float:
     return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def preflight(model: MLLM, log=print) -> dict[str, int]:
+def preflight(model, log=print) -> dict[str, int]:
     """Print the trainable parameters of each part; refuse a config that trains a part with none."""
     counts = model.trainable_parameters()
     log("trainable parameters: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    must = {"connector": True, "lm": True, "vision": not model.config.freeze_vision}
+    must = {part: True for part in counts}
+    if isinstance(model, MLLM):
+        must["vision"] = not model.config.freeze_vision
     empty = [part for part, trained in must.items() if trained and counts[part] == 0]
     if empty:
         raise InputError(f"the config trains {', '.join(empty)} but it has no trainable parameter "
@@ -99,18 +119,36 @@ def preflight(model: MLLM, log=print) -> dict[str, int]:
     return counts
 
 
-def evaluate_model(model: MLLM, examples, batch_size: int = 16) -> dict:
+def evaluate_model(model, examples, batch_size: int = 16) -> dict:
     """Predict ``examples`` (as ``voltpeak predict`` does) and score them in image space (DESIGN's matcher)."""
     model.eval()
     lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], batch_size))
     model.train()
-    matchings = [match_peaks([Peak.from_record(p) for p in line["peaks"]],
+    return _score(lines, examples)
+
+
+def _score(lines: list[dict], examples, threshold: float = 0.0) -> dict:
+    matchings = [match_peaks([Peak.from_record(p) for p in line["peaks"] if p.get("score", 1.0) >= threshold],
                              [Peak(p["direction"], x=p["x"], y=p["y"]) for p in ex.peaks], space="image")
                  for line, ex in zip(lines, examples)]
-    m = summarise(matchings)
+    m = summarise(matchings, space="image")
     return {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"], "accuracy": m["accuracy"],
-            "sample_accuracy": m["sample_accuracy"], "parse_errors": sum(line["error"] is not None for line in lines),
+            "sample_accuracy": m["sample_accuracy"], "median_distance": m["median_distance"],
+            "parse_errors": sum(line["error"] is not None for line in lines),
             "samples": len(examples)}
+
+
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.85, 0.05))
+
+
+def tune_threshold(model: HeatmapNet, examples, grid=THRESHOLDS) -> float:
+    """The detector's heatmap threshold with the best F1 on ``examples`` (its validation samples)."""
+    keep, model.config.threshold = model.config.threshold, min(grid)
+    model.eval()
+    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples]))
+    model.train()
+    model.config.threshold = keep
+    return float(max(grid, key=lambda t: _score(lines, examples, t)["f1"]))
 
 
 def _device(config: TrainConfig) -> torch.device:
@@ -145,37 +183,46 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     work after that many steps (a test's stand-in for a kill)."""
     run = Path(config.out)
     last = run / "checkpoints" / "last"
-    if run.exists() and (run / "metrics.jsonl").exists() and not resume:
+    world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+    main = rank == 0  # the process that validates and writes the run directory
+    if main and run.exists() and (run / "metrics.jsonl").exists() and not resume:
         raise InputError(f"{run} holds a run; use --resume to continue it, or another 'out'")
     if resume and not last.exists():
         raise InputError(f"{run}: no checkpoint to resume from")
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(asdict(config), indent=1))
+    if main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(json.dumps(asdict(config), indent=1))
     if config.threads:
         torch.set_num_threads(config.threads)
     device = _device(config)
+    if world > 1:  # launched by torchrun / accelerate launch: one process per device, gradients all-reduced
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
     examples = load_split(config.dataset, "train", config.train_limit or None)
     val_split = "val" if (Path(config.dataset) / "val.jsonl").stat().st_size else "test"
     validation = load_split(config.dataset, val_split, config.val_samples)
 
     if resume:
         checkpoint = run / "checkpoints" / last.read_text().strip()
-        model = MLLM.from_pretrained(checkpoint / "model", device=str(device))
+        model = load_model(checkpoint / "model", device=str(device))
         state = torch.load(checkpoint / "trainer.pt", weights_only=False)
     else:
         torch.manual_seed(config.seed)
-        model_config = MLLMConfig.from_dict(config.model)
-        texts = [predict_prompt(model_config)] + [e.prompt for e in examples[:2000]]
-        texts += [_target(e, model_config.location_bins) for e in examples[:2000]]
-        model = MLLM.build(model_config, train_tokenizer(texts, model_config.location_bins, config.tokenizer_vocab))
-        model = model.to(device)
+        model = _build(_model_config(config.model), examples, config.tokenizer_vocab).to(device)
         state = None
     model.train()
-    preflight(model, log)
-    collator = Collator.of(model, config.fixed_prompt)
-    base = {"vision": config.vision_lr or config.lr, "connector": config.connector_lr or config.lr, "lm": config.lr}
-    groups = [{"params": [p for p in getattr(model, part).parameters() if p.requires_grad], "name": part,
-               "base_lr": base[part]} for part in ("vision", "connector", "lm")]
+    if main:
+        preflight(model, log)
+    forward = model
+    if world > 1:
+        forward = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+    collator = collator_for(model, config.fixed_prompt, cache=True, augment=config.augment)
+    base = {"vision": config.vision_lr or config.lr, "connector": config.connector_lr or config.lr}
+    groups = [{"params": [p for p in module.parameters() if p.requires_grad], "name": part,
+               "base_lr": base.get(part, config.lr)} for part, module in model.parts().items()]
     optimizer = torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
                                   weight_decay=config.weight_decay)
     step, epoch, position = 0, 0, 0
@@ -185,14 +232,15 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         torch.set_rng_state(state["torch_rng"])
         np.random.set_state(state["numpy_rng"])
         random.setstate(state["python_rng"])
-        _truncate_metrics(run / "metrics.jsonl", step)
-    report = _reporter(config, run)
+        if main:
+            _truncate_metrics(run / "metrics.jsonl", step)
+    report = _reporter(config, run) if main else (lambda row: None)
     autocast = config.precision != "fp32" and device.type == "cuda"
     dtype = torch.bfloat16 if config.precision == "bf16" else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=autocast and config.precision == "fp16")
     order = np.random.default_rng([config.seed, epoch]).permutation(len(examples))
-    started, done_here = time.perf_counter(), 0
-    with open(run / "metrics.jsonl", "a", encoding="utf-8") as metrics:
+    started, done_here, window = time.perf_counter(), 0, config.batch_size * world
+    with open(run / "metrics.jsonl" if main else os.devnull, "a", encoding="utf-8") as metrics:
         while step < config.steps and (stop_after is None or done_here < stop_after):
             step += 1
             factor = lr_at(step, config)
@@ -200,26 +248,33 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
                 g["lr"] = g["base_lr"] * factor
             batches = []
             for _ in range(config.grad_accum):
-                if position + config.batch_size > len(order):
+                if position + window > len(order):
                     epoch, position = epoch + 1, 0
                     order = np.random.default_rng([config.seed, epoch]).permutation(len(examples))
-                batches.append(collator([examples[i] for i in order[position:position + config.batch_size]]))
-                position += config.batch_size
-            tokens = sum(int((b["labels"][:, 1:] != -100).sum()) for b in batches)
+                mine = order[position + rank * config.batch_size:position + (rank + 1) * config.batch_size]
+                batches.append(collator([examples[i] for i in mine]))
+                position += window
+            # A mean over every answer token (peak, for the detector) of the window.
+            tokens = max(1, sum(batch_count(b) for b in batches))
             total = 0.0
             for b in batches:
                 with torch.autocast(device.type, dtype=dtype, enabled=autocast):
-                    _, loss, _ = model(b["pixels"].to(device), b["input_ids"].to(device),
-                                       b["attention_mask"].to(device), b["labels"].to(device))
-                scaler.scale(loss / tokens).backward()  # a mean over every answer token of the window
+                    loss = batch_loss(model, b, device, forward)
+                scaler.scale(loss / tokens).backward()
                 total += float(loss.detach())
             scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             scaler.step(optimizer)
             scaler.update()
             optimizer.zero_grad(set_to_none=True)
+            done_here += 1
+            if not main:
+                continue
             row = {"step": step, "loss": total / tokens, "lr": config.lr * factor, "epoch": epoch,
                    "seconds": round(time.perf_counter() - started, 2)}
+            if step == config.steps and isinstance(model, HeatmapNet):
+                model.config.threshold = tune_threshold(model, validation)
+                log(f"heatmap threshold tuned on the validation samples: {model.config.threshold}")
             if step % config.val_every == 0 or step == config.steps:
                 row.update({f"val_{k}": v for k, v in evaluate_model(model, validation).items()})
                 log(f"step {step}: loss {row['loss']:.4f}, val F1 {row['val_f1']:.3f}")
@@ -228,8 +283,42 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
             report(row)
             if step % config.save_every == 0 or step == config.steps:
                 _save(run, model, optimizer, step, epoch, position, config.keep_checkpoints)
-            done_here += 1
+    if world > 1:
+        torch.distributed.barrier()  # the others wait for the last checkpoint
+        torch.distributed.destroy_process_group()
     return run
+
+
+def _build(model_config, examples, vocab: int):
+    """A new model from its config (the MLLM with a tokenizer trained on the split's prompts and answers)."""
+    if isinstance(model_config, HeatmapConfig):
+        return HeatmapNet.build(model_config)
+    texts = [predict_prompt(model_config)] + [e.prompt for e in examples[:2000]]
+    texts += [_target(e, model_config.location_bins) for e in examples[:2000]]
+    return MLLM.build(model_config, train_tokenizer(texts, model_config.location_bins, vocab))
+
+
+def collator_for(model, fixed_prompt: bool = True, cache: bool = False, augment: bool = False):
+    """What turns examples into the model's training batches."""
+    if isinstance(model, HeatmapNet):
+        return HeatmapCollator(model, cache, augment)
+    return Collator.of(model, fixed_prompt, cache)
+
+
+def batch_count(batch: dict) -> int:
+    """What a batch's loss sums over: answer tokens, or peaks for the detector."""
+    return int(batch["mask"].sum()) if "heat" in batch else int((batch["labels"][:, 1:] != -100).sum())
+
+
+def batch_loss(model, batch: dict, device, forward=None) -> torch.Tensor:
+    """The summed loss of a batch; ``forward`` is what runs the model (itself, or its DDP wrapper)."""
+    forward = forward or model
+    if isinstance(model, HeatmapNet):
+        output, reversed_logit, _ = forward(batch["pixels"].to(device))
+        return model.loss(output, reversed_logit, {k: v.to(device) for k, v in batch.items() if k in (
+            "heat", "up", "mask", "offset", "reversed")})
+    return forward(batch["pixels"].to(device), batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                 batch["labels"].to(device))[1]
 
 
 def _target(example, bins: int) -> str:
@@ -239,7 +328,7 @@ def _target(example, bins: int) -> str:
     return "".join(f"{p['direction']}<x000><y000>" for p in example.peaks) or "none"
 
 
-def _save(run: Path, model: MLLM, optimizer, step, epoch, position, keep: int):
+def _save(run: Path, model, optimizer, step, epoch, position, keep: int):
     folder = run / "checkpoints" / f"step-{step:06d}"
     model.save_pretrained(folder / "model")
     torch.save({"optimizer": optimizer.state_dict(), "step": step, "epoch": epoch, "position": position,

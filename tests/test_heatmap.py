@@ -1,0 +1,135 @@
+"""The heatmap peak detector: target encoding ↔ decoding, a tiny detector that overfits a few plots to F1 = 1
+through ``voltpeak train`` / ``predict`` / ``evaluate``, its save/load, and its use as the MLLM's vision tower."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import score_on_training_images
+
+from voltpeak.errors import InputError
+from voltpeak.models import load_model
+from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
+from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
+from voltpeak.train import TrainConfig, train
+from voltpeak.train.data import HeatmapCollator, load_split
+from voltpeak.train.loop import THRESHOLDS
+
+TINY = {"kind": "heatmap", "image_size": 128, "channels": [16, 24, 32, 48], "stem": 2, "stride": 2}
+
+
+@pytest.mark.parametrize("stem, stride", [(2, 2), (2, 4), (4, 4), (4, 8)])
+def test_encoding_then_decoding_gives_the_positions_back(stem, stride):
+    net = HeatmapNet(HeatmapConfig.from_dict({**TINY, "stem": stem, "stride": stride}))
+    rng = np.random.default_rng(stride)
+    # Peaks on a coarse lattice (no two in one Gaussian) with sub-cell jitter, both directions.
+    lattice = [(x, y) for x in range(12, 120, 24) for y in range(12, 120, 30)]
+    peaks = [[(int(rng.integers(2)), x + rng.uniform(-5, 5), y + rng.uniform(-5, 5)) for x, y in lattice]
+             for _ in range(2)]
+    t = net.targets(peaks, [False, True])  # the second image in the US convention
+    assert int(t["mask"].sum()) == sum(len(p) for p in peaks)
+    # Anodic peaks point up on the normal plot, down on the reversed one.
+    for b, flip in enumerate((False, True)):
+        ups = t["up"][b, 0][t["mask"][b, 0] == 1]
+        assert ups.tolist() == [float((d == 0) != flip) for d, x, y in sorted(
+            peaks[b], key=lambda p: (round(p[2] / net.config.stride - 0.5), round(p[1] / net.config.stride - 0.5)))]
+    output = torch.cat([torch.logit(t["heat"].clamp(1e-6, 1 - 1e-6)), 20 * t["up"] - 10, t["offset"]], 1)
+    for truth, found in zip(peaks, net.decode(output, 20 * t["reversed"] - 10, threshold=0.99)):
+        assert len(found) == len(truth)
+        for d, x, y in truth:
+            best = min(found, key=lambda f: (f[1] - x) ** 2 + (f[2] - y) ** 2)
+            assert best[0] == d and abs(best[1] - x) < 0.5 and abs(best[2] - y) < 0.5
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="stride"):
+        HeatmapConfig.from_dict({**TINY, "stride": 3})
+    with pytest.raises(InputError, match="unknown heatmap setting"):
+        HeatmapConfig.from_dict({**TINY, "depth": 3})
+
+
+def test_collator_targets_sit_at_the_truth_peaks(dataset):
+    net = HeatmapNet(HeatmapConfig.from_dict(TINY))
+    examples = load_split(dataset, "train", 4)
+    batch = HeatmapCollator(net)(examples)
+    for k, ex in enumerate(examples):
+        assert int(batch["mask"][k].sum()) == len(ex.peaks)
+        for p in ex.peaks:
+            x, y = batch["boxes"][k].to_input(p["x"], p["y"])
+            cu, cv = round(x / 2 - 0.5), round(y / 2 - 0.5)
+            assert batch["heat"][k, 0, cv, cu] == 1.0 and batch["mask"][k, 0, cv, cu] == 1.0
+            assert batch["up"][k, 0, cv, cu] == float((p["direction"] == "anodic") != ex.reversed)
+            assert torch.allclose(batch["offset"][k, :, cv, cu], torch.tensor([x / 2 - 0.5 - cu, y / 2 - 0.5 - cv]))
+
+
+def test_a_tiny_detector_overfits_eight_plots_to_f1_one(dataset, tmp_path):
+    config = TrainConfig(dataset=str(dataset), out=str(tmp_path / "run"), model=TINY, steps=150, batch_size=8,
+                         lr=3e-3, warmup_steps=10, train_limit=8, val_every=150, val_samples=4, save_every=150,
+                         augment=False)
+    run = train(config, log=lambda *_: None)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["loss"] < rows[0]["loss"] / 10
+    metrics = score_on_training_images(run, dataset, 8)
+    assert metrics["f1"] == 1.0 and metrics["sample_accuracy"] == 1.0, metrics
+    # A saved detector gives the same maps after loading.
+    model = load_model(run / "checkpoints" / "step-000150" / "model")
+    again = load_model(run / "checkpoints" / "step-000150" / "model")
+    pixels = HeatmapCollator(model)(load_split(dataset, "train", 2))["pixels"]
+    assert torch.equal(model(pixels)[0], again(pixels)[0])
+    assert json.loads((run / "checkpoints" / "step-000150" / "model" / "config.json").read_text())["threshold"] in (
+        THRESHOLDS)  # tuned on the validation samples at the end
+
+
+def test_the_detector_as_the_mllm_vision_tower(tmp_path):
+    # Its candidates become region tokens (left to right) carrying their location bins; frozen, it keeps its
+    # normalisation statistics while the rest trains; the MLLM saves and loads with it.
+    HeatmapNet(HeatmapConfig.from_dict(TINY)).save_pretrained(tmp_path / "detector")
+    tokenizer = train_tokenizer(["anodic cathodic none Peaks?"] * 4, location_bins=32, vocab_size=60)
+    config = MLLMConfig.from_dict({"image_size": 128, "vision": "heatmap", "vision_path": str(tmp_path / "detector"),
+                                   "vision_tokens": 6, "lm_hidden": 32, "lm_layers": 1, "lm_heads": 2,
+                                   "lm_intermediate": 64, "location_bins": 32, "freeze_vision": True})
+    model = MLLM.build(config, tokenizer)
+    assert model.image_tokens == 6 and model.trainable_parameters()["vision"] == 0
+    torch.manual_seed(0)
+    pixels = torch.randn(2, 3, 128, 128)
+    features, where = model.vision(pixels)
+    assert features.shape[:2] == (2, 6) and where.shape == (2, 6, 2) and int(where.max()) < 32
+    assert (where[:, 1:, 0] >= where[:, :-1, 0]).all()  # sorted left to right
+    model.train()
+    before = model.vision.net.down[0][1].running_mean.clone()
+    assert torch.allclose(features[..., 3], features[..., 1] + features[..., 2] - 2 * features[..., 1] * features[
+        ..., 2])  # P(anodic) = P(exactly one of "points up", "axes reversed")
+    ids = torch.tensor([[1] + [model.image_token_id] * 6 + [5, 6]] * 2)
+    logits, loss, count = model(pixels, ids, torch.ones_like(ids), ids)
+    (loss / count).backward()
+    assert torch.equal(model.vision.net.down[0][1].running_mean, before)
+    model.save_pretrained(tmp_path / "mllm")
+    loaded = MLLM.from_pretrained(tmp_path / "mllm")
+    model.eval()
+    assert torch.allclose(model(pixels, ids, torch.ones_like(ids))[0], loaded(pixels, ids, torch.ones_like(ids))[0])
+
+
+def test_the_half_turn_keeps_directions_and_moves_peaks(dataset):
+    # A plot turned by 180° is the same CV drawn in the US convention: directions stay, positions go to S − x,
+    # the axes count as reversed, so every peak's "points up" flips.
+    net = HeatmapNet(HeatmapConfig.from_dict(TINY))
+    examples = load_split(dataset, "train", 3)
+    plain = HeatmapCollator(net)(examples)
+    turning = HeatmapCollator(net, augment=True)
+    turning.TURN = 1.0
+    turned = turning(examples)
+    assert torch.equal(turned["heat"], plain["heat"].flip(2, 3))
+    assert torch.equal(turned["up"], (1 - plain["up"]).flip(2, 3) * turned["mask"])
+    assert torch.equal(turned["reversed"], 1 - plain["reversed"])
+    for k, ex in enumerate(examples):
+        for p in ex.peaks:
+            x, y = plain["boxes"][k].to_input(p["x"], p["y"])
+            cu, cv = round((128 - x) / 2 - 0.5), round((128 - y) / 2 - 0.5)
+            assert turned["heat"][k, 0, cv, cu] == 1.0
+    # Colours: channels permuted (the same values per pixel), turned grey (equal channels), or kept.
+    flipped = plain["pixels"].flip(2, 3)
+    assert all(torch.allclose(turned["pixels"][k].sort(0).values, flipped[k].sort(0).values, atol=1e-6)
+               or torch.equal(turned["pixels"][k][0], turned["pixels"][k][2]) for k in range(3))
