@@ -33,6 +33,7 @@ model: setup  # the shipped CPU models from nothing: data, the heatmap detector,
 		--config configs/build-train.json --force
 	$(VENV)/bin/voltpeak train --config configs/heatmap.json
 	$(VENV)/bin/voltpeak train --config configs/mllm-small.json
+	$(PY) scripts/ship_models.py heatmap=runs/heatmap mllm-small=runs/mllm-small --dataset data/images
 	$(VENV)/bin/voltpeak simulate --n 400 --out data/pool-holdout --seed 777 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool-holdout --n 800 --out data/holdout --seed 6 \
 		--config configs/build-holdout.json --force

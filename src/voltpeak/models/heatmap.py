@@ -44,6 +44,7 @@ class HeatmapConfig:
     sigma: float = 1.5  # Gaussian radius of a target peak (cells)
     threshold: float = 0.3  # a local heatmap maximum above this is a peak
     offset_weight: float = 1.0
+    reversed_weight: float = 5.0  # the per-image reversed-axes loss against the per-peak terms
 
     @classmethod
     def from_dict(cls, data: dict) -> HeatmapConfig:
@@ -65,17 +66,20 @@ class HeatmapConfig:
 
 
 def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    """Two conv–BN–ReLU; the first strided (a stride-4 one is a 4×4 patchify conv)."""
+    """Two conv–GroupNorm–ReLU; the first strided (a stride-4 one is a 4×4 patchify conv). GroupNorm, not
+    BatchNorm: the same normalisation in training and inference (measured: with BatchNorm's running statistics
+    the global reversed-axes logit moved by ~9 between the two modes)."""
     first = nn.Conv2d(cin, cout, 4, stride=4, bias=False) if stride == 4 else \
         nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-    return nn.Sequential(first, nn.BatchNorm2d(cout),
-                         nn.ReLU(inplace=True), nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(first, nn.GroupNorm(8, cout), nn.ReLU(inplace=True),
+                         nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.GroupNorm(8, cout),
+                         nn.ReLU(inplace=True))
 
 
 class HeatmapNet(nn.Module):
     """Encoder (stride-2 stages) → decoder (upsample + skip) → 4 maps (peak logit, up logit, x and y offsets), and
-    from the deepest map, pooled, the logit that the plot's axes are reversed."""
+    the logit that the plot's axes are reversed, from the deepest map (mean-pooled: the layout) and the last
+    decoder map (mean- and max-pooled: the peak shapes, whose diffusion tails run right, or left when reversed)."""
 
     def __init__(self, config: HeatmapConfig):
         super().__init__()
@@ -90,7 +94,7 @@ class HeatmapNet(nn.Module):
                                   nn.Conv2d(width, 4, 1))
         with torch.no_grad():  # start the heatmap near a 1 % prior (CenterNet's bias), offsets at 0
             self.head[-1].bias.copy_(torch.tensor([-4.6, 0.0, 0.0, 0.0]))
-        self.reversed = nn.Linear(c[-1], 1)
+        self.reversed = nn.Linear(c[-1] + 2 * width, 1)
 
     @classmethod
     def build(cls, config: HeatmapConfig) -> HeatmapNet:
@@ -112,7 +116,8 @@ class HeatmapNet(nn.Module):
             skip = skips[-2 - k]
             x = stage(torch.cat([F.interpolate(x, size=skip.shape[-2:], mode="nearest"), skip], 1))
             maps.append(x)
-        return self.head(x), self.reversed(maps[0].mean((2, 3)))[:, 0], maps
+        pooled = torch.cat([maps[0].mean((2, 3)), x.mean((2, 3)), x.amax((2, 3))], 1)
+        return self.head(x), self.reversed(pooled)[:, 0], maps
 
     # ----- targets and loss -----
     def targets(self, peaks: list[list[tuple[int, float, float]]], reversed_axes: list[bool]) -> dict:
@@ -151,7 +156,7 @@ class HeatmapNet(nn.Module):
               * mask).sum()
         off = (F.l1_loss(output[:, 2:].float(), targets["offset"], reduction="none") * mask).sum()
         flip = F.binary_cross_entropy_with_logits(reversed_logit.float(), targets["reversed"], reduction="sum")
-        return pos + neg + up + self.config.offset_weight * off + flip
+        return pos + neg + up + self.config.offset_weight * off + self.config.reversed_weight * flip
 
     # ----- decoding -----
     def decode(self, output: torch.Tensor, reversed_logit: torch.Tensor,

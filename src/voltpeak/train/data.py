@@ -100,11 +100,12 @@ class Images:
 class HeatmapCollator:
     """Batches for the heatmap detector: pixels, boxes and the heatmap/offset targets of the truth peaks. With
     ``augment``, changes that keep the labels right: the RGB channels permuted (half the images) or the image
-    turned grey (a fifth), and a fifth turned by 180°. The turn is what the US convention draws (potential
-    decreasing to the right, cathodic current up): the same CV with both axes reversed, so every peak keeps its
-    direction and moves to (S − x, S − y); it teaches that a bump whose diffusion tail runs left is cathodic."""
+    turned grey (a fifth); and a fraction ``TURN`` turned by 180°. A turn draws the same CV with both axes
+    reversed, as the US convention does, so every peak keeps its direction and moves to (S − x, S − y). It is off
+    by default: measured, the reversed-axes head learned to read upside-down text from it instead of the US
+    convention's own cues."""
 
-    TURN = 0.2
+    TURN = 0.0
 
     def __init__(self, model, cache: bool = False, augment: bool = False):
         self.model, self.images, self.augment = model, Images(model.config.image_size, cache), augment
