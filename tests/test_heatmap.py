@@ -18,7 +18,8 @@ from voltpeak.train import TrainConfig, train
 from voltpeak.train.data import HeatmapCollator, load_split
 from voltpeak.train.loop import THRESHOLDS
 
-TINY = {"kind": "heatmap", "image_size": 128, "channels": [16, 24, 32, 48], "stem": 2, "stride": 2}
+TINY = {"kind": "heatmap", "image_size": 128, "channels": [16, 24, 32, 48], "stem": 2, "stride": 2,
+        "reversed_head": "layout"}
 
 
 @pytest.mark.parametrize("stem, stride", [(2, 2), (2, 4), (4, 4), (4, 8)])
@@ -47,6 +48,8 @@ def test_encoding_then_decoding_gives_the_positions_back(stem, stride):
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="stride"):
         HeatmapConfig.from_dict({**TINY, "stride": 3})
+    with pytest.raises(ValueError, match="reversed_head"):
+        HeatmapConfig.from_dict({**TINY, "reversed_head": "global"})
     with pytest.raises(InputError, match="unknown heatmap setting"):
         HeatmapConfig.from_dict({**TINY, "depth": 3})
 

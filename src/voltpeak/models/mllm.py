@@ -211,6 +211,8 @@ class MLLM(nn.Module):
                 num_key_value_heads=config.lm_heads, max_position_embeddings=config.max_length,
                 bos_token_id=tokenizer.convert_tokens_to_ids(BOS), eos_token_id=tokenizer.convert_tokens_to_ids(EOS),
                 pad_token_id=tokenizer.convert_tokens_to_ids(PAD), tie_word_embeddings=True))
+            if config.vision == "heatmap":
+                _copy_head(lm)
         connector = Connector(vision.out_dim, lm.config.hidden_size, config.connector_depth,
                               _token_count(vision, config.image_size))
         if config.lora_rank:
@@ -274,8 +276,10 @@ class MLLM(nn.Module):
         embeddings = table(input_ids)
         seen = self.vision(pixels.to(embeddings.dtype))
         if isinstance(seen, tuple):  # region tokens with their location bins
-            features = self.connector(seen[0]) + table(self.location_ids[0][seen[1][..., 0]]) + table(
-                self.location_ids[1][seen[1][..., 1]])
+            # The LM's own (tied) location-token embeddings, at unit RMS: at the LM's small initial embedding
+            # scale they would vanish beside the connector's output (measured: F1 0.02 after 250 steps).
+            x, y = (table(self.location_ids[k][seen[1][..., k]]) for k in (0, 1))
+            features = self.connector(seen[0]) + _unit_rms(x) + _unit_rms(y)
         else:
             features = self.connector(seen)
         slots = input_ids == self.image_token_id
@@ -313,6 +317,22 @@ class MLLM(nn.Module):
         for token in (PAD, BOS, EOS, IMAGE_TOKEN):
             text = text.replace(token, "")
         return text
+
+
+def _copy_head(lm: nn.Module):
+    """Start the first layer's attention as a copier (value and output projections the identity): what a head
+    attends to reaches the residual stream unchanged, so a region token's location embedding can be written out
+    through the tied output embeddings from the first step; training then only has to learn where to look.
+    (Measured without it: the x/y tokens stayed at 3.6–4.1 nats, near chance, after 250 steps.)"""
+    attention = lm.model.layers[0].self_attn
+    with torch.no_grad():
+        for projection in (attention.v_proj, attention.o_proj):
+            if projection.weight.shape[0] == projection.weight.shape[1]:
+                projection.weight.copy_(torch.eye(projection.weight.shape[0]))
+
+
+def _unit_rms(v: torch.Tensor) -> torch.Tensor:
+    return v * torch.rsqrt(v.pow(2).mean(-1, keepdim=True) + 1e-12)
 
 
 def _token_count(vision: nn.Module, size: int) -> int:
