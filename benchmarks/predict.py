@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=256, help="images per set")
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
-    names = args.model or sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()) if SHIPPED.is_dir() else []
+    names = args.model or (sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()) if SHIPPED.is_dir() else [])
     if not names:
         print("no model to benchmark: none is shipped; pass --model DIR", file=sys.stderr)
         return 2
@@ -74,7 +74,6 @@ def main() -> int:
         print("| anchor (issue 8: 0.85 M U-Net, 256 px) | 31 | – | hidden styles | 0.968 / 0.956 / 0.962 | 0.847 | – |")
         for name in names:
             model = load_model(model_dir(name))
-            torch.set_num_threads(torch.get_num_threads())
             speed = None
             for set_name, folder in sets:
                 examples = load_split(folder, "test", args.n)
@@ -84,7 +83,7 @@ def main() -> int:
                 train_speed = training_rate(model, load_split(dataset, "train", 64)) if set_name == "test" else None
                 print(f"| {name} | {speed:.1f} | {f'{train_speed:.1f}' if train_speed else ''} | {set_name} "
                       f"({m['samples']}) | {m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f} | "
-                      f"{m['sample_accuracy']:.3f} | {m['median_distance']:.4f} |")
+                      f"{m['sample_accuracy']:.3f} | {m['median_distance'] or float('nan'):.4f} |")
     return 0
 
 

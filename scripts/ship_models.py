@@ -8,6 +8,7 @@ of ``--dataset`` (image space, DESIGN's matcher); ``shipped/default`` names the 
 """
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +33,10 @@ def main() -> int:
         target = SHIPPED / name
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(model_dir(run), target)
+        config = json.loads((target / "config.json").read_text())
+        if config.get("vision_config"):  # the tower's weights are in the model: drop this machine's path
+            config["vision_path"] = None
+            (target / "config.json").write_text(json.dumps(config, indent=1))
         (target / "README.md").write_text(f"Copied from {run} by scripts/ship_models.py.\n")
     examples = load_split(args.dataset, "val", args.n)
     scores = {}

@@ -110,6 +110,11 @@ def test_the_detector_as_the_mllm_vision_tower(tmp_path):
     (loss / count).backward()
     assert all(p.grad is None for p in model.vision.parameters())
     assert all(p.grad is not None for p in model.connector.parameters())
+    # Candidates under the floor all become the one learned empty token (here: every candidate).
+    model.config.vision_floor = 1.1
+    slots = ids == model.image_token_id
+    assert torch.equal(model.embed(pixels, ids)[slots], model.connector.empty.expand(int(slots.sum()), -1))
+    model.config.vision_floor = 0.0
     model.save_pretrained(tmp_path / "mllm")
     loaded = MLLM.from_pretrained(tmp_path / "mllm")
     model.eval()

@@ -45,7 +45,9 @@ class HeatmapConfig:
     threshold: float = 0.3  # a local heatmap maximum above this is a peak
     offset_weight: float = 1.0
     reversed_weight: float = 5.0  # the per-image reversed-axes loss against the per-peak terms
-    reversed_head: str = "pooled"  # "pooled": a linear read of pooled maps; "layout": an MLP that also sees where
+    # "pooled": a linear read of pooled maps; "layout": an MLP that also sees where things are on the deepest map
+    # (measured once each, 2,000 vs 2,600 steps: validation F1 0.892 pooled, 0.837 layout)
+    reversed_head: str = "pooled"
 
     @classmethod
     def from_dict(cls, data: dict) -> HeatmapConfig:
