@@ -35,20 +35,19 @@ def dataset(tmp_path_factory) -> Path:
     return root / "ds"
 
 
-def score_on_training_images(run: Path, dataset: Path, n: int) -> dict:
-    """``voltpeak predict`` with a run's model on the first ``n`` training images, then ``voltpeak evaluate`` in
-    image space: the metrics."""
+def score_on_training_images(model: str | Path, dataset: Path, n: int, folder: Path) -> dict:
+    """``voltpeak predict --model MODEL`` on the first ``n`` training images, then ``voltpeak evaluate`` in image
+    space (files written in ``folder``): the metrics."""
     import json
     import subprocess
 
-    folder = run / "score"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     lines = (dataset / "train.jsonl").read_text().splitlines()[:n]
     truths = (dataset / "truth_train.jsonl").read_text().splitlines()[:n]
-    subset = dataset / f"first-{n}-{run.name}.jsonl"  # image paths are relative to the dataset
+    subset = dataset / f"first-{n}.jsonl"  # image paths are relative to the dataset
     subset.write_text("".join(x + "\n" for x in lines))
     (folder / "truth.jsonl").write_text("".join(x + "\n" for x in truths))
-    done = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(run), str(subset),
+    done = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(model), str(subset),
                            "-o", str(folder / "pred.jsonl"), "--force"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     scored = subprocess.run([sys.executable, "-m", "voltpeak", "evaluate", "--truth", str(folder / "truth.jsonl"),

@@ -75,7 +75,7 @@ def test_a_tiny_detector_overfits_eight_plots_to_f1_one(dataset, tmp_path):
     run = train(config, log=lambda *_: None)
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["loss"] < rows[0]["loss"] / 10
-    metrics = score_on_training_images(run, dataset, 8)
+    metrics = score_on_training_images(run, dataset, 8, tmp_path / "score")
     assert metrics["f1"] == 1.0 and metrics["sample_accuracy"] == 1.0, metrics
     # A saved detector gives the same maps after loading.
     model = load_model(run / "checkpoints" / "step-000150" / "model")
@@ -142,3 +142,14 @@ def test_the_half_turn_keeps_directions_and_moves_peaks(dataset):
     flipped = plain["pixels"].flip(2, 3)
     assert all(torch.allclose(turned["pixels"][k].sort(0).values, flipped[k].sort(0).values, atol=1e-6)
                or torch.equal(turned["pixels"][k][0], turned["pixels"][k][2]) for k in range(3))
+
+
+def test_the_shipped_models_load_and_find_peaks(dataset, tmp_path):
+    # `--model default` (the detector, the better on validation) and `--model mllm-small` work out of the box on
+    # real built plots: every line parsed, peaks as DESIGN records; most truth peaks found on these easy graphs.
+    from voltpeak.predict import SHIPPED
+
+    assert (SHIPPED / (SHIPPED / "default").read_text().strip() / "model.safetensors").is_file()
+    for name in ("default", "mllm-small"):
+        metrics = score_on_training_images(name, dataset, 8, tmp_path / name)
+        assert metrics["f1"] >= 0.5, (name, metrics)

@@ -136,7 +136,7 @@ def test_tiny_model_overfits_eight_samples_to_f1_one(dataset, tmp_path):
     config = _config(dataset, tmp_path / "run", steps=200, batch_size=8, train_limit=8, val_every=200,
                      save_every=200, warmup_steps=20, model=model)
     run = train(config, log=lambda *_: None)
-    metrics = score_on_training_images(run, dataset, 8)
+    metrics = score_on_training_images(run, dataset, 8, tmp_path / "score")
     assert metrics["f1"] == 1.0 and metrics["sample_accuracy"] == 1.0, metrics
 
 
