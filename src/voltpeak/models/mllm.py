@@ -91,14 +91,15 @@ class Connector(nn.Module):
     """Image features → LM embeddings: LayerNorm, an MLP (Linear, then GELU–Linear × (depth − 1)), plus a learned
     position embedding per image token (where a feature sits in the image, which a 1-D text position cannot say)."""
 
-    def __init__(self, in_dim: int, hidden: int, depth: int, tokens: int):
+    def __init__(self, in_dim: int, hidden: int, depth: int, tokens: int, regions: bool = False):
         super().__init__()
         layers: list[nn.Module] = [nn.LayerNorm(in_dim), nn.Linear(in_dim, hidden)]
         for _ in range(depth - 1):
             layers += [nn.GELU(), nn.Linear(hidden, hidden)]
         self.mlp = nn.Sequential(*layers)
         self.positions = nn.Parameter(torch.randn(tokens, hidden) * 0.02)
-        self.empty = nn.Parameter(torch.zeros(hidden))  # a region token with no candidate worth reading
+        if regions:  # a region token with no candidate worth reading (region towers only: no unused parameter)
+            self.empty = nn.Parameter(torch.zeros(hidden))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.mlp(features) + self.positions
@@ -216,7 +217,7 @@ class MLLM(nn.Module):
             if config.vision == "heatmap":
                 _copy_head(lm)
         connector = Connector(vision.out_dim, lm.config.hidden_size, config.connector_depth,
-                              _token_count(vision, config.image_size))
+                              _token_count(vision, config.image_size), regions=config.vision == "heatmap")
         if config.lora_rank:
             from peft import LoraConfig, get_peft_model
 
