@@ -23,13 +23,19 @@ def load_settings(cls, path: str | Path | None):
             raise InputError(f"{path}: not JSON ({e})") from None
         if not isinstance(data, dict):
             raise InputError(f"{path}: expected a JSON object of settings")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
         try:
-            config = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-        except TypeError as e:
+            config = settings_from_dict(cls, data)
+        except (InputError, TypeError) as e:
             raise InputError(f"{path}: {e}") from None
     config.validate()
     return config
+
+
+def settings_from_dict(cls, data: dict, what: str = "setting"):
+    """An instance of the dataclass ``cls`` from ``data`` (lists become tuples); an unknown key is an
+    ``InputError`` naming it as an unknown ``what``."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InputError(f"unknown {what} {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})

@@ -20,13 +20,15 @@ diffusion tails run to) — and a peak is anodic when exactly one of them holds.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from voltpeak.settings import settings_from_dict
 
 DIRECTIONS = ("anodic", "cathodic")
 
@@ -51,13 +53,7 @@ class HeatmapConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> HeatmapConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            from voltpeak.errors import InputError
-
-            raise InputError(f"unknown heatmap setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        config = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        config = settings_from_dict(cls, data, "heatmap setting")
         deepest = config.stem * 2 ** (len(config.channels) - 1)
         if config.stem not in (2, 4):
             raise ValueError(f"stem must be 2 or 4, got {config.stem}")

@@ -11,7 +11,7 @@ masked; EOS right after the answer), averaged per token. All parts live on one d
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,13 +56,9 @@ class MLLMConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> MLLMConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            from voltpeak.errors import InputError
+        from voltpeak.settings import settings_from_dict
 
-            raise InputError(f"unknown model setting {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        return settings_from_dict(cls, data, "model setting")
 
 
 class ConvStem(nn.Module):
