@@ -296,8 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
 
     t = sub.add_parser("train", help="train a model from a config (writes a run directory)",
-                       description="Train the custom MLLM on a dataset from voltpeak build: warm-up + cosine schedule, "
-                                   "gradient accumulation, checkpoints, validation F1 from generated answers, "
+                       description="Train a model (the custom MLLM, or the heatmap detector with model kind "
+                                   "'heatmap') on a dataset from voltpeak build: warm-up + cosine schedule, "
+                                   "gradient accumulation, checkpoints, validation F1 of its predictions, "
                                    "metrics.jsonl. --resume continues a killed run from its last checkpoint.")
     t.add_argument("--config", required=True, metavar="FILE", help="JSON training config (see configs/)")
     t.add_argument("--resume", action="store_true", help="continue the run in the config's 'out' folder")
@@ -307,7 +308,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Peaks of plot images (PNG/JPEG files, or the images of a built split .jsonl) "
                                    "with a saved model: one JSON line per image with peaks (x, y fractions), the raw "
                                    "text and an error when the answer could not be read.")
-    p.add_argument("--model", required=True, metavar="DIR", help="a saved model, a run directory, or 'default'")
+    p.add_argument("--model", required=True, metavar="M",
+                   help="a shipped model (default, heatmap, mllm-small), a saved model or a run directory")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, or split .jsonl files of a built dataset")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of stdout")
     p.add_argument("--batch-size", type=_positive_int, default=16, help="images per generation batch")
