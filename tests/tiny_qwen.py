@@ -1,11 +1,15 @@
-"""A tiny Qwen2.5-VL processor built on the spot (offline): a byte-level BPE trained here with Qwen's special
-tokens and chat format, and the PIL image processor. For tests only."""
+"""A tiny Qwen2.5-VL built on the spot (offline): a byte-level BPE trained here with Qwen's special tokens and chat
+format, the PIL image processor, and a model of a few hundred thousand parameters from a config. For tests only."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 QWEN_SPECIAL = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
                 "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>",
                 "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
+QWEN_FIRST_SPECIAL_ID = 151643  # <|endoftext|> in Qwen's real vocabulary; ms-swift hard-codes the image pad's id
 # Qwen's chat format: each turn between <|im_start|>role and <|im_end|>, an image as its three vision tokens.
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
@@ -15,35 +19,69 @@ CHAT_TEMPLATE = (
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
 
-def tiny_tokenizer(texts, vocab_size: int = 600):
+def tiny_tokenizer(texts, vocab_size: int = 600, real_ids: bool = False):
+    """A BPE trained on ``texts``; with ``real_ids`` the special tokens sit at Qwen's real ids (151643 onward), the
+    ids between the learnt vocabulary and them filled with tokens no text produces."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(QWEN_SPECIAL),
+    special = [] if real_ids else list(QWEN_SPECIAL)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(texts, trainer)
+    if real_ids:
+        data = json.loads(tok.to_str())
+        vocab = data["model"]["vocab"]
+        for i in range(len(vocab), QWEN_FIRST_SPECIAL_ID):
+            vocab[f"<|unused_{i}|>"] = i  # no merge leads to these: never produced
+        for k, name in enumerate(QWEN_SPECIAL):
+            vocab[name] = QWEN_FIRST_SPECIAL_ID + k
+        data["added_tokens"] = [{"id": QWEN_FIRST_SPECIAL_ID + k, "content": name, "single_word": False,
+                                 "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+                                for k, name in enumerate(QWEN_SPECIAL)]
+        tok = Tokenizer.from_str(json.dumps(data))
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                    additional_special_tokens=list(QWEN_SPECIAL[1:]))
     fast.chat_template = CHAT_TEMPLATE
     return fast
 
 
-def tiny_processor(texts, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 1280):
-    from transformers import Qwen2_5_VLProcessor
+def tiny_processor(texts, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 1280, real_ids: bool = False):
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-    class ImageOnlyProcessor(Qwen2_5_VLProcessor):
-        """Qwen2.5-VL's processor without a video processor (that needs torchvision)."""
-
-        def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
-            self.image_token, self.video_token = "<|image_pad|>", "<|video_pad|>"
-            self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
-            self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
-            super(Qwen2_5_VLProcessor, self).__init__(image_processor, tokenizer, chat_template=chat_template)
+    from voltpeak.models.qwen import ImageOnlyProcessor
 
     images = Qwen2VLImageProcessorPil(size={"shortest_edge": min_pixels, "longest_edge": max_pixels})
-    tokenizer = tiny_tokenizer(texts)
-    return ImageOnlyProcessor(images, tokenizer, chat_template=CHAT_TEMPLATE)
+    return ImageOnlyProcessor(images, tiny_tokenizer(texts, real_ids=real_ids), chat_template=CHAT_TEMPLATE)
+
+
+def tiny_qwen(folder, texts, real_ids: bool = False, max_pixels: int = 28 * 28 * 1280, seed: int = 0) -> Path:
+    """Save a tiny Qwen2.5-VL (model, tokenizer, image processor, chat template) in ``folder``; returns it."""
+    import torch
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    processor = tiny_processor(texts, max_pixels=max_pixels, real_ids=real_ids)
+    tok = processor.tokenizer
+    ids = {name: tok.convert_tokens_to_ids(name) for name in QWEN_SPECIAL}
+    config = Qwen2_5_VLConfig(
+        text_config={"vocab_size": len(tok), "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+                     "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096,
+                     "rope_parameters": {"rope_type": "default", "rope_theta": 1e6, "mrope_section": [2, 3, 3]},
+                     "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"],
+                     "pad_token_id": ids["<|endoftext|>"]},
+        vision_config={"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
+                       "fullatt_block_indexes": [1], "window_size": 112},
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=True)
+    torch.manual_seed(seed)
+    model = Qwen2_5_VLForConditionalGeneration(config)
+    model.generation_config.eos_token_id = ids["<|im_end|>"]
+    model.generation_config.pad_token_id = ids["<|endoftext|>"]
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder

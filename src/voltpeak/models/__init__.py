@@ -1,6 +1,6 @@
 """Models: the custom LLaVA-style MLLM (``voltpeak.models.mllm``) and the heatmap peak detector
-(``voltpeak.models.heatmap``). A saved model is a folder with ``config.json`` (its ``kind``) and
-``model.safetensors``; ``load_model`` reads either."""
+(``voltpeak.models.heatmap``), both saved as ``config.json`` (its ``kind``) + ``model.safetensors``; and Qwen-VL
+fine-tunes (``voltpeak.models.qwen``, saved with a ``voltpeak.json``). ``load_model`` reads each."""
 
 import json
 from pathlib import Path
@@ -11,6 +11,10 @@ from voltpeak.models.mllm import MLLM, MLLMConfig, letterbox, train_tokenizer
 
 def load_model(directory: str | Path, device: str = "cpu"):
     """The saved model in ``directory`` (an MLLM or a heatmap detector, by its config's ``kind``)."""
+    if (Path(directory) / "voltpeak.json").is_file():  # a Qwen-VL adapter or merged model
+        from voltpeak.models.qwen import QwenVL
+
+        return QwenVL.from_pretrained(directory, device=device)
     kind = json.loads((Path(directory) / "config.json").read_text()).get("kind", "mllm")
     return (HeatmapNet if kind == "heatmap" else MLLM).from_pretrained(directory, device=device)
 

@@ -28,9 +28,12 @@ def model_dir(name: str) -> Path:
         name = (SHIPPED / "default").read_text().strip()
     path = SHIPPED / name if name and "/" not in name and (SHIPPED / name).is_dir() else Path(name)
     if (path / "checkpoints" / "last").exists():  # a run directory: its newest checkpoint
-        path = path / "checkpoints" / (path / "checkpoints" / "last").read_text().strip() / "model"
+        path = path / "checkpoints" / (path / "checkpoints" / "last").read_text().strip()
+        path = path / "model" if (path / "model").is_dir() else path  # Qwen checkpoints are the model
+    if (path / "voltpeak.json").is_file():  # a Qwen-VL fine-tune (adapter or merged)
+        return path
     if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
-        raise InputError(f"{name}: not a saved voltpeak model (config.json + model.safetensors)"
+        raise InputError(f"{name}: not a saved voltpeak model (config.json + model.safetensors, or voltpeak.json)"
                          + (" — no model is shipped in this checkout" if name == "default" else ""))
     return path
 
@@ -60,6 +63,11 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
     from voltpeak.peak import Peak
     from voltpeak.train.data import Collator, predict_prompt, read_answer
 
+    if getattr(model, "kind", None) == "qwen":
+        from voltpeak.models.qwen import predict_lines
+
+        yield from predict_lines(model, items, batch_size, progress)
+        return
     detector = isinstance(model, HeatmapNet)
     if not detector:
         prefix = Collator.of(model).prefix(predict_prompt(model.config))

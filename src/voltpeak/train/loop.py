@@ -45,7 +45,7 @@ from voltpeak.train.data import Collator, HeatmapCollator, load_split, predict_p
 class TrainConfig:
     dataset: str = ""  # a folder written by voltpeak build
     out: str = "runs/mllm"
-    model: dict = field(default_factory=dict)  # MLLMConfig fields, or HeatmapConfig fields with kind "heatmap"
+    model: dict = field(default_factory=dict)  # MLLMConfig fields; HeatmapConfig ("heatmap"), QwenConfig ("qwen")
     steps: int = 1000
     batch_size: int = 8
     grad_accum: int = 1
@@ -92,8 +92,12 @@ class TrainConfig:
 
 def _model_config(data: dict):
     kind = data.get("kind", "mllm")
+    if kind == "qwen":
+        from voltpeak.models.qwen import QwenConfig
+
+        return QwenConfig.from_dict(data)
     if kind not in ("mllm", "heatmap"):
-        raise InputError(f"model kind must be mllm or heatmap, got {kind!r}")
+        raise InputError(f"model kind must be mllm, heatmap or qwen, got {kind!r}")
     return HeatmapConfig.from_dict(data) if kind == "heatmap" else MLLMConfig.from_dict(data)
 
 
@@ -109,7 +113,7 @@ def preflight(model, log=print) -> dict[str, int]:
     """Print the trainable parameters of each part; refuse a config that trains a part with none."""
     counts = model.trainable_parameters()
     log("trainable parameters: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    must = {part: True for part in counts}
+    must = model.meant_to_train() if hasattr(model, "meant_to_train") else {part: True for part in counts}
     if isinstance(model, MLLM):
         must["vision"] = not model.config.freeze_vision
     empty = [part for part, trained in must.items() if trained and counts[part] == 0]
@@ -181,6 +185,10 @@ def _reporter(config: TrainConfig, run: Path):
 def train(config: TrainConfig, resume: bool = False, stop_after: int | None = None, log=print) -> Path:
     """Train (or continue) the run ``config.out``; returns the run directory. ``stop_after`` ends the process's
     work after that many steps (a test's stand-in for a kill)."""
+    if config.model.get("kind") == "qwen":  # Qwen-VL trains through TRL's SFTTrainer
+        from voltpeak.train.sft import train_qwen
+
+        return train_qwen(config, resume, log)
     run = Path(config.out)
     last = run / "checkpoints" / "last"
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))

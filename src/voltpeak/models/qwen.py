@@ -1,0 +1,352 @@
+"""Qwen2.5-VL (and Qwen2-VL, the same code) fine-tuned with LoRA on the language model, its vision tower and merger
+trained fully, by LoRA, or frozen, each by config.
+
+A saved model is a folder with ``voltpeak.json`` (the ``QwenConfig``, ``kind`` "qwen"), the processor files, and
+either a peft adapter (``adapter_config.json`` + ``adapter_model.safetensors``; the base model is read from
+``QwenConfig.path``) or a whole merged model (``config.json`` + weights; ``merge``).
+
+Coordinates: Qwen2.5-VL points are absolute pixels of the image *after* the processor's resize (``smart_resize``:
+sides multiples of patch × merge within the configured pixel bounds). The resized size is
+``image_grid_thw[1:] × patch_size``; ``to_pixels`` / ``to_fractions`` convert DESIGN's fractions exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import Qwen2_5_VLProcessor
+
+from voltpeak.dataset.answer import PROMPTS, AnswerError, format_answer, parse_answer, smart_resize
+from voltpeak.errors import InputError
+from voltpeak.settings import settings_from_dict
+
+FREEZE_MODES = ("full", "lora", "frozen")
+LM_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+QWEN_TYPES = ("qwen2_vl", "qwen2_5_vl")
+PROMPT = PROMPTS[0]
+
+
+@dataclass
+class QwenConfig:
+    kind: str = "qwen"
+    path: str = ""  # the base model: a local folder (or a hub id where the machine reaches the hub)
+    min_pixels: int = 0  # the processor's pixel bounds (0: the saved processor's own)
+    max_pixels: int = 0
+    vision: str = "full"  # the vision tower (patch embedding + blocks): full, lora or frozen
+    merger: str = "full"  # the merger (vision → language projector): full, lora or frozen
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lm_targets: tuple = LM_TARGETS  # the language model's linear layers that get LoRA
+    dtype: str = "auto"  # auto (bf16 on a GPU that has it, else fp32), bf16, fp16, fp32
+    max_new_tokens: int = 512
+    extra: dict = field(default_factory=dict)  # more from_pretrained keywords (attn_implementation, ...)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QwenConfig:
+        config = settings_from_dict(cls, data, "qwen model")
+        config.validate()
+        return config
+
+    def validate(self):
+        if not self.path:
+            raise ValueError("'path' must name the base model (a local Qwen2.5-VL folder)")
+        for part in ("vision", "merger"):
+            if getattr(self, part) not in FREEZE_MODES:
+                raise ValueError(f"{part} must be full, lora or frozen, got {getattr(self, part)!r}")
+        if self.dtype not in ("auto", "bf16", "fp16", "fp32"):
+            raise ValueError(f"dtype must be auto, bf16, fp16 or fp32, got {self.dtype!r}")
+        if self.lora_r < 1:
+            raise ValueError(f"lora_r must be at least 1, got {self.lora_r}")
+
+
+class ImageOnlyProcessor(Qwen2_5_VLProcessor):
+    """Qwen2-VL/Qwen2.5-VL's processor without its video processor (which needs torchvision, absent on CPUs)."""
+
+    def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
+        self.image_token, self.video_token = "<|image_pad|>", "<|video_pad|>"
+        self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
+        self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
+        super(Qwen2_5_VLProcessor, self).__init__(image_processor, tokenizer, chat_template=chat_template)
+
+    def save_pretrained(self, save_directory, **kwargs):
+        out = super().save_pretrained(save_directory, **kwargs)
+        # Saved as Qwen's own processor class, so other tools (ms-swift, vLLM) load the folder as usual.
+        for path in Path(save_directory).glob("*config.json"):
+            data = json.loads(path.read_text())
+            if data.get("processor_class") == type(self).__name__:
+                data["processor_class"] = "Qwen2_5_VLProcessor"
+                path.write_text(json.dumps(data, indent=2))
+        return out
+
+
+def load_processor(path: str | Path, min_pixels: int = 0, max_pixels: int = 0):
+    """The processor of a Qwen-VL folder with the given pixel bounds (0: its own). Qwen's full processor where it
+    loads (torchvision present), else the same one without video."""
+    from transformers import AutoImageProcessor, AutoProcessor, AutoTokenizer
+
+    bounds = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v}
+    try:
+        return AutoProcessor.from_pretrained(path, **bounds)
+    except (OSError, ImportError, ValueError, TypeError, AttributeError):  # no video processor (needs torchvision)
+        pass
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        return ImageOnlyProcessor(AutoImageProcessor.from_pretrained(path, **bounds), tokenizer,
+                                  chat_template=tokenizer.chat_template)
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}: no Qwen-VL processor here ({str(e).splitlines()[0]})") from None
+
+
+def patch_factor(processor) -> tuple[int, int]:
+    """(patch size, patch × merge: the multiple each resized side is) of a Qwen-VL processor, pixels."""
+    ip = processor.image_processor
+    return ip.patch_size, ip.patch_size * ip.merge_size
+
+
+def pixel_bounds(processor) -> tuple[int, int]:
+    """(min_pixels, max_pixels) the processor resizes within."""
+    size = processor.image_processor.size
+    return int(size["shortest_edge"]), int(size["longest_edge"])
+
+
+def resized_size(height: int, width: int, processor) -> tuple[int, int]:
+    """(height, width) in pixels of the image the model sees for an image of ``height`` × ``width``."""
+    low, high = pixel_bounds(processor)
+    return smart_resize(height, width, patch_factor(processor)[1], low, high)
+
+
+def grid_size(grid_thw, patch_size: int) -> tuple[int, int]:
+    """(height, width) of the resized input, pixels, from a row of the processor's ``image_grid_thw``."""
+    return int(grid_thw[1]) * patch_size, int(grid_thw[2]) * patch_size
+
+
+def to_pixels(x: float, y: float, size: tuple[int, int]) -> tuple[float, float]:
+    """Fractions (x from the left, y from the top) → Qwen's absolute pixels of a (height, width) input."""
+    return x * size[1], y * size[0]
+
+
+def to_fractions(x_px: float, y_px: float, size: tuple[int, int]) -> tuple[float, float]:
+    """Qwen's absolute pixels of a (height, width) input → fractions of the image."""
+    return x_px / size[1], y_px / size[0]
+
+
+def rescale_answer(text: str, scale_x: float, scale_y: float) -> str:
+    """A dataset answer (JSON, points in pixels of the stored image) with its points in pixels of a resized one."""
+    if scale_x == scale_y == 1:
+        return text
+    items = json.loads(text)
+    return format_answer([{**p, "point_2d": [p["point_2d"][0] * scale_x, p["point_2d"][1] * scale_y]}
+                          for p in items])
+
+
+def _dtype(name: str, device: torch.device) -> torch.dtype:
+    if name == "auto":
+        return torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[name]
+
+
+def _base_model(path, dtype, device, extra: dict):
+    from transformers import AutoConfig, AutoModelForImageTextToText
+
+    try:
+        model_type = AutoConfig.from_pretrained(path).model_type
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}: cannot read a model config ({str(e).splitlines()[0]})") from None
+    if model_type not in QWEN_TYPES:
+        raise InputError(f"{path}: a {model_type} model, not one of {', '.join(QWEN_TYPES)}")
+    return AutoModelForImageTextToText.from_pretrained(path, dtype=dtype, **extra).to(device)
+
+
+class QwenVL:
+    """A Qwen-VL model with its processor and voltpeak's config; the peft-wrapped model when it has adapters."""
+
+    kind = "qwen"
+
+    def __init__(self, model, processor, config: QwenConfig):
+        self.model, self.processor, self.config = model, processor, config
+
+    @classmethod
+    def build(cls, config: QwenConfig, device: str = "cpu") -> QwenVL:
+        """The base model of ``config.path`` with LoRA on its language model and its vision parts set up as
+        configured (``full``: trained whole, saved beside the adapter; ``lora``; ``frozen``)."""
+        from peft import LoraConfig, get_peft_model
+
+        device = torch.device(device)
+        processor = load_processor(config.path, config.min_pixels, config.max_pixels)
+        base = _base_model(config.path, _dtype(config.dtype, device), device, config.extra)
+        targets, whole = [], []
+        for name, module in base.named_modules():
+            part = part_of(name)
+            if part == "language" and name.rsplit(".", 1)[-1] in config.lm_targets and "language_model" in name:
+                targets.append(name)
+            elif part in ("vision", "merger") and getattr(config, part) == "lora" and isinstance(
+                    module, torch.nn.Linear):
+                targets.append(name)
+        visual = base.model.visual
+        if config.vision == config.merger == "full":
+            whole = ["visual"]
+        else:  # peft saves whole modules, not module lists: each block by name
+            if config.vision == "full":
+                whole = ["visual.patch_embed"] + [f"visual.blocks.{i}" for i in range(len(visual.blocks))]
+            if config.merger == "full":
+                whole.append("visual.merger")
+        if not targets:
+            raise InputError(f"{config.path}: no language-model layer named {', '.join(config.lm_targets)} for LoRA")
+        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                          target_modules=targets, modules_to_save=whole or None, task_type="CAUSAL_LM")
+        return cls(get_peft_model(base, lora), processor, config)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> QwenVL:
+        """A saved model: a folder with ``voltpeak.json`` and an adapter (or a merged model)."""
+        from peft import PeftModel
+
+        directory = Path(directory)
+        config = QwenConfig.from_dict(json.loads((directory / "voltpeak.json").read_text()))
+        device = torch.device(device)
+        processor = load_processor(directory, config.min_pixels, config.max_pixels)
+        if (directory / "adapter_config.json").is_file():
+            base = _base_model(config.path, _dtype(config.dtype, device), device, config.extra)
+            model = PeftModel.from_pretrained(base, directory).to(device)
+        else:
+            model = _base_model(directory, _dtype(config.dtype, device), device, config.extra)
+        model.eval()
+        return cls(model, processor, config)
+
+    def save_pretrained(self, folder: str | Path):
+        """The adapter (and the fully trained vision parts), the processor and ``voltpeak.json``."""
+        folder = Path(folder)
+        self.model.save_pretrained(folder)
+        self.save_extras(folder)
+
+    def save_extras(self, folder: Path):
+        """What makes a peft checkpoint folder a voltpeak model: the processor and ``voltpeak.json``."""
+        self.processor.save_pretrained(folder)
+        (folder / "voltpeak.json").write_text(json.dumps(asdict(self.config), indent=1))
+
+    def merge(self, folder: str | Path) -> Path:
+        """Save the model with its adapters merged into the weights: a plain Qwen-VL folder (for vLLM, release)."""
+        folder = Path(folder)
+        merged = self.model.merge_and_unload() if hasattr(self.model, "merge_and_unload") else self.model
+        merged.save_pretrained(folder)
+        self.processor.save_pretrained(folder)
+        config = {**asdict(self.config), "path": str(folder.resolve())}
+        (folder / "voltpeak.json").write_text(json.dumps(config, indent=1))
+        return folder
+
+    def parts(self) -> dict[str, list[torch.nn.Parameter]]:
+        """The parameters of the vision tower, the merger and the language model (embeddings and head included)."""
+        out = {"vision": [], "merger": [], "language": []}
+        for name, p in self.model.named_parameters():
+            out[part_of(name)].append(p)
+        return out
+
+    def trainable_parameters(self) -> dict[str, int]:
+        return {part: sum(p.numel() for p in ps if p.requires_grad) for part, ps in self.parts().items()}
+
+    def meant_to_train(self) -> dict[str, bool]:
+        """The parts the config trains (the preflight refuses one of these without a trainable parameter)."""
+        return {"vision": self.config.vision != "frozen", "merger": self.config.merger != "frozen", "language": True}
+
+    def parameters(self):
+        return self.model.parameters()
+
+    @staticmethod
+    def messages(prompt: str = PROMPT) -> list[dict]:
+        return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
+
+    @torch.no_grad()
+    def generate(self, images: list, prompt: str = PROMPT) -> tuple[list[str], list[tuple[int, int]]]:
+        """Answers for PIL ``images`` and the (height, width) of the input each became, pixels."""
+        text = self.processor.apply_chat_template(self.messages(prompt), add_generation_prompt=True)
+        tok = self.processor.tokenizer
+        inputs = self.processor(images=[im.convert("RGB") for im in images], text=[text] * len(images),
+                                padding=True, padding_side="left", return_tensors="pt")
+        device = next(self.model.parameters()).device
+        inputs = {k: v.to(device) for k, v in inputs.items()}
+        was_training = self.model.training
+        self.model.eval()
+        out = self.model.generate(**inputs, max_new_tokens=self.config.max_new_tokens, do_sample=False,
+                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"))
+        self.model.train(was_training)
+        texts = tok.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        patch = patch_factor(self.processor)[0]
+        return texts, [grid_size(g, patch) for g in inputs["image_grid_thw"].tolist()]
+
+
+def part_of(name: str) -> str:
+    """vision, merger or language: the part a parameter or module of a Qwen-VL model belongs to."""
+    if "visual." in name or name.endswith("visual"):
+        return "merger" if ".merger" in name else "vision"
+    return "language"
+
+
+def read_peaks(text: str, size: tuple[int, int]) -> list[dict]:
+    """Peaks (direction, x, y fractions) from a Qwen answer for an input of ``size`` (height, width) pixels;
+    raises AnswerError."""
+    out = []
+    for p in parse_answer(text):
+        if "x_px" in p:
+            x, y = to_fractions(p["x_px"], p["y_px"], size)
+            out.append({"direction": p["direction"], "x": x, "y": y})
+    return out
+
+
+def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, int]]):
+    """DESIGN predict lines from Qwen answers and their input sizes (any backend: transformers, vLLM, swift)."""
+    from voltpeak.peak import Peak
+
+    for source, text, size in zip(sources, texts, sizes):
+        line = {"source": source, "peaks": [], "text": text, "error": None}
+        try:
+            line["peaks"] = [Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record()
+                             for p in read_peaks(text, size)]
+        except AnswerError as e:
+            line["error"] = str(e)
+        yield line
+
+
+def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int = 8, progress=lambda x: x):
+    """DESIGN predict lines for (source, image path) with the transformers backend."""
+    from PIL import Image, UnidentifiedImageError
+
+    for a in progress(range(0, len(items), batch_size)):
+        chunk, images, good, lines = items[a:a + batch_size], [], [], {}
+        for k, (source, path) in enumerate(chunk):
+            try:
+                with Image.open(path) as im:
+                    images.append(im.convert("RGB"))
+                good.append(k)
+            except (OSError, UnidentifiedImageError) as e:
+                lines[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
+        if images:
+            texts, sizes = model.generate(images)
+            for k, line in zip(good, answer_lines([chunk[k][0] for k in good], texts, sizes)):
+                lines[k] = line
+        for k in range(len(chunk)):
+            yield lines[k]
+
+
+def predict_vllm(directory: str | Path, items: list[tuple[str, Path]], config: QwenConfig | None = None):
+    """DESIGN predict lines with vLLM (an optional extra, on a GPU) from a merged model folder."""
+    from PIL import Image
+    from vllm import LLM, SamplingParams
+
+    directory = Path(directory)
+    if (directory / "adapter_config.json").is_file():
+        raise InputError(f"{directory}: vLLM needs a merged model (voltpeak merge --model DIR --out MERGED)")
+    config = config or QwenConfig.from_dict(json.loads((directory / "voltpeak.json").read_text()))
+    processor = load_processor(directory, config.min_pixels, config.max_pixels)
+    low, high = pixel_bounds(processor)
+    llm = LLM(model=str(directory), limit_mm_per_prompt={"image": 1},
+              mm_processor_kwargs={"min_pixels": low, "max_pixels": high})
+    prompt = processor.apply_chat_template(QwenVL.messages(), add_generation_prompt=True)
+    images = [Image.open(path).convert("RGB") for _, path in items]
+    outputs = llm.generate([{"prompt": prompt, "multi_modal_data": {"image": im}} for im in images],
+                           SamplingParams(temperature=0, max_tokens=config.max_new_tokens))
+    sizes = [resized_size(im.height, im.width, processor) for im in images]
+    yield from answer_lines([s for s, _ in items], [o.outputs[0].text for o in outputs], sizes)
