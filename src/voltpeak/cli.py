@@ -180,7 +180,13 @@ def cmd_train(args) -> int:
     from voltpeak.train import TrainConfig, train
 
     config = TrainConfig.load(args.config)
-    run = train(config, resume=args.resume, log=lambda text: print(text, file=sys.stderr))
+    log = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    if args.backend == "swift":
+        from voltpeak.train.swift import train_swift
+
+        run = train_swift(config, resume=args.resume, log=log)
+    else:
+        run = train(config, resume=args.resume, log=log)
     print(f"run written to {run}", file=sys.stderr)
     return 0
 
@@ -189,17 +195,30 @@ def cmd_predict(args) -> int:
     from voltpeak.models import load_model
     from voltpeak.predict import image_inputs, model_dir, predict
 
-    model = load_model(model_dir(args.model))
+    folder = model_dir(args.model)
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     items = image_inputs(args.inputs)
+    if args.backend != "transformers" and not (folder / "voltpeak.json").is_file():
+        raise InputError(f"--backend {args.backend} runs Qwen-VL models; {args.model} is not one")
+    if args.backend == "vllm":
+        from voltpeak.models.qwen import predict_vllm
+
+        lines = predict_vllm(folder, items)
+    elif args.backend == "swift":
+        from voltpeak.train.swift import predict_swift
+
+        lines = predict_swift(folder, items, Path(tempfile.mkdtemp(prefix="voltpeak-swift-")),
+                              log=lambda text: print(text, file=sys.stderr))
+    else:
+        lines = predict(load_model(folder), items, args.batch_size,
+                        progress=lambda it: _progress(it, "predict", "batch", -(-len(items) // args.batch_size)))
     out = Output(args.output, args.force)
     failed = False
     try:
-        for line in predict(model, items, args.batch_size,
-                            progress=lambda it: _progress(it, "predict", "batch", -(-len(items) // args.batch_size))):
+        for line in lines:
             failed |= line["error"] is not None and line["text"] is None
             out.write(line)
     finally:
@@ -296,12 +315,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_build)
 
     t = sub.add_parser("train", help="train a model from a config (writes a run directory)",
-                       description="Train a model (the custom MLLM, or the heatmap detector with model kind "
-                                   "'heatmap') on a dataset from voltpeak build: warm-up + cosine schedule, "
+                       description="Train a model (the custom MLLM; the heatmap detector with model kind "
+                                   "'heatmap'; Qwen2.5-VL with LoRA, kind 'qwen') on a dataset from voltpeak build: "
+                                   "warm-up + cosine schedule, "
                                    "gradient accumulation, checkpoints, validation F1 of its predictions, "
                                    "metrics.jsonl. --resume continues a killed run from its last checkpoint.")
     t.add_argument("--config", required=True, metavar="FILE", help="JSON training config (see configs/)")
     t.add_argument("--resume", action="store_true", help="continue the run in the config's 'out' folder")
+    t.add_argument("--backend", choices=("voltpeak", "swift"), default="voltpeak",
+                   help="voltpeak: in process (Qwen-VL through TRL's SFTTrainer); swift: write and run the "
+                        "`swift sft` command of a Qwen-VL config in the ms-swift environment (make swift-env)")
     t.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="peaks from plot images with a trained model",
@@ -313,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, or split .jsonl files of a built dataset")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of stdout")
     p.add_argument("--batch-size", type=_positive_int, default=16, help="images per generation batch")
+    p.add_argument("--backend", choices=("transformers", "vllm", "swift"), default="transformers",
+                   help="how a Qwen-VL model generates: transformers (CPU/GPU, default), vllm (GPU, optional "
+                        "extra; a merged model), swift (swift infer in the ms-swift environment); same output")
     p.add_argument("--threads", type=_positive_int, help="CPU threads")
     p.add_argument("--force", action="store_true", help="overwrite OUT.jsonl if it exists")
     p.set_defaults(func=cmd_predict)

@@ -43,6 +43,7 @@ class QwenConfig:
     lm_targets: tuple = LM_TARGETS  # the language model's linear layers that get LoRA
     dtype: str = "auto"  # auto (bf16 on a GPU that has it, else fp32), bf16, fp16, fp32
     max_new_tokens: int = 512
+    merge: bool = False  # the ms-swift backend: also write a merged model (swift export --merge_lora)
     extra: dict = field(default_factory=dict)  # more from_pretrained keywords (attn_implementation, ...)
 
     @classmethod
@@ -74,7 +75,9 @@ class ImageOnlyProcessor(Qwen2_5_VLProcessor):
 
     def save_pretrained(self, save_directory, **kwargs):
         out = super().save_pretrained(save_directory, **kwargs)
-        # Saved as Qwen's own processor class, so other tools (ms-swift, vLLM) load the folder as usual.
+        # Laid out as Qwen's own folders (preprocessor_config.json, whence the video processor loads too; Qwen's
+        # processor class), so other tools (ms-swift, vLLM) load it as usual.
+        self.image_processor.save_pretrained(save_directory)
         for path in Path(save_directory).glob("*config.json"):
             data = json.loads(path.read_text())
             if data.get("processor_class") == type(self).__name__:
@@ -178,7 +181,7 @@ class QwenVL:
         device = torch.device(device)
         processor = load_processor(config.path, config.min_pixels, config.max_pixels)
         base = _base_model(config.path, _dtype(config.dtype, device), device, config.extra)
-        targets, whole = [], []
+        targets = []
         for name, module in base.named_modules():
             part = part_of(name)
             if part == "language" and name.rsplit(".", 1)[-1] in config.lm_targets and "language_model" in name:
@@ -186,14 +189,7 @@ class QwenVL:
             elif part in ("vision", "merger") and getattr(config, part) == "lora" and isinstance(
                     module, torch.nn.Linear):
                 targets.append(name)
-        visual = base.model.visual
-        if config.vision == config.merger == "full":
-            whole = ["visual"]
-        else:  # peft saves whole modules, not module lists: each block by name
-            if config.vision == "full":
-                whole = ["visual.patch_embed"] + [f"visual.blocks.{i}" for i in range(len(visual.blocks))]
-            if config.merger == "full":
-                whole.append("visual.merger")
+        whole = whole_modules(config, len(base.model.visual.blocks))
         if not targets:
             raise InputError(f"{config.path}: no language-model layer named {', '.join(config.lm_targets)} for LoRA")
         lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
@@ -276,6 +272,15 @@ class QwenVL:
         texts = tok.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
         patch = patch_factor(self.processor)[0]
         return texts, [grid_size(g, patch) for g in inputs["image_grid_thw"].tolist()]
+
+
+def whole_modules(config: QwenConfig, depth: int) -> list[str]:
+    """The vision modules trained whole (peft's ``modules_to_save``) for a config and a vision tower of ``depth``
+    blocks; peft wraps modules, not module lists, hence each block by name."""
+    if config.vision == config.merger == "full":
+        return ["visual"]
+    whole = ["visual.patch_embed"] + [f"visual.blocks.{i}" for i in range(depth)] if config.vision == "full" else []
+    return whole + (["visual.merger"] if config.merger == "full" else [])
 
 
 def part_of(name: str) -> str:

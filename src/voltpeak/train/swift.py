@@ -1,0 +1,235 @@
+"""The ms-swift backend: ``voltpeak train --backend swift --config FILE`` writes and runs ``swift sft`` for a Qwen-VL
+config, then ``swift infer`` on the validation split (scored into ``metrics.jsonl``) and, with ``merge`` on,
+``swift export --merge_lora true``; ``voltpeak predict --backend swift`` answers through ``swift infer``. ms-swift lives in its own environment (``make swift-env``: it pins older
+transformers/trl and needs the CUDA torch build); voltpeak only runs its commands.
+
+The run directory holds ``config.json``, ``data/{train,val}.jsonl`` (ms-swift's format with absolute image paths
+and answers in pixels of the image ms-swift's processor will see: ms-swift does not rescale coordinates written in
+the text), ``swift_sft.sh`` (the exact command, runnable by hand), ``checkpoints/`` (ms-swift's output: the
+``checkpoint-N`` adapters, made voltpeak models with the processor and ``voltpeak.json``; ``last``;
+``logging.jsonl``), ``metrics.jsonl`` (ms-swift's loss/lr rows in voltpeak's format + the validation F1),
+``predictions_val.jsonl`` (DESIGN predict lines, for ``voltpeak evaluate``) and, with ``merge``, ``merged/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+from voltpeak.errors import InputError
+from voltpeak.models.qwen import (PROMPT, QwenConfig, answer_lines, load_processor, pixel_bounds, rescale_answer,
+                                  resized_size, whole_modules)
+
+SWIFT_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "USE_HF": "1"}
+DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+
+
+def swift_binary() -> str:
+    """The ``swift`` executable: $VOLTPEAK_SWIFT, ``.venv-swift/bin/swift`` (make swift-env) or ``swift`` on PATH."""
+    for candidate in (os.environ.get("VOLTPEAK_SWIFT"), ".venv-swift/bin/swift", shutil.which("swift")):
+        if candidate and Path(candidate).is_file():
+            return str(Path(candidate).resolve())
+    raise InputError("ms-swift not found: run `make swift-env` (or set VOLTPEAK_SWIFT to its swift executable)")
+
+
+def write_split(examples, processor, path: Path, fixed_prompt: bool = True) -> Path:
+    """``examples`` as ms-swift JSONL: absolute image paths, answers for the size the processor resizes to."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for ex in examples:
+            with Image.open(ex.image) as im:
+                width, height = im.size
+            h, w = resized_size(height, width, processor)
+            prompt = PROMPT if fixed_prompt else ex.prompt.strip()
+            f.write(json.dumps({"messages": [{"role": "user", "content": "<image>" + prompt},
+                                             {"role": "assistant",
+                                              "content": rescale_answer(ex.target, w / width, h / height)}],
+                                "images": [str(Path(ex.image).resolve())]}, ensure_ascii=False) + "\n")
+    return path
+
+
+def _model_type(path: str) -> str:
+    config = Path(path) / "config.json"
+    return json.loads(config.read_text())["model_type"] if config.is_file() else ""
+
+
+def sft_command(config, qwen: QwenConfig, data: Path, out: Path, bounds: tuple[int, int]) -> tuple[dict, list]:
+    """(environment, argv) of the ``swift sft`` run for a training config: LoRA on the language model
+    (``all-linear`` with the vision tower frozen unless it takes LoRA), the vision parts trained whole through
+    ``modules_to_save``, learning rates per part, voltpeak's schedule and checkpoints."""
+    env = {**SWIFT_ENV, "MIN_PIXELS": str(bounds[0]), "MAX_PIXELS": str(bounds[1])}
+    argv = ["sft", "--model", qwen.path]
+    if _model_type(qwen.path):
+        argv += ["--model_type", _model_type(qwen.path), "--template", _model_type(qwen.path)]
+    argv += ["--dataset", str(data / "train.jsonl"), "--val_dataset", str(data / "val.jsonl"),
+             "--tuner_type", "lora", "--lora_rank", str(qwen.lora_r), "--lora_alpha", str(qwen.lora_alpha),
+             "--lora_dropout", str(qwen.lora_dropout), "--target_modules", "all-linear",
+             "--freeze_vit", str(qwen.vision != "lora").lower(), "--freeze_aligner", str(qwen.merger != "lora").lower()]
+    whole = whole_modules(qwen, _vision_depth(qwen.path))
+    if whole:
+        argv += ["--modules_to_save", *whole]
+    argv += ["--learning_rate", str(config.lr)]
+    if qwen.vision != "frozen" and config.vision_lr:
+        argv += ["--vit_lr", str(config.vision_lr)]
+    if qwen.merger != "frozen" and config.connector_lr:
+        argv += ["--aligner_lr", str(config.connector_lr)]
+    argv += ["--max_steps", str(config.steps), "--per_device_train_batch_size", str(config.batch_size),
+             "--per_device_eval_batch_size", str(config.batch_size),
+             "--gradient_accumulation_steps", str(config.grad_accum), "--warmup_steps", str(config.warmup_steps),
+             "--lr_scheduler_type", "cosine_with_min_lr",
+             "--lr_scheduler_kwargs", json.dumps({"min_lr_rate": config.min_lr_ratio}),
+             "--weight_decay", str(config.weight_decay), "--max_grad_norm", str(config.grad_clip),
+             "--logging_steps", "1", "--eval_steps", str(config.val_every), "--save_steps", str(config.save_every),
+             "--save_total_limit", str(config.keep_checkpoints), "--seed", str(config.seed),
+             "--output_dir", str(out),
+             "--add_version", "false", "--report_to", config.report_to, "--check_model", "false",
+             "--dataloader_num_workers", "0", "--dataset_num_proc", "1", "--split_dataset_ratio", "0"]
+    if qwen.dtype != "auto":  # auto: the model's own dtype (ms-swift's default)
+        argv += ["--torch_dtype", DTYPES[qwen.dtype]]
+    return env, argv
+
+
+def _vision_depth(path: str) -> int:
+    config = Path(path) / "config.json"
+    return json.loads(config.read_text())["vision_config"]["depth"] if config.is_file() else 0
+
+
+def script(swift: str, env: dict, argv: list, cwd: Path | None = None) -> str:
+    """A shell line that runs ``swift ARGV`` with ``env``: what the run directory keeps, runnable by hand."""
+    prefix = f"cd {shlex.quote(str(cwd))} && " if cwd else ""
+    return prefix + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join([swift, *argv])
+
+
+def run_swift(swift: str, env: dict, argv: list, log_file: Path, log=print) -> None:
+    """Run one swift command, its output appended to ``log_file``; a failure is a one-line InputError."""
+    log("$ " + script(swift, env, argv))
+    with open(log_file, "a", encoding="utf-8") as f:
+        done = subprocess.run([swift, *argv], env={**os.environ, **env}, stdout=f, stderr=subprocess.STDOUT)
+    if done.returncode:
+        tail = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or [""]
+        raise InputError(f"swift {argv[0]} failed (exit {done.returncode}, see {log_file}): {tail[0][:200]}")
+
+
+def last_checkpoint(out: Path) -> Path:
+    """The newest ``checkpoint-N`` folder under ms-swift's output."""
+    found = sorted((p for p in out.glob("checkpoint-*") if p.is_dir()), key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    if not found:
+        raise InputError(f"{out}: no ms-swift checkpoint")
+    return found[-1]
+
+
+def infer_command(checkpoint: Path, dataset: Path, result: Path, bounds: tuple[int, int], max_new_tokens: int,
+                  backend: str = "transformers") -> tuple[dict, list]:
+    """(environment, argv) of ``swift infer`` on a checkpoint's adapters: greedy answers for ``dataset``."""
+    env = {**SWIFT_ENV, "MIN_PIXELS": str(bounds[0]), "MAX_PIXELS": str(bounds[1])}
+    return env, ["infer", "--adapters", str(checkpoint), "--infer_backend", backend, "--val_dataset", str(dataset),
+                 "--result_path", str(result), "--max_new_tokens", str(max_new_tokens), "--temperature", "0",
+                 "--max_batch_size", "8"]
+
+
+def result_lines(result: Path, processor):
+    """DESIGN predict lines from a ``swift infer`` result file (its ``response`` per image; points in pixels of
+    the resized image, converted with the same processor bounds)."""
+    from PIL import Image
+
+    sources, texts, sizes = [], [], []
+    for raw in result.read_text(encoding="utf-8").splitlines():
+        if not raw.strip():
+            continue
+        row = json.loads(raw)
+        image = row["images"][0]
+        path = image["path"] if isinstance(image, dict) else image
+        with Image.open(path) as im:
+            sizes.append(resized_size(im.height, im.width, processor))
+        sources.append(path)
+        texts.append(row.get("response"))
+    yield from answer_lines(sources, texts, sizes)
+
+
+def predict_swift(checkpoint: str | Path, items: list[tuple[str, Path]], work: Path, log=print):
+    """DESIGN predict lines through ``swift infer`` on a checkpoint saved by the swift backend (its
+    ``voltpeak.json`` gives the processor bounds); ``work`` keeps the request and result files."""
+    checkpoint = Path(checkpoint)
+    qwen = QwenConfig.from_dict(json.loads((checkpoint / "voltpeak.json").read_text()))
+    processor = load_processor(checkpoint, qwen.min_pixels, qwen.max_pixels)
+    work.mkdir(parents=True, exist_ok=True)
+    request, result = work / "swift_request.jsonl", work / "swift_result.jsonl"
+    with open(request, "w", encoding="utf-8") as f:
+        for _, path in items:
+            f.write(json.dumps({"messages": [{"role": "user", "content": "<image>" + PROMPT}],
+                                "images": [str(Path(path).resolve())]}) + "\n")
+    result.unlink(missing_ok=True)
+    env, argv = infer_command(checkpoint, request, result, pixel_bounds(processor), qwen.max_new_tokens)
+    run_swift(swift_binary(), env, argv, work / "swift.log", log)
+    for (source, _), line in zip(items, result_lines(result, processor)):
+        yield {**line, "source": source}
+
+
+def train_swift(config, resume: bool = False, log=print) -> Path:
+    """``swift sft``, then ``swift infer`` on the validation samples (scored into metrics.jsonl) and, with the
+    model's ``merge`` on, ``swift export --merge_lora`` into ``merged/``, for a Qwen-VL training config."""
+    from voltpeak.train.data import load_split
+    from voltpeak.train.loop import _score
+
+    if config.model.get("kind") != "qwen":
+        raise InputError("--backend swift trains Qwen-VL models: the config's model needs kind 'qwen'")
+    qwen = QwenConfig.from_dict(config.model)
+    swift = swift_binary()
+    run = Path(config.out).resolve()
+    checkpoints = run / "checkpoints"
+    if (run / "metrics.jsonl").exists() and not resume:
+        raise InputError(f"{run} holds a run; use --resume to continue it, or another 'out'")
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps({**asdict(config), "backend": "swift"}, indent=1))
+    processor = load_processor(qwen.path, qwen.min_pixels, qwen.max_pixels)
+    bounds = pixel_bounds(processor)
+    val_split = "val" if (Path(config.dataset) / "val.jsonl").stat().st_size else "test"
+    validation = load_split(config.dataset, val_split, config.val_samples)
+    data = run / "data"
+    write_split(load_split(config.dataset, "train", config.train_limit or None), processor, data / "train.jsonl",
+                config.fixed_prompt)
+    write_split(validation, processor, data / "val.jsonl", config.fixed_prompt)
+    env, argv = sft_command(config, qwen, data, checkpoints, bounds)
+    if resume:
+        argv += ["--resume_from_checkpoint", str(last_checkpoint(checkpoints))]
+    (run / "swift_sft.sh").write_text("#!/bin/sh\n" + script(swift, env, argv) + "\n")
+    run_swift(swift, env, argv, run / "swift.log", log)
+    checkpoint = last_checkpoint(checkpoints)
+    # The checkpoint becomes a voltpeak model too (voltpeak predict --model RUN, any backend).
+    processor.save_pretrained(checkpoint)
+    (checkpoint / "voltpeak.json").write_text(json.dumps(asdict(qwen), indent=1))
+    (checkpoints / "last").write_text(checkpoint.name)
+    lines = list(predict_swift(checkpoint, [(ex.image, Path(ex.image)) for ex in validation], run / "infer", log))
+    with open(run / "predictions_val.jsonl", "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(line) + "\n" for line in lines)
+    scores = _score(lines, validation)
+    log(f"validation ({len(validation)} samples through swift infer): F1 {scores['f1']:.3f}")
+    _write_metrics(run, checkpoint, scores)
+    if qwen.merge:
+        argv = ["export", "--adapters", str(checkpoint), "--merge_lora", "true", "--output_dir", str(run / "merged")]
+        run_swift(swift, SWIFT_ENV, argv, run / "swift.log", log)
+        (run / "merged" / "voltpeak.json").write_text(json.dumps({**asdict(qwen), "path": str(run / "merged")}))
+    return run
+
+
+def _write_metrics(run: Path, checkpoint: Path, scores: dict):
+    """ms-swift's per-step log (``logging.jsonl``) as voltpeak metrics rows, the validation scores on the last."""
+    rows = []
+    logging = checkpoint.parent / "logging.jsonl"
+    for raw in logging.read_text().splitlines() if logging.is_file() else []:
+        entry = json.loads(raw)
+        if "loss" in entry and "global_step/max_steps" in entry:
+            rows.append({"step": int(str(entry["global_step/max_steps"]).split("/")[0]), "loss": entry["loss"],
+                         "lr": entry.get("learning_rate", 0.0), "epoch": entry.get("epoch", 0.0)})
+    step = int(checkpoint.name.rsplit("-", 1)[1])
+    if not rows or rows[-1]["step"] != step:
+        rows.append({"step": step})
+    rows[-1].update({f"val_{k}": v for k, v in scores.items()})
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
