@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo bench model clean
+SWIFT_VENV := .venv-swift
+
+.PHONY: setup test demo bench model swift-env clean
 
 setup: $(STAMP)
 
@@ -39,5 +41,13 @@ model: setup  # the shipped CPU models from nothing: data, the heatmap detector,
 	$(VENV)/bin/voltpeak build --pool sim=data/pool-holdout --n 800 --out data/holdout --seed 6 \
 		--config configs/build-holdout.json --force
 
+# ms-swift in its own environment (its pins clash with the main one; it takes the CUDA torch build, ~6.5 GB):
+# voltpeak train --backend swift and voltpeak predict --backend swift find it here.
+swift-env: $(SWIFT_VENV)/bin/swift
+
+$(SWIFT_VENV)/bin/swift:
+	$(PYTHON) -m venv $(SWIFT_VENV)
+	$(SWIFT_VENV)/bin/pip install --quiet --disable-pip-version-check "ms-swift>=4.6,<4.7" "qwen-vl-utils>=0.0.14" torchvision
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) $(SWIFT_VENV) build src/*.egg-info

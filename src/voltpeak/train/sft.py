@@ -57,11 +57,11 @@ def _optimizer(model: QwenVL, config):
 
 def train_qwen(config, resume: bool = False, log=print) -> Path:
     """Fine-tune the Qwen-VL of ``config.model`` on ``config.dataset``; returns the run directory."""
-    from transformers import TrainerCallback
+    from transformers import PrinterCallback, TrainerCallback
     from trl import SFTConfig, SFTTrainer
 
-    from voltpeak.train.loop import _score, _truncate_metrics, preflight
     from voltpeak.train.data import load_split
+    from voltpeak.train.loop import _score, _truncate_metrics, preflight
 
     run = Path(config.out)
     checkpoints = run / "checkpoints"
@@ -126,6 +126,7 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
     trainer = SFTTrainer(model=model.model, args=args, train_dataset=_dataset(sft_rows(
         examples, model.processor, config.fixed_prompt)), processing_class=model.processor,
         optimizers=(_optimizer(model, config), None), callbacks=[RunLog()])
+    trainer.remove_callback(PrinterCallback)  # stdout stays clean; metrics.jsonl is the log
     checkpoint = None
     if resume:
         checkpoint = str(checkpoints / last.read_text().strip())

@@ -1,7 +1,8 @@
 """The ms-swift backend: ``voltpeak train --backend swift --config FILE`` writes and runs ``swift sft`` for a Qwen-VL
 config, then ``swift infer`` on the validation split (scored into ``metrics.jsonl``) and, with ``merge`` on,
-``swift export --merge_lora true``; ``voltpeak predict --backend swift`` answers through ``swift infer``. ms-swift lives in its own environment (``make swift-env``: it pins older
-transformers/trl and needs the CUDA torch build); voltpeak only runs its commands.
+``swift export --merge_lora true``; ``voltpeak predict --backend swift`` answers through ``swift infer``. ms-swift
+lives in its own environment (``make swift-env``: it pins older transformers/trl and needs the CUDA torch build);
+voltpeak only runs its commands.
 
 The run directory holds ``config.json``, ``data/{train,val}.jsonl`` (ms-swift's format with absolute image paths
 and answers in pixels of the image ms-swift's processor will see: ms-swift does not rescale coordinates written in
@@ -22,8 +23,16 @@ from dataclasses import asdict
 from pathlib import Path
 
 from voltpeak.errors import InputError
-from voltpeak.models.qwen import (PROMPT, QwenConfig, answer_lines, load_processor, pixel_bounds, rescale_answer,
-                                  resized_size, whole_modules)
+from voltpeak.models.qwen import (
+    PROMPT,
+    QwenConfig,
+    answer_lines,
+    load_processor,
+    pixel_bounds,
+    rescale_answer,
+    resized_size,
+    whole_modules,
+)
 
 SWIFT_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "USE_HF": "1"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
