@@ -166,7 +166,8 @@ def test_answers_become_fractions_or_a_parse_error():
 def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny, dataset, tmp_path):
     config = TrainConfig(dataset=str(dataset), out=str(tmp_path / "run"), steps=2, batch_size=2, lr=1e-3,
                          warmup_steps=1, val_every=2, val_samples=2, save_every=2, vision_lr=1e-4,
-                         model={"kind": "qwen", "path": str(tiny), "lora_r": R, "max_new_tokens": 12})
+                         model={"kind": "qwen", "path": str(tiny), "lora_r": R, "max_new_tokens": 12,
+                                "merge": True})
     logged = []
     run = train(config, log=logged.append)
     assert logged[0] == "trainable parameters: vision 58,816, merger 24,800, language 8,192"
@@ -188,6 +189,31 @@ def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny,
     line = json.loads(done.stdout)
     assert line["source"] == str(image) and isinstance(line["text"], str)
     assert (line["error"] is None) or (line["peaks"] == [] and line["error"])
+    assert not (run / "merged" / "adapter_config.json").exists()  # plain weights, for release and vLLM
+    assert QwenVL.from_pretrained(run / "merged").config.path == str((run / "merged").resolve())
+
+
+def test_a_merged_model_answers_as_the_adapter_did(tiny, tmp_path):
+    model = _qwen(tiny, vision="full", merger="lora")
+    torch.manual_seed(1)
+    with torch.no_grad():  # stand-ins for training: move the adapters and the wholly trained vision tower
+        for p in model.model.parameters():
+            if p.requires_grad:
+                p.add_(0.05 * torch.randn_like(p))
+    proc = model.processor
+    inputs = proc(images=[_image(dot=(0.3, 0.4))], text=[proc.apply_chat_template(model.messages())],
+                  return_tensors="pt")
+    model.model.eval()
+    with torch.no_grad():
+        before = model.model(**inputs).logits
+    merged = QwenVL.from_pretrained(model.merge(tmp_path / "merged"))
+    assert not (tmp_path / "merged" / "adapter_config.json").exists()
+    with torch.no_grad():
+        after = merged.model(**inputs).logits
+    assert torch.allclose(before, after, atol=1e-4)
+    base = QwenVL.build(QwenConfig(path=str(tiny)))
+    with torch.no_grad():
+        assert not torch.allclose(base.model(**inputs).logits, after, atol=1e-3)
 
 
 def test_qwen_config_errors_are_one_line(tmp_path, dataset):

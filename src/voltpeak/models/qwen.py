@@ -43,7 +43,7 @@ class QwenConfig:
     lm_targets: tuple = LM_TARGETS  # the language model's linear layers that get LoRA
     dtype: str = "auto"  # auto (bf16 on a GPU that has it, else fp32), bf16, fp16, fp32
     max_new_tokens: int = 512
-    merge: bool = False  # the ms-swift backend: also write a merged model (swift export --merge_lora)
+    merge: bool = False  # after training, also write run/merged: the adapters merged into the weights
     extra: dict = field(default_factory=dict)  # more from_pretrained keywords (attn_implementation, ...)
 
     @classmethod
@@ -315,43 +315,49 @@ def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, in
         yield line
 
 
-def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int = 8, progress=lambda x: x):
-    """DESIGN predict lines for (source, image path) with the transformers backend."""
+def _open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[int, dict]]:
+    """(RGB images, their indices in ``chunk``, error lines for the files that cannot be read by index)."""
     from PIL import Image, UnidentifiedImageError
 
+    images, good, failed = [], [], {}
+    for k, (source, path) in enumerate(chunk):
+        try:
+            with Image.open(path) as im:
+                images.append(im.convert("RGB"))
+            good.append(k)
+        except (OSError, UnidentifiedImageError) as e:
+            failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
+    return images, good, failed
+
+
+def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int = 8, progress=lambda x: x):
+    """DESIGN predict lines for (source, image path) with the transformers backend."""
     for a in progress(range(0, len(items), batch_size)):
-        chunk, images, good, lines = items[a:a + batch_size], [], [], {}
-        for k, (source, path) in enumerate(chunk):
-            try:
-                with Image.open(path) as im:
-                    images.append(im.convert("RGB"))
-                good.append(k)
-            except (OSError, UnidentifiedImageError) as e:
-                lines[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
+        chunk = items[a:a + batch_size]
+        images, good, lines = _open_images(chunk)
         if images:
             texts, sizes = model.generate(images)
-            for k, line in zip(good, answer_lines([chunk[k][0] for k in good], texts, sizes)):
-                lines[k] = line
-        for k in range(len(chunk)):
-            yield lines[k]
+            lines.update(zip(good, answer_lines([chunk[k][0] for k in good], texts, sizes)))
+        yield from (lines[k] for k in range(len(chunk)))
 
 
-def predict_vllm(directory: str | Path, items: list[tuple[str, Path]], config: QwenConfig | None = None):
-    """DESIGN predict lines with vLLM (an optional extra, on a GPU) from a merged model folder."""
-    from PIL import Image
+def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
+    """DESIGN predict lines with vLLM (an optional extra, on a GPU) from a merged model folder; the same
+    prompt, greedy decoding and coordinate conversion as the transformers backend."""
     from vllm import LLM, SamplingParams
 
     directory = Path(directory)
     if (directory / "adapter_config.json").is_file():
-        raise InputError(f"{directory}: vLLM needs a merged model (voltpeak merge --model DIR --out MERGED)")
-    config = config or QwenConfig.from_dict(json.loads((directory / "voltpeak.json").read_text()))
+        raise InputError(f"{directory}: vLLM needs a merged model (train with \"merge\": true: run/merged)")
+    config = QwenConfig.from_dict(json.loads((directory / "voltpeak.json").read_text()))
     processor = load_processor(directory, config.min_pixels, config.max_pixels)
     low, high = pixel_bounds(processor)
     llm = LLM(model=str(directory), limit_mm_per_prompt={"image": 1},
               mm_processor_kwargs={"min_pixels": low, "max_pixels": high})
     prompt = processor.apply_chat_template(QwenVL.messages(), add_generation_prompt=True)
-    images = [Image.open(path).convert("RGB") for _, path in items]
+    images, good, lines = _open_images(items)
     outputs = llm.generate([{"prompt": prompt, "multi_modal_data": {"image": im}} for im in images],
                            SamplingParams(temperature=0, max_tokens=config.max_new_tokens))
     sizes = [resized_size(im.height, im.width, processor) for im in images]
-    yield from answer_lines([s for s, _ in items], [o.outputs[0].text for o in outputs], sizes)
+    lines.update(zip(good, answer_lines([items[k][0] for k in good], [o.outputs[0].text for o in outputs], sizes)))
+    yield from (lines[k] for k in range(len(items)))

@@ -132,4 +132,7 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
         checkpoint = str(checkpoints / last.read_text().strip())
         _truncate_metrics(run / "metrics.jsonl", int(checkpoint.rsplit("-", 1)[1]))
     trainer.train(resume_from_checkpoint=checkpoint)
+    if qwen_config.merge:  # a plain Qwen-VL folder for release and vLLM
+        model.merge(run / "merged")
+        log(f"merged model written to {run / 'merged'}")
     return run
