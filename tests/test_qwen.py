@@ -121,6 +121,18 @@ def _part(name: str) -> str:
     return part_of(name)
 
 
+def test_qwen2_vl_is_served_by_the_same_code(dataset, tmp_path):
+    answers = [json.loads(line)["messages"][1]["content"] for line in (dataset / "train.jsonl").open()]
+    folder = tiny_qwen(tmp_path / "qwen2", list(PROMPTS) + answers, family="qwen2_vl")
+    assert json.loads((folder / "config.json").read_text())["model_type"] == "qwen2_vl"
+    model = _qwen(folder, vision="full", merger="lora")
+    base = _counts_of_base(folder)
+    counts = model.trainable_parameters()
+    assert counts["vision"] == base["vision"] and 0 < counts["merger"] < base["merger"] and counts["language"] > 0
+    texts, sizes = model.generate([_image(301, 217)])
+    assert isinstance(texts[0], str) and sizes == [resized_size(217, 301, model.processor)]
+
+
 def test_preflight_refuses_a_vision_tower_the_config_trains_but_is_frozen(tiny):
     model = _qwen(tiny, vision="full")
     for name, p in model.model.named_parameters():  # the original work's bug: the vision tower left frozen
@@ -191,6 +203,22 @@ def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny,
     assert (line["error"] is None) or (line["peaks"] == [] and line["error"])
     assert not (run / "merged" / "adapter_config.json").exists()  # plain weights, for release and vLLM
     assert QwenVL.from_pretrained(run / "merged").config.path == str((run / "merged").resolve())
+
+
+def test_trl_run_resumes_from_its_last_checkpoint(tiny, dataset, tmp_path):
+    config = TrainConfig(dataset=str(dataset), out=str(tmp_path / "run"), steps=2, batch_size=2, warmup_steps=1,
+                         val_every=10, val_samples=1, save_every=1, model={"kind": "qwen", "path": str(tiny),
+                                                                           "lora_r": R, "max_new_tokens": 4})
+    run = train(config, log=lambda s: None)
+    with pytest.raises(InputError, match="holds a run"):
+        train(config, log=lambda s: None)
+    config.steps = 3
+    train(config, resume=True, log=lambda s: None)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert (run / "checkpoints" / "last").read_text() == "checkpoint-3"
+    state = json.loads((run / "checkpoints" / "checkpoint-3" / "trainer_state.json").read_text())
+    assert state["global_step"] == 3 and [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3]
 
 
 def test_a_merged_model_answers_as_the_adapter_did(tiny, tmp_path):
@@ -289,6 +317,13 @@ def test_swift_sft_infer_and_evaluate_on_a_tiny_qwen_with_real_token_ids(dataset
     metrics = json.loads(scored.stdout)
     assert metrics["sources"] == len(truths) and metrics["f1"] == rows[-1]["val_f1"]
     assert "sources without a prediction" not in scored.stderr
+    # predict --backend swift (swift infer) reads the run's checkpoint and writes DESIGN lines.
+    image = dataset / "images" / Path(json.loads(truths[0])["source"]).name
+    out = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--backend", "swift", "--model", str(run),
+                          str(image)], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-1000:]
+    line = json.loads(out.stdout)
+    assert line["source"] == str(image) and isinstance(line["text"], str)
     # The merged model and the adapter checkpoint both load in voltpeak's own (transformers) backend.
     for folder in (run / "merged", run):
         out = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", str(folder),

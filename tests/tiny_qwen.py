@@ -58,27 +58,32 @@ def tiny_processor(texts, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 *
     return ImageOnlyProcessor(images, tiny_tokenizer(texts, real_ids=real_ids), chat_template=CHAT_TEMPLATE)
 
 
-def tiny_qwen(folder, texts, real_ids: bool = False, max_pixels: int = 28 * 28 * 1280, seed: int = 0) -> Path:
-    """Save a tiny Qwen2.5-VL (model, tokenizer, image processor, chat template) in ``folder``; returns it."""
+def tiny_qwen(folder, texts, real_ids: bool = False, max_pixels: int = 28 * 28 * 1280, seed: int = 0,
+              family: str = "qwen2_5_vl") -> Path:
+    """Save a tiny Qwen2.5-VL (or Qwen2-VL: ``family`` "qwen2_vl") — model, tokenizer, image processor, chat
+    template — in ``folder``; returns it."""
     import torch
-    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers import AutoModelForImageTextToText, Qwen2_5_VLConfig, Qwen2VLConfig
 
     processor = tiny_processor(texts, max_pixels=max_pixels, real_ids=real_ids)
     tok = processor.tokenizer
     ids = {name: tok.convert_tokens_to_ids(name) for name in QWEN_SPECIAL}
-    config = Qwen2_5_VLConfig(
+    vision = {"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
+              "fullatt_block_indexes": [1], "window_size": 112}
+    if family == "qwen2_vl":  # Qwen2-VL's tower: embed_dim wide, its output (hidden_size) the LM's width
+        vision = {"depth": 2, "embed_dim": 32, "hidden_size": 64, "mlp_ratio": 2, "num_heads": 2}
+    config = (Qwen2VLConfig if family == "qwen2_vl" else Qwen2_5_VLConfig)(
         text_config={"vocab_size": len(tok), "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
                      "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096,
                      "rope_parameters": {"rope_type": "default", "rope_theta": 1e6, "mrope_section": [2, 3, 3]},
                      "bos_token_id": ids["<|endoftext|>"], "eos_token_id": ids["<|im_end|>"],
                      "pad_token_id": ids["<|endoftext|>"]},
-        vision_config={"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
-                       "fullatt_block_indexes": [1], "window_size": 112},
+        vision_config=vision,
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
         tie_word_embeddings=True)
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config)
+    model = AutoModelForImageTextToText.from_config(config)
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     folder = Path(folder)

@@ -1,5 +1,6 @@
 """Qwen2.5-VL (and Qwen2-VL, the same code) fine-tuned with LoRA on the language model, its vision tower and merger
-trained fully, by LoRA, or frozen, each by config.
+trained fully, by LoRA, or frozen, each by config. Qwen3-VL is refused: it grounds points in relative 0–1000
+coordinates and needs its own processor, so this code does not serve it as it stands.
 
 A saved model is a folder with ``voltpeak.json`` (the ``QwenConfig``, ``kind`` "qwen"), the processor files, and
 either a peft adapter (``adapter_config.json`` + ``adapter_model.safetensors``; the base model is read from
@@ -160,7 +161,7 @@ def _base_model(path, dtype, device, extra: dict):
     except (OSError, ValueError) as e:
         raise InputError(f"{path}: cannot read a model config ({str(e).splitlines()[0]})") from None
     if model_type not in QWEN_TYPES:
-        raise InputError(f"{path}: a {model_type} model, not one of {', '.join(QWEN_TYPES)}")
+        raise InputError(f"{path}: a {model_type} model; voltpeak fine-tunes {' and '.join(QWEN_TYPES)}")
     return AutoModelForImageTextToText.from_pretrained(path, dtype=dtype, **extra).to(device)
 
 
