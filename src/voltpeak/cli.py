@@ -226,6 +226,16 @@ def cmd_predict(args) -> int:
     return EXIT_BAD_INPUT if failed else 0
 
 
+def cmd_serve(args) -> int:
+    from voltpeak.serve import ServeConfig, serve
+
+    config = ServeConfig(data=[Path(d) for d in args.data], runs=[Path(d) for d in args.runs],
+                         truth=Path(args.truth) if args.truth else None, pred=Path(args.pred) if args.pred else None,
+                         images=Path(args.images) if args.images else None, space=args.space, db=Path(args.db))
+    serve(config, args.host, args.port, log=lambda text: print(text, file=sys.stderr))
+    return 0
+
+
 def cmd_demo(args) -> int:
     from voltpeak.demo import run_demo
 
@@ -342,6 +352,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_positive_int, help="CPU threads")
     p.add_argument("--force", action="store_true", help="overwrite OUT.jsonl if it exists")
     p.set_defaults(func=cmd_predict)
+
+    w = sub.add_parser("serve", help="the web app: label CVs, review evaluations, compare training runs",
+                       description="Serve the web app on http://HOST:PORT/: /label (folders of raw CV files; labels "
+                                   "saved at once to a SQLite file), /review (an evaluation: truth + predictions), "
+                                   "/runs (training runs' curves). Reads only under the folders and files given.")
+    w.add_argument("--data", action="append", default=[], metavar="DIR", help="a folder of CV files to label")
+    w.add_argument("--runs", action="append", default=[], metavar="DIR", help="a folder of training runs")
+    w.add_argument("--truth", metavar="T.jsonl", help="truth of the evaluation to review")
+    w.add_argument("--pred", metavar="P.jsonl", help="predictions of the evaluation to review")
+    w.add_argument("--images", metavar="DIR", help="where the review's sources are (default: beside --truth)")
+    w.add_argument("--space", choices=("image", "data"), default="image", help="the review's matching space")
+    w.add_argument("--db", default="labels.sqlite", metavar="FILE", help="the label store (default labels.sqlite)")
+    w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
+    w.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("demo", help="the main job on embedded defaults",
                        description="Detect the peaks of bundled simulated CVs (and of ../shared/data when present), "

@@ -1,0 +1,303 @@
+"""``voltpeak serve``: one web app for labelling raw CVs, reviewing evaluations and comparing training runs.
+
+    voltpeak serve --data cvs/ [--runs runs/] [--truth T.jsonl --pred P.jsonl] [--db labels.sqlite]
+
+Pages: ``/label``, ``/review``, ``/runs``; a JSON API under ``/api``. The server reads files only under the folders it
+was given (files are named by ``<folder index>/<relative path>`` and resolved inside that folder), answers JSON that
+the pages insert as text (never as HTML), refuses request bodies over ``MAX_BODY`` bytes, and binds 127.0.0.1 unless
+told otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from voltpeak.errors import InputError
+from voltpeak.serve.paths import inside
+from voltpeak.serve.review import Review
+from voltpeak.serve.runs import find_runs, read_metrics
+from voltpeak.serve.store import LabelStore
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY = 64 * 1024  # bytes: a label edit is a few hundred
+CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")
+SNAP_FRACTION = 0.03  # a click snaps to the extremum within this fraction of its sweep's samples on either side
+
+
+@dataclass
+class ServeConfig:
+    data: list[Path] = field(default_factory=list)  # folders of raw CV files to label
+    runs: list[Path] = field(default_factory=list)  # folders holding training run directories
+    truth: Path | None = None  # an evaluation to review: truth and predictions JSONL
+    pred: Path | None = None
+    images: Path | None = None  # where the review's image sources live (default: the truth file's folder)
+    space: str = "image"
+    db: Path = Path("labels.sqlite")
+
+
+def list_cv_files(roots: list[Path]) -> list[tuple[str, Path]]:
+    """(id, path) of every file the readers may take under the data folders, sorted; id = ``i/relative path``."""
+    out = []
+    for i, root in enumerate(roots):
+        for path in sorted(root.rglob("*")):
+            name = path.name.lower()
+            if path.is_file() and (name.endswith(CV_SUFFIXES) or name.endswith(".dta.txt")) and not any(
+                    part.startswith(".") for part in path.relative_to(root).parts) and name != "truth.jsonl":
+                out.append((f"{i}/{path.relative_to(root).as_posix()}", path))
+    return out
+
+
+@lru_cache(maxsize=32)
+def _voltammogram(path: str, mtime: float):
+    from voltpeak.read import read
+
+    return read(path)
+
+
+def load_cv(path: Path):
+    return _voltammogram(str(path), path.stat().st_mtime)
+
+
+def cv_payload(file_id: str, path: Path) -> dict:
+    """The CV as the label page draws it: per sweep its cycle, direction and samples (E in V, I in the file's
+    current unit: A or A/m²)."""
+    v = load_cv(path)
+    cycles = v.cycle_numbers()
+    sweeps = [{"index": k, "start": int(a), "cycle": int(cycles[a]), "direction": int(d),
+               "E": np.round(v.potential_V[a:b], 7).tolist(), "I": [float(f"{x:.6g}") for x in v.current[a:b]]}
+              for k, (a, b, d) in enumerate(v.sweeps())]
+    return {"id": file_id, "name": path.name, "quantity": v.quantity, "unit": "A" if v.quantity == "I" else "A/m²",
+            "cycles": int(cycles.max()) if len(cycles) else 0, "points": len(v), "sweeps": sweeps}
+
+
+def snap(path: Path, sweep: int, index: int, convention_sign: float | None = None) -> dict:
+    """The label a click at sample ``index`` of ``sweep`` means: the local extremum of that sweep around it (a
+    maximum on an anodic-going sweep, a minimum on a cathodic-going one; reversed in US-convention files)."""
+    from voltpeak.detect.peaks import current_sign
+
+    v = load_cv(path)
+    sweeps = v.sweeps()
+    if not 0 <= sweep < len(sweeps):
+        raise InputError(f"no sweep {sweep} in {path.name}")
+    a, b, direction = sweeps[sweep]
+    if not 0 <= index < b - a:
+        raise InputError(f"no sample {index} in sweep {sweep} of {path.name}")
+    sign = convention_sign if convention_sign is not None else current_sign(v)
+    half = max(3, int(SNAP_FRACTION * (b - a)))
+    lo, hi = max(0, index - half), min(b - a, index + half + 1)
+    y = v.current[a + lo:a + hi] * sign * direction
+    best = lo + int(np.argmax(y))
+    k = a + best
+    return {"sweep": sweep, "idx": best, "cycle": int(v.cycle_numbers()[k]), "potential": float(v.potential_V[k]),
+            "current": float(v.current[k]), "direction": "anodic" if direction > 0 else "cathodic"}
+
+
+def suggestions(path: Path) -> list[dict]:
+    """The classical detector's peaks as label proposals (sweep and sample of each)."""
+    from voltpeak.detect import detect
+
+    v = load_cv(path)
+    sweeps = v.sweeps()
+    out = []
+    for p in detect(v):
+        sweep = next(k for k, (a, b, _) in enumerate(sweeps) if a <= p.index < b)
+        out.append({"sweep": sweep, "idx": int(p.index - sweeps[sweep][0]), "cycle": p.cycle,
+                    "potential": float(v.potential_V[p.index]), "current": float(v.current[p.index]),
+                    "direction": p.direction, "origin": "detector"})
+    return out
+
+
+def export_lines(store: LabelStore, files: list[tuple[str, Path]], roots: list[Path]) -> list[dict]:
+    """Truth JSONL records (what ``voltpeak build`` reads) of the CVs marked done: sources relative to the first
+    data folder (save the file there) or absolute, peaks in V and A with direction and cycle."""
+    from voltpeak.peak import Peak
+
+    done = {f for f, s in store.statuses().items() if s == "done"}
+    labels = store.all_labels()
+    base = roots[0].resolve() if roots else None
+    out = []
+    for file_id, path in files:
+        if file_id not in done:
+            continue
+        full = path.resolve()
+        source = full.relative_to(base).as_posix() if base and full.is_relative_to(base) else str(full)
+        quantity = load_cv(path).quantity
+        peaks = [Peak(lab["direction"], potential=lab["potential"], current=lab["current"], cycle=lab["cycle"],
+                      quantity=quantity).to_record() for lab in labels.get(file_id, [])]
+        out.append({"source": source, "peaks": peaks, "group": source.rsplit(".", 1)[0]})
+    return out
+
+
+def create_app(config: ServeConfig):
+    """The FastAPI application for ``config``."""
+    store = LabelStore(config.db)
+    review = Review.load(config.truth, config.pred, config.space, config.images) if config.truth else None
+    app = FastAPI(title="voltpeak", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.middleware("http")
+    async def limits(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return JSONResponse({"error": f"request body over {MAX_BODY} bytes"}, status_code=413)
+        if request.method in ("POST", "PUT") and length is None:
+            return JSONResponse({"error": "a request body needs a Content-Length"}, status_code=411)
+        response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'")
+        return response
+
+    def files() -> list[tuple[str, Path]]:
+        return list_cv_files(config.data)
+
+    def cv_path(file_id: str) -> Path:
+        root, _, rel = file_id.partition("/")
+        path = inside(config.data[int(root)], rel) if root.isdigit() and int(root) < len(config.data) else None
+        if path is None:
+            raise HTTPException(404, "no such file")
+        return path
+
+    def labels_reply(file_id: str, ids=None) -> dict:
+        return {"labels": store.labels(file_id), "ids": ids or []}
+
+    @app.get("/")
+    def home():
+        return RedirectResponse("/label" if config.data or not review else "/review")
+
+    for page in ("label", "review", "runs"):
+        app.add_api_route(f"/{page}", (lambda p: lambda: FileResponse(STATIC / f"{p}.html"))(page), methods=["GET"])
+
+    @app.get("/api/files")
+    def api_files():
+        statuses, counts = store.statuses(), store.counts()
+        items = [{"id": fid, "name": path.name, "folder": str(config.data[int(fid.split("/")[0])].name),
+                  "path": fid.split("/", 1)[1], "status": statuses.get(fid, "todo"), "labels": counts.get(fid, 0)}
+                 for fid, path in files()]
+        progress = {s: sum(i["status"] == s for i in items) for s in ("todo", "done", "skipped")}
+        return {"files": items, "progress": progress}
+
+    @app.get("/api/cv/{file_id:path}")
+    def api_cv(file_id: str):
+        path = cv_path(file_id)
+        try:
+            return cv_payload(file_id, path)
+        except InputError as e:
+            raise HTTPException(422, str(e)) from None
+
+    @app.get("/api/labels/{file_id:path}")
+    def api_labels(file_id: str):
+        cv_path(file_id)
+        return labels_reply(file_id)
+
+    @app.post("/api/labels/{file_id:path}")
+    def api_add(file_id: str, body: Annotated[dict, Body()]):
+        path = cv_path(file_id)
+        items = body.get("labels") if isinstance(body.get("labels"), list) else [body]
+        try:
+            labels = [{**snap(path, int(item["sweep"]), int(item["index"])),
+                       "origin": str(item.get("origin", "hand"))[:16]} for item in items[:200]]
+        except (KeyError, TypeError, ValueError, InputError) as e:
+            raise HTTPException(422, f"bad label: {e}") from None
+        return labels_reply(file_id, store.add(file_id, labels))
+
+    @app.put("/api/labels/{file_id:path}/{label_id}")
+    def api_move(file_id: str, label_id: int, body: Annotated[dict, Body()]):
+        path = cv_path(file_id)
+        try:
+            lab = snap(path, int(body["sweep"]), int(body["index"]))
+        except (KeyError, TypeError, ValueError, InputError) as e:
+            raise HTTPException(422, f"bad label: {e}") from None
+        if not store.move(file_id, label_id, lab):
+            raise HTTPException(404, "no such label")
+        return labels_reply(file_id, [label_id])
+
+    @app.delete("/api/labels/{file_id:path}/{label_id}")
+    def api_delete(file_id: str, label_id: int):
+        cv_path(file_id)
+        store.delete(file_id, label_id)
+        return labels_reply(file_id)
+
+    @app.get("/api/suggestions/{file_id:path}")
+    def api_suggestions(file_id: str):
+        return {"suggestions": suggestions(cv_path(file_id))}
+
+    @app.post("/api/status/{file_id:path}")
+    def api_status(file_id: str, body: Annotated[dict, Body()]):
+        cv_path(file_id)
+        try:
+            store.set_status(file_id, str(body.get("status")))
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
+        return {"status": body["status"]}
+
+    @app.get("/api/export")
+    def api_export():
+        text = "".join(json.dumps(line) + "\n" for line in export_lines(store, files(), config.data))
+        return PlainTextResponse(text, media_type="application/jsonl",
+                                 headers={"Content-Disposition": 'attachment; filename="labels.jsonl"'})
+
+    @app.get("/api/review")
+    def api_review(filter: Annotated[list[str] | None, Query()] = None, sort: str = "worst", source: str = "",
+                   peaks: int | None = None, family: str = "", offset: int = 0,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50):
+        if review is None:
+            raise HTTPException(404, "no evaluation loaded (serve --truth T.jsonl --pred P.jsonl)")
+        return review.page(filter or [], sort, source, peaks, family, max(0, offset), limit)
+
+    @app.get("/api/review/sample/{n}")
+    def api_review_sample(n: int):
+        if review is None or not 0 <= n < len(review.samples):
+            raise HTTPException(404, "no such sample")
+        return review.detail(n)
+
+    @app.get("/api/review/image/{n}")
+    def api_review_image(n: int):
+        path = review.image_path(n) if review is not None and 0 <= n < len(review.samples) else None
+        if path is None:
+            raise HTTPException(404, "no image")
+        return FileResponse(path)
+
+    @app.get("/api/review/cv/{n}")
+    def api_review_cv(n: int):
+        path = review.cv_path(n) if review is not None and 0 <= n < len(review.samples) else None
+        if path is None:
+            raise HTTPException(404, "no CV file")
+        return cv_payload(str(n), path)
+
+    @app.get("/api/runs")
+    def api_runs():
+        return {"runs": find_runs(config.runs)}
+
+    @app.get("/api/runs/metrics")
+    def api_run_metrics(name: Annotated[list[str] | None, Query()] = None):
+        known = {r["name"]: r for r in find_runs(config.runs)}
+        return {"runs": {n: read_metrics(Path(known[n]["path"])) for n in (name or [])[:12] if n in known}}
+
+    return app
+
+
+def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8765, log=print):
+    """Run the app with uvicorn until interrupted."""
+    import uvicorn
+
+    for folder in [*config.data, *config.runs]:
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a folder")
+    for f in (config.truth, config.pred):
+        if f is not None and not f.is_file():
+            raise InputError(f"{f}: no such file")
+    if (config.truth is None) != (config.pred is None):
+        raise InputError("--truth and --pred go together")
+    app = create_app(config)
+    log(f"voltpeak serve: http://{host}:{port}/ (label, review, runs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
