@@ -79,9 +79,10 @@ def cv_payload(file_id: str, path: Path) -> dict:
             "cycles": int(cycles.max()) if len(cycles) else 0, "points": len(v), "sweeps": sweeps}
 
 
-def snap(path: Path, sweep: int, index: int, convention_sign: float | None = None) -> dict:
+def snap(path: Path, sweep: int, index: int, exact: bool = False) -> dict:
     """The label a click at sample ``index`` of ``sweep`` means: the local extremum of that sweep around it (a
-    maximum on an anodic-going sweep, a minimum on a cathodic-going one; reversed in US-convention files)."""
+    maximum on an anodic-going sweep, a minimum on a cathodic-going one; reversed in US-convention files), or the
+    sample itself when ``exact`` (an accepted suggestion, placed by the detector on the smoothed sweep)."""
     from voltpeak.detect.peaks import current_sign
 
     v = load_cv(path)
@@ -91,11 +92,11 @@ def snap(path: Path, sweep: int, index: int, convention_sign: float | None = Non
     a, b, direction = sweeps[sweep]
     if not 0 <= index < b - a:
         raise InputError(f"no sample {index} in sweep {sweep} of {path.name}")
-    sign = convention_sign if convention_sign is not None else current_sign(v)
-    half = max(3, int(SNAP_FRACTION * (b - a)))
-    lo, hi = max(0, index - half), min(b - a, index + half + 1)
-    y = v.current[a + lo:a + hi] * sign * direction
-    best = lo + int(np.argmax(y))
+    best = index
+    if not exact:
+        half = max(3, int(SNAP_FRACTION * (b - a)))
+        lo, hi = max(0, index - half), min(b - a, index + half + 1)
+        best = lo + int(np.argmax(v.current[a + lo:a + hi] * current_sign(v) * direction))
     k = a + best
     return {"sweep": sweep, "idx": best, "cycle": int(v.cycle_numbers()[k]), "potential": float(v.potential_V[k]),
             "current": float(v.current[k]), "direction": "anodic" if direction > 0 else "cathodic"}
@@ -204,7 +205,7 @@ def create_app(config: ServeConfig):
         path = cv_path(file_id)
         items = body.get("labels") if isinstance(body.get("labels"), list) else [body]
         try:
-            labels = [{**snap(path, int(item["sweep"]), int(item["index"])),
+            labels = [{**snap(path, int(item["sweep"]), int(item["index"]), item.get("snap", True) is False),
                        "origin": str(item.get("origin", "hand"))[:16]} for item in items[:200]]
         except (KeyError, TypeError, ValueError, InputError) as e:
             raise HTTPException(422, f"bad label: {e}") from None
@@ -214,7 +215,7 @@ def create_app(config: ServeConfig):
     def api_move(file_id: str, label_id: int, body: Annotated[dict, Body()]):
         path = cv_path(file_id)
         try:
-            lab = snap(path, int(body["sweep"]), int(body["index"]))
+            lab = snap(path, int(body["sweep"]), int(body["index"]), body.get("snap", True) is False)
         except (KeyError, TypeError, ValueError, InputError) as e:
             raise HTTPException(422, f"bad label: {e}") from None
         if not store.move(file_id, label_id, lab):

@@ -48,7 +48,7 @@ class Review:
                             "error": r["error"] if p_src else "no prediction",
                             "family": str((t.get("style") or {}).get("family", "")),
                             "match": {"tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "errors": r["errors"]}})
-        roots = [images or truth_path.parent, pred_path.parent]
+        roots = [images or truth_path.parent]
         return cls(samples, truth, pred, space, roots, result["metrics"])
 
     def _keep(self, s: dict, filters, source: str, peaks, family: str) -> bool:

@@ -106,7 +106,7 @@ const fileId = () => encodeURI(S.files[S.pos].id);
 const add = (items) => api(`/api/labels/${fileId()}`, { method: "POST", body: { labels: items } }).then(setLabels);
 const del = (id) => api(`/api/labels/${fileId()}/${id}`, { method: "DELETE" }).then(setLabels);
 const move = (id, to) => api(`/api/labels/${fileId()}/${id}`, { method: "PUT", body: to }).then(setLabels);
-const point = (l) => ({ sweep: l.sweep, index: l.idx, origin: l.origin });
+const point = (l) => ({ sweep: l.sweep, index: l.idx, origin: l.origin, snap: false });
 
 // Each action: do it, remember how to undo it (ids change when a label is re-added, hence the records).
 function perform(action) {
@@ -150,7 +150,7 @@ plot.on("context", (m) => deleteAction(m.id));
 function acceptAll() {
   const taken = new Set(S.labels.map((l) => `${l.sweep}:${l.idx}`));
   const todo = S.suggestions.filter((s) => !taken.has(`${s.sweep}:${s.idx}`))
-    .map((s) => ({ sweep: s.sweep, index: s.idx, origin: "detector" }));
+    .map((s) => ({ sweep: s.sweep, index: s.idx, origin: "detector", snap: false }));
   if (todo.length) perform(addAction(todo));
 }
 
