@@ -29,6 +29,7 @@ bench: setup
 	$(PY) benchmarks/simulate.py
 	$(PY) benchmarks/build.py
 	$(PY) benchmarks/predict.py
+	$(PY) benchmarks/serve.py
 
 model: setup  # the shipped CPU models from nothing: data, the heatmap detector, then the MLLM on it (~45 min)
 	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force

@@ -75,7 +75,8 @@ class Review:
                 acc[1] += s["fp"]
                 acc[2] += s["fn"]
                 acc[3] += 1
-        slices = {name: [{"slice": v, "samples": a[3], **_prf(*a[:3])} for v, a in sorted(d.items())]
+        order = {"family": lambda item: item[0], "peaks": lambda item: int(item[0])}
+        slices = {name: [{"slice": v, "samples": a[3], **_prf(*a[:3])} for v, a in sorted(d.items(), key=order[name])]
                   for name, d in slices.items()}
         total = [sum(s[k] for s in rows) for k in ("tp", "fp", "fn")]
         fields = ("n", "source", "tp", "fp", "fn", "n_true", "n_pred", "error", "family")

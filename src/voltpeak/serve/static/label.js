@@ -82,8 +82,13 @@ function drawMarkers() {
   body.replaceChildren(...S.labels.map((l, k) => el("tr", { class: l.id === S.selected ? "sel" : "",
       onclick: () => { S.selected = l.id; drawMarkers(); } },
     el("td", {}, k + 1), el("td", {}, l.direction), el("td", {}, l.potential.toFixed(4)),
-    el("td", {}, l.current.toPrecision(4)), el("td", {}, l.cycle ?? ""), el("td", {}, l.origin))));
+    el("td", {}, current(l.current)), el("td", {}, l.cycle ?? ""), el("td", {}, l.origin))));
   window.voltpeakLabels = S.labels;
+}
+
+function current(value) {
+  const [f, p] = siScale(Math.abs(value) || 1);
+  return `${(value / f).toPrecision(4)} ${p}${S.cv ? S.cv.unit : "A"}`;
 }
 
 function setLabels(reply) {
