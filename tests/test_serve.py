@@ -169,6 +169,25 @@ def test_label_a_real_cv_by_clicking_then_keyboard_export(browser, lab, tmp_path
             page.mouse.click(box["x"] + sx + 3, box["y"] + sy - 2)  # near the peak, not on it
             expected.append((sweep, _expected_snap(v, sweep, index)))
             page.wait_for_function(f"window.voltpeakLabels && window.voltpeakLabels.length === {len(expected)}")
+        # Drag the third label onto the other sweep: it moves there, snapped to that sweep's extremum.
+        third = next(x for x in page.evaluate("window.voltpeakLabels") if (x["sweep"], x["idx"]) == expected[2])
+        box = page.locator("#plot").bounding_box()
+        fx, fy = page.evaluate(f"window.voltpeakPlot.toScreen({third['potential']}, {third['current']})")
+        other = 1 - expected[2][0]
+        oa, ob, _ = sweeps[other]
+        j = int(np.argmin(np.abs(v.potential_V[oa:ob] - third["potential"])))
+        tx, ty = page.evaluate(f"window.voltpeakPlot.toScreen({v.potential_V[oa + j]}, {v.current[oa + j]})")
+        page.mouse.move(box["x"] + fx, box["y"] + fy)
+        page.mouse.down()
+        page.mouse.move(box["x"] + (fx + tx) / 2, box["y"] + (fy + ty) / 2, steps=4)
+        page.mouse.move(box["x"] + tx, box["y"] + ty, steps=4)
+        page.mouse.up()
+        page.wait_for_function(f"window.voltpeakLabels.some(x => x.id === {third['id']} && x.sweep === {other})")
+        moved = next(x for x in page.evaluate("window.voltpeakLabels") if x["id"] == third["id"])
+        assert abs(moved["idx"] - j) <= max(3, int(0.03 * (ob - oa)))
+        page.keyboard.press("z")  # undo the move: back where it was
+        page.wait_for_function(f"window.voltpeakLabels.some(x => x.id === {third['id']} && x.sweep === "
+                               f"{expected[2][0]} && x.idx === {expected[2][1]})")
         # Undo and redo with the keyboard (the history of this page).
         page.keyboard.press("z")
         page.wait_for_function("window.voltpeakLabels.length === 2")
@@ -222,6 +241,47 @@ def test_label_a_real_cv_by_clicking_then_keyboard_export(browser, lab, tmp_path
 
     (lab / "labels.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     assert len(load_pool(str(lab / "labels.jsonl")).cvs) == 2
+
+
+def test_two_browser_tabs_labelling_one_cv_both_keep_their_labels(browser, lab, tmp_path):
+    server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        tabs = [_page(browser, server.url + f"/label?file=0/{GAMRY}")[0] for _ in range(2)]
+        for tab in tabs:
+            tab.wait_for_function("window.voltpeakOpened && window.voltpeakSuggested")
+        # Each tab accepts one different suggestion through the API its page uses, then clicks one more point.
+        suggested = server.get(f"/api/suggestions/0/{GAMRY}")["suggestions"]
+        for tab, s in zip(tabs, suggested):
+            box = tab.locator("#plot").bounding_box()
+            sx, sy = tab.evaluate(f"window.voltpeakPlot.toScreen({s['potential']}, {s['current']})")
+            tab.mouse.click(box["x"] + sx + 2, box["y"] + sy)
+            tab.wait_for_function("window.voltpeakLabels.length >= 1")
+        # Within a refresh period both tabs show both labels; the store has both.
+        for tab in tabs:
+            tab.wait_for_function("window.voltpeakLabels.length === 2", timeout=10_000)
+        assert len(server.get(f"/api/labels/0/{GAMRY}")["labels"]) == 2
+    finally:
+        server.stop()
+
+
+def test_suggestions_from_a_shipped_model_land_on_the_cv(lab, tmp_path):
+    from voltpeak.read import read
+    from voltpeak.serve.suggest import detector_suggestions
+
+    server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"), "--suggest", "heatmap")
+    try:
+        reply = server.get(f"/api/suggestions/0/{GAMRY}")
+    finally:
+        server.stop()
+    v = read(lab / GAMRY)
+    model = sorted((s["direction"], s["potential"]) for s in reply["suggestions"])
+    detector = sorted((s["direction"], s["potential"]) for s in detector_suggestions(v))
+    assert reply["source"] == "heatmap" and {s["origin"] for s in reply["suggestions"]} == {"model"}
+    assert [d for d, _ in model] == [d for d, _ in detector]
+    assert all(abs(a - b) < 0.01 for (_, a), (_, b) in zip(model, detector))  # within 10 mV of the detector
+    for s in reply["suggestions"]:  # each on a sample of a sweep of its own direction
+        a, b, d = v.sweeps()[s["sweep"]]
+        assert (d > 0) == (s["direction"] == "anodic") and v.potential_V[a + s["idx"]] == s["potential"]
 
 
 def test_an_acknowledged_label_survives_sigkill(lab, tmp_path):
@@ -334,6 +394,26 @@ def test_review_filters_to_samples_with_false_negatives(browser, tmp_path):
         assert errors == []
         page_json = server.get("/api/review?filter=has_fn&sort=worst")
         assert page_json["rows"][0]["fn"] == 2 and page_json["metrics"]["fn"] == 6 and page_json["metrics"]["fp"] == 1
+    finally:
+        server.stop()
+
+
+def test_review_in_data_space_draws_the_raw_cv(browser, lab, tmp_path):
+    from voltpeak.detect import detect
+    from voltpeak.read import read
+
+    v = read(lab / GAMRY)
+    found = [p.to_record() for p in detect(v)]
+    (lab / "truth.jsonl").write_text(json.dumps({"source": GAMRY, "peaks": found}) + "\n")
+    (lab / "pred.jsonl").write_text(json.dumps({"source": GAMRY, "peaks": found[:1], "text": "", "error": None}) + "\n")
+    server = Server("--truth", str(lab / "truth.jsonl"), "--pred", str(lab / "pred.jsonl"), "--space", "data",
+                    "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        assert len(server.get("/api/review/cv/0")["sweeps"]) == len(v.sweeps())
+        page, errors = _page(browser, server.url + "/review")
+        page.wait_for_function("document.querySelector('.sample canvas')?.dataset.drawn === '1'")
+        assert "FN 1" in page.locator(".sample .meta").inner_text()
+        assert errors == []
     finally:
         server.stop()
 

@@ -231,7 +231,8 @@ def cmd_serve(args) -> int:
 
     config = ServeConfig(data=[Path(d) for d in args.data], runs=[Path(d) for d in args.runs],
                          truth=Path(args.truth) if args.truth else None, pred=Path(args.pred) if args.pred else None,
-                         images=Path(args.images) if args.images else None, space=args.space, db=Path(args.db))
+                         images=Path(args.images) if args.images else None, space=args.space, db=Path(args.db),
+                         suggest=args.suggest)
     serve(config, args.host, args.port, log=lambda text: print(text, file=sys.stderr))
     return 0
 
@@ -364,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--images", metavar="DIR", help="where the review's sources are (default: beside --truth)")
     w.add_argument("--space", choices=("image", "data"), default="image", help="the review's matching space")
     w.add_argument("--db", default="labels.sqlite", metavar="FILE", help="the label store (default labels.sqlite)")
+    w.add_argument("--suggest", default="detector", metavar="M",
+                   help="label suggestions: detector (the classical one, default) or a model that reads plots "
+                        "(a shipped name such as heatmap, or a model folder): the CV is drawn, its peaks mapped back")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
     w.set_defaults(func=cmd_serve)

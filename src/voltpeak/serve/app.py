@@ -42,6 +42,7 @@ class ServeConfig:
     images: Path | None = None  # where the review's image sources live (default: the truth file's folder)
     space: str = "image"
     db: Path = Path("labels.sqlite")
+    suggest: str = "detector"  # label proposals: the classical detector, or a model (shipped name or folder)
 
 
 def list_cv_files(roots: list[Path]) -> list[tuple[str, Path]]:
@@ -102,19 +103,13 @@ def snap(path: Path, sweep: int, index: int, exact: bool = False) -> dict:
             "current": float(v.current[k]), "direction": "anodic" if direction > 0 else "cathodic"}
 
 
-def suggestions(path: Path) -> list[dict]:
-    """The classical detector's peaks as label proposals (sweep and sample of each)."""
-    from voltpeak.detect import detect
+def suggestions(path: Path, source: str = "detector") -> list[dict]:
+    """Label proposals for a CV: the classical detector's peaks, or those of a trained image model (a shipped name
+    or a model folder) found in a plot of the CV."""
+    from voltpeak.serve.suggest import detector_suggestions, model_suggestions
 
     v = load_cv(path)
-    sweeps = v.sweeps()
-    out = []
-    for p in detect(v):
-        sweep = next(k for k, (a, b, _) in enumerate(sweeps) if a <= p.index < b)
-        out.append({"sweep": sweep, "idx": int(p.index - sweeps[sweep][0]), "cycle": p.cycle,
-                    "potential": float(v.potential_V[p.index]), "current": float(v.current[p.index]),
-                    "direction": p.direction, "origin": "detector"})
-    return out
+    return detector_suggestions(v) if source == "detector" else model_suggestions(v, source)
 
 
 def export_lines(store: LabelStore, files: list[tuple[str, Path]], roots: list[Path]) -> list[dict]:
@@ -230,7 +225,10 @@ def create_app(config: ServeConfig):
 
     @app.get("/api/suggestions/{file_id:path}")
     def api_suggestions(file_id: str):
-        return {"suggestions": suggestions(cv_path(file_id))}
+        try:
+            return {"suggestions": suggestions(cv_path(file_id), config.suggest), "source": config.suggest}
+        except InputError as e:
+            raise HTTPException(422, str(e)) from None
 
     @app.post("/api/status/{file_id:path}")
     def api_status(file_id: str, body: Annotated[dict, Body()]):
@@ -299,6 +297,10 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8765, log=pr
             raise InputError(f"{f}: no such file")
     if (config.truth is None) != (config.pred is None):
         raise InputError("--truth and --pred go together")
+    if config.suggest != "detector":
+        from voltpeak.predict import model_dir
+
+        model_dir(config.suggest)  # a clear error now rather than on the first CV
     app = create_app(config)
     log(f"voltpeak serve: http://{host}:{port}/ (label, review, runs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,85 @@
+"""Label suggestions for a raw CV from the classical detector, or from a trained image model: the CV is drawn as a
+plain plot (IUPAC axes, known frame), the model finds the peaks in the image, and each is mapped back to the data
+(pixel → potential and current through the frame) and placed on the nearest sample of a sweep of its direction."""
+
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+STYLE_SEED = 3  # one fixed clean style for every CV drawn for a model
+
+
+def detector_suggestions(v) -> list[dict]:
+    """The classical detector's peaks (sweep and sample of each)."""
+    from voltpeak.detect import detect
+
+    sweeps = v.sweeps()
+    out = []
+    for p in detect(v):
+        sweep = next(k for k, (a, b, _) in enumerate(sweeps) if a <= p.index < b)
+        out.append(_record(v, sweep, int(p.index - sweeps[sweep][0]), "detector"))
+    return out
+
+
+def _record(v, sweep: int, idx: int, origin: str) -> dict:
+    a, _, direction = v.sweeps()[sweep]
+    return {"sweep": sweep, "idx": idx, "cycle": int(v.cycle_numbers()[a + idx]),
+            "potential": float(v.potential_V[a + idx]), "current": float(v.current[a + idx]),
+            "direction": "anodic" if direction > 0 else "cathodic", "origin": origin}
+
+
+@lru_cache(maxsize=2)
+def _model(name: str):
+    from voltpeak.models import load_model
+    from voltpeak.predict import model_dir
+
+    return load_model(model_dir(name))
+
+
+def draw(v):
+    """(Rendered plot, its Frame, the current factor drawn, the sign that made the plot IUPAC) of a CV."""
+    from voltpeak.detect.peaks import current_sign
+    from voltpeak.render.draw import Curve, Frame, engineering_unit, render
+    from voltpeak.render.style import sample_style
+
+    sign = current_sign(v)
+    unit, factor = engineering_unit(float(np.abs(v.current).max()) or 1.0, v.quantity)
+    style = sample_style(np.random.default_rng(STYLE_SEED), "publication")
+    style.us_convention, style.title, style.legend = False, "", ""
+    curves = [Curve(v.potential_V, v.current * sign * factor)]
+    rendered = render(curves, np.zeros((0, 2)), style, "E / V", f"{'I' if v.quantity == 'I' else 'j'} / {unit}")
+    return rendered, Frame.of(curves, style), factor, sign
+
+
+def model_suggestions(v, name: str) -> list[dict]:
+    """Peaks a trained image model (a shipped name or a model folder) finds in a plot of the CV."""
+    from voltpeak.predict import predict
+
+    rendered, frame, factor, sign = draw(v)
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "cv.png"
+        png.write_bytes(rendered.png)
+        line = next(predict(_model(name), [("cv.png", png)]))
+    sweeps = v.sweeps()
+    # Every sample in pixels, to find the one under each predicted point.
+    px, py = frame.to_px(v.potential_V, v.current * sign * factor)
+    out, taken = [], set()
+    for p in line["peaks"]:
+        x, y = p["x"] * rendered.width, p["y"] * rendered.height
+        want = 1 if p["direction"] == "anodic" else -1
+        best = None
+        for k, (a, b, d) in enumerate(sweeps):
+            if d != want:
+                continue
+            dist = (px[a:b] - x) ** 2 + (py[a:b] - y) ** 2
+            i = int(np.argmin(dist))
+            if best is None or dist[i] < best[2]:
+                best = (k, i, dist[i])
+        if best is not None and best[2] <= 15.0 ** 2 and (best[0], best[1]) not in taken:
+            taken.add((best[0], best[1]))
+            out.append(_record(v, best[0], best[1], "model"))
+    return out
