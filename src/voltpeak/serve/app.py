@@ -51,9 +51,12 @@ def list_cv_files(roots: list[Path]) -> list[tuple[str, Path]]:
     for i, root in enumerate(roots):
         for path in sorted(root.rglob("*")):
             name = path.name.lower()
-            if path.is_file() and (name.endswith(CV_SUFFIXES) or name.endswith(".dta.txt")) and not any(
-                    part.startswith(".") for part in path.relative_to(root).parts) and name != "truth.jsonl":
-                out.append((f"{i}/{path.relative_to(root).as_posix()}", path))
+            if not path.is_file() or not name.endswith(CV_SUFFIXES) or any(
+                    part.startswith(".") for part in path.relative_to(root).parts):
+                continue
+            if name.endswith(".json") and path.with_suffix(".csv").is_file():
+                continue  # a data package's descriptor: its CSV is listed (and read with it)
+            out.append((f"{i}/{path.relative_to(root).as_posix()}", path))
     return out
 
 
