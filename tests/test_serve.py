@@ -25,6 +25,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 GAMRY = "10mM_1_2_DAAQ_1_2_ChCl_EG_negative.DTA.txt"
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # the test server is local even where a proxy is set
 
 
 def _port() -> int:
@@ -452,5 +453,3 @@ def test_serve_refuses_bad_arguments_in_one_line(tmp_path):
                               timeout=60)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
-
-os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
