@@ -262,3 +262,31 @@ def test_build_command_resumes_and_rejects_bad_input(sim_folder, tmp_path):
                            (["--out", str(tmp_path / "y"), "--pool", str(tmp_path / "missing")], "no such")):
         proc = subprocess.run(run + extra, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_potential_only_labels_are_placed_on_the_curve(tmp_path):
+    """Hand labels read off a plot give potentials only: the pool places each on a sweep of its direction, at the
+    extremum near its potential, and its current comes from there (checked against the examples' exact truth)."""
+    from voltpeak.dataset.pool import load_pool
+
+    examples = Path(__file__).resolve().parent.parent / "src" / "voltpeak" / "examples"
+    truths = [json.loads(line) for line in (examples / "truth.jsonl").read_text().splitlines()]
+    hand = [{"source": str(examples / t["source"]),
+             "peaks": [{"potential": round(p["potential"], 3) + 0.004, "direction": p["direction"], "cycle": 1}
+                       for p in t["peaks"]]} for t in truths]
+    (tmp_path / "hand.jsonl").write_text("".join(json.dumps(h) + "\n" for h in hand))
+    pool = load_pool(str(tmp_path / "hand.jsonl"))
+    for cv, t in zip(pool.cvs, truths):
+        v = cv.voltammogram
+        span = np.ptp(v.current)
+        for placed, exact in zip(cv.peaks, t["peaks"]):
+            assert placed.direction == exact["direction"] and placed.cycle == 1
+            assert abs(placed.potential - exact["potential"]) <= 0.015  # offset + rounding + the 10 mV window
+            assert abs(placed.current - exact["current"]) <= 0.1 * span  # on its tip, not on the other branch
+            assert v.current[placed.index] == placed.current
+    bad = [{"source": str(examples / truths[0]["source"]), "peaks": [{"potential": 5.0, "direction": "anodic"}]}]
+    (tmp_path / "bad.jsonl").write_text(json.dumps(bad[0]) + "\n")
+    from voltpeak.errors import InputError
+
+    with pytest.raises(InputError, match="lies on no anodic-going sweep"):
+        load_pool(str(tmp_path / "bad.jsonl"))

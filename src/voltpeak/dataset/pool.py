@@ -10,7 +10,8 @@ A pool is named by a spec (``voltpeak build --pool SPEC``, optionally ``NAME=SPE
   ``source`` is relative to the JSONL's folder (or absolute); ``peaks`` in V and A (or A/m² with
   ``"quantity": "j"``), each with its ``cycle``; ``group`` (optional, default: the source) is what splits keep
   together — a paper, an electrode, a file — so no group is in two splits. Other keys (``window``, ``params``,
-  ``shoulders``) are kept; ``params`` marks a simulated CV.
+  ``shoulders``) are kept; ``params`` marks a simulated CV. A peak given by its potential only (a hand label read
+  off a plot) is placed on the curve (``place_on_curve``).
 - ``detect:PATH`` (a CV file or a folder of them): the detector's peaks, as proposals.
 """
 
@@ -20,6 +21,8 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from voltpeak.errors import InputError, VoltpeakError
 from voltpeak.evaluate.files import read_jsonl
@@ -94,7 +97,7 @@ def _labelled(truth: Path) -> list[LabelledCV]:
         path = Path(source) if Path(source).is_absolute() else truth.parent / source
         try:
             v = read(path)
-            peaks = [Peak.from_record(r) for r in rec.get("peaks") or []]
+            peaks = [place_on_curve(v, Peak.from_record(r)) for r in rec.get("peaks") or []]
         except VoltpeakError as e:
             raise InputError(f"{truth}:{k}: {e}") from None
         except (TypeError, ValueError, KeyError) as e:
@@ -103,6 +106,38 @@ def _labelled(truth: Path) -> list[LabelledCV]:
         out.append(LabelledCV(v, peaks, source, str(rec.get("group", source)),
                               "simulated" if params else "labelled", params))
     return out
+
+
+PLACE_WINDOW_V = 0.01  # a potential-only label moves to the sweep's extremum within this distance (V)
+
+
+def place_on_curve(v: Voltammogram, peak: Peak) -> Peak:
+    """A label given by potential only (hand labels read off a plot) placed on the curve: on a sweep of its
+    direction (in its cycle), the sample nearest its potential, moved to the sweep's extremum within
+    ``PLACE_WINDOW_V``; its current and sample index come from there. A complete label is returned as it is."""
+    if peak.current is not None or peak.potential is None:
+        return peak
+    from voltpeak.detect.peaks import current_sign
+
+    want = 1 if peak.direction == "anodic" else -1
+    cycles = v.cycle_numbers()
+    best = None
+    for a, b, d in v.sweeps():
+        if d != want or (peak.cycle is not None and cycles[a] != peak.cycle and cycles[b - 1] != peak.cycle):
+            continue
+        e = v.potential_V[a:b]
+        near = np.flatnonzero(np.abs(e - peak.potential) <= PLACE_WINDOW_V)
+        if not len(near):
+            continue
+        i = near[int(np.argmax(v.current[a + near] * current_sign(v) * d))]
+        if best is None or abs(e[i] - peak.potential) < best[1]:
+            best = (a + int(i), abs(e[i] - peak.potential))
+    if best is None:
+        raise InputError(f"a {peak.direction} label at {peak.potential} V lies on no {peak.direction}-going sweep"
+                         + (f" of cycle {peak.cycle}" if peak.cycle else ""))
+    k = best[0]
+    return Peak(peak.direction, float(v.potential_V[k]), float(v.current[k]), peak.cycle or int(cycles[k]),
+                v.quantity, index=k)
 
 
 def _detected(where: str) -> list[LabelledCV]:
