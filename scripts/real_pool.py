@@ -4,16 +4,20 @@ that ``voltpeak build --pool`` reads: absolute sources, grouped by paper folder 
     python scripts/real_pool.py [--shared ../shared] [--out data/real-hand/truth.jsonl] [--sure-only]
 
 Labels are potential-only (read off plots); the pool places each on its curve. ``--sure-only`` leaves out the
-labels marked low-confidence (features an expert might or might not mark).
+labels marked low-confidence.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE / "src"))
+
+from voltpeak.dataset.pool import hand_label_lines  # noqa: E402
 
 
 def main():
@@ -22,20 +26,10 @@ def main():
     ap.add_argument("--out", default="data/real-hand/truth.jsonl")
     ap.add_argument("--sure-only", action="store_true")
     args = ap.parse_args()
-    data = Path(args.shared).resolve() / "data"
+    data = Path(args.shared) / "data"
     if not data.is_dir():
         raise SystemExit(f"real_pool: {data} is absent (clone the project beside its shared/ folder)")
-    lines = []
-    for labels in sorted((HERE / "benchmarks" / "labels").glob("*.jsonl")):
-        for raw in labels.read_text().splitlines():
-            if not raw.strip():
-                continue
-            rec = json.loads(raw)
-            source = rec["source"]
-            group = str(Path(source).parent) if source.startswith("echemdb/") else source
-            peaks = [{k: v for k, v in p.items() if k != "confidence"} for p in rec["peaks"]
-                     if not (args.sure_only and p.get("confidence") == "low")]
-            lines.append({"source": str(data / source), "peaks": peaks, "group": group})
+    lines = hand_label_lines(HERE / "benchmarks" / "labels", data, args.sure_only)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(x) + "\n" for x in lines))

@@ -1,6 +1,7 @@
 """The command line as users run it: one JSON line per input, one-line errors with exit code 2, no tracebacks."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,12 +144,19 @@ def test_evaluate_command(tmp_path):
     assert json.loads(proc.stdout)["f1"] == 0.0
 
 
-def test_demo_runs_and_protects_its_folder(tmp_path):
-    proc = run("demo", "--out", tmp_path / "report")
+def test_demo_runs_the_whole_loop_and_protects_its_folder(tmp_path):
+    report = tmp_path / "report"
+    proc = run("demo", "--out", report)
     assert proc.returncode == 0, proc.stderr
-    metrics = json.loads((tmp_path / "report" / "examples_metrics.json").read_text())["metrics"]
-    assert metrics["sources"] == len(list(examples_dir().glob("cv_*")))
-    assert metrics["f1"] >= 0.9
-    proc = run("demo", "--out", tmp_path / "report")
+    rows = {(r["model"], r["set"]): r for r in json.loads((report / "metrics.json").read_text())["rows"]}
+    bundled = rows[("classical detector", "bundled CV files")]
+    assert bundled["sources"] == len(list(examples_dir().glob("cv_*"))) and bundled["f1"] >= 0.9
+    test = next(r for (m, s), r in rows.items() if m.startswith("shipped") and s == "test")
+    assert test["sources"] == 240 and test["f1"] > 0.7  # the shipped model on plots of fresh simulations
+    page = (report / "index.html").read_text()
+    assert "Worst samples" in page and "voltpeak serve --truth" in proc.stdout
+    for name in re.findall(r"src='([^']+)'", page):
+        assert (report / name).is_file(), name
+    proc = run("demo", "--out", report)
     assert proc.returncode == 2 and "--force" in proc.stderr
-    assert run("demo", "--out", tmp_path / "report", "--force").returncode == 0
+    assert (report / "index.html").is_file()  # the refused run left the report alone

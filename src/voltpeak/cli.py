@@ -240,7 +240,7 @@ def cmd_serve(args) -> int:
 def cmd_demo(args) -> int:
     from voltpeak.demo import run_demo
 
-    return run_demo(args.out, force=args.force)
+    return run_demo(args.out, force=args.force, train_minutes=args.train_minutes)
 
 
 def _positive_int(text: str) -> int:
@@ -373,10 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("demo", help="the main job on embedded defaults",
-                       description="Detect the peaks of bundled simulated CVs (and of ../shared/data when present), "
-                                   "evaluate against their exact truth, and write a report folder.")
+                       description="The whole loop on embedded defaults: the detector on bundled CV files, simulate "
+                                   "labelled CVs, build plot images, predict with the shipped model (and on plots of "
+                                   "the real CVs in ../shared/data when present), evaluate, write an HTML report.")
     m.add_argument("--out", default="voltpeak-demo", metavar="DIR", help="report folder (default voltpeak-demo)")
     m.add_argument("--force", action="store_true", help="replace the report folder if it exists")
+    m.add_argument("--train-minutes", type=float, default=0.0, metavar="M",
+                   help="first train a small heatmap detector for about M minutes and show its curves")
     m.set_defaults(func=cmd_demo)
     return parser
 

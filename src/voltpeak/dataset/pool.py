@@ -140,6 +140,21 @@ def place_on_curve(v: Voltammogram, peak: Peak) -> Peak:
                 v.quantity, index=k)
 
 
+def hand_label_lines(labels: Path, data: Path, sure_only: bool = False) -> list[dict]:
+    """Truth records of the hand labels in ``labels/*.jsonl`` (sources relative to ``data``, e.g. ../shared/data) with
+    absolute sources, grouped by paper folder (echemdb) or by file; ``sure_only`` leaves out the labels marked
+    ``"confidence": "low"`` (features an expert might or might not mark)."""
+    out = []
+    for path in sorted(Path(labels).glob("*.jsonl")):
+        for rec in read_jsonl(path):
+            source = rec["source"]
+            peaks = [{k: v for k, v in p.items() if k != "confidence"} for p in rec["peaks"]
+                     if not (sure_only and p.get("confidence") == "low")]
+            group = str(Path(source).parent) if source.startswith("echemdb/") else source
+            out.append({"source": str(Path(data).resolve() / source), "peaks": peaks, "group": group})
+    return out
+
+
 def _detected(where: str) -> list[LabelledCV]:
     from voltpeak.detect import detect
     from voltpeak.read import read
