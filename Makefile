@@ -25,11 +25,7 @@ demo: setup
 	$(VENV)/bin/voltpeak demo --out voltpeak-demo --force  # the report folder is make demo's own
 
 bench: setup
-	$(PY) benchmarks/detect.py
-	$(PY) benchmarks/simulate.py
-	$(PY) benchmarks/build.py
-	$(PY) benchmarks/predict.py
-	$(PY) benchmarks/serve.py
+	$(PY) benchmarks/all.py
 
 model: setup  # the shipped CPU models from nothing: data, the heatmap detector, then the MLLM on it (~45 min)
 	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force

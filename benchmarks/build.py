@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import numpy as np  # noqa: E402
-from common import peak_rss_mb  # noqa: E402
+from common import peak_rss_mb, record  # noqa: E402
 
 from voltpeak.dataset import BuildConfig, build, compose, load_pool, make_plan  # noqa: E402
 from voltpeak.render import render, sample_style  # noqa: E402
@@ -105,6 +105,8 @@ def main() -> int:
         theirs = (time.perf_counter() - t) / len(graphs)
         print(f"| render one graph, one core: voltpeak / naive pyplot + savefig | {ours * 1e3:.0f} ms / "
               f"{theirs * 1e3:.0f} ms = {theirs / ours:.1f}x faster |")
+        record("build", f"samples/s, {workers} cores", f"{rate:.1f}")
+        record("build", "render one graph, ms", f"{ours * 1e3:.0f}", f"pyplot + savefig {theirs * 1e3:.0f}")
         small, large = build_rss_mb(pool_dir, 400), build_rss_mb(pool_dir, 1600)
         print(f"| peak memory, 400 vs 1600 samples (one process, pool of {args.pool_size}) | "
               f"{small:.0f} MB vs {large:.0f} MB |")

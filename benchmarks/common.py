@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,3 +17,11 @@ def peak_rss_mb(code: str) -> float:
                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def record(area: str, measure: str, value: str, baseline: str = "") -> None:
+    """A row of ``benchmarks/all.py``'s summary table (written where $VOLTPEAK_BENCH_SUMMARY says; else nothing)."""
+    path = os.environ.get("VOLTPEAK_BENCH_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"area": area, "measure": measure, "value": value, "baseline": baseline}) + "\n")

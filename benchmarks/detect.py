@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
+from common import record  # noqa: E402
 from scipy.signal import find_peaks  # noqa: E402
 
 from voltpeak.detect import analyse, detect  # noqa: E402
@@ -100,11 +101,14 @@ def main() -> int:
     points = int(np.mean([len(v) for v in vs]))
     print(f"| {'set / method':<48} | {'CVs':>5} | {'P':>5} | {'R':>5} | {'F1':>5} | {'|ΔE| mV':>6} | {'CVs/s':>9} |")
     print(f"|{'-' * 50}|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 8}|{'-' * 11}|")
-    print(row(f"simulated ({points} pts): voltpeak detect", accuracy(cases, detect), throughput(vs, detect)))
-    print(row("simulated: detect + couples (E1/2, ΔEp, ipa/ipc)", accuracy(cases, detect),
-              throughput(vs, analyse)))
-    print(row("simulated: find_peaks on raw sweeps (baseline)", accuracy(cases, find_peaks_sweeps),
-              throughput(vs, find_peaks_sweeps)))
+    ours, ours_speed = accuracy(cases, detect), throughput(vs, detect)
+    base, base_speed = accuracy(cases, find_peaks_sweeps), throughput(vs, find_peaks_sweeps)
+    print(row(f"simulated ({points} pts): voltpeak detect", ours, ours_speed))
+    print(row("simulated: detect + couples (E1/2, ΔEp, ipa/ipc)", ours, throughput(vs, analyse)))
+    print(row("simulated: find_peaks on raw sweeps (baseline)", base, base_speed))
+    record("detect", f"F1, {len(cases)} simulated CVs (data space)", f"{ours['f1']:.3f}",
+           f"find_peaks {base['f1']:.3f}")
+    record("detect", "CVs/s, one core", f"{ours_speed:.0f}", f"find_peaks {base_speed:.0f}")
     print(row("simulated: find_peaks on whole record", accuracy(cases, find_peaks_record)))
     for lo, hi in ((15, 30), (30, 80), (80, 201)):
         part = [c for c in cases if lo <= c.snr < hi]
@@ -120,6 +124,7 @@ def main() -> int:
             res = score(label_file, SHARED_DEFAULT)
             for kind in ("strict", "lenient"):
                 print(row(f"real {label_file.stem} ({kind}): detect --cycle 1", res[kind]))
+            record("detect", f"F1, real {label_file.stem} (hand labels, strict)", f"{res['strict']['f1']:.3f}")
     else:
         print(f"(real-data rows skipped: {SHARED_DEFAULT / 'data'} not found)")
     return 0

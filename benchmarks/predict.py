@@ -21,8 +21,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
+from common import record  # noqa: E402
 
 from voltpeak.models import load_model  # noqa: E402
 from voltpeak.predict import SHIPPED, model_dir  # noqa: E402
@@ -132,9 +134,12 @@ def main() -> int:
                 m = evaluate_model(model, examples, args.batch_size)
                 speed = speed or m["samples"] / (time.perf_counter() - t)
                 train_speed = training_rate(model, load_split(dataset, "train", 64)) if set_name == "test" else None
+                record("predict", f"{name}: F1 / sample accuracy, {set_name} ({m['samples']} plots)",
+                       f"{m['f1']:.3f} / {m['sample_accuracy']:.3f}", "anchor 0.962 / 0.847 (hidden styles)")
                 print(f"| {name} | {speed:.1f} | {f'{train_speed:.1f}' if train_speed else ''} | {set_name} "
                       f"({m['samples']}) | {m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f} | "
                       f"{m['sample_accuracy']:.3f} | {m['median_distance'] or float('nan'):.4f} |")
+            record("predict", f"{name}: images/s, 2 cores", f"{speed:.1f}", "anchor 31")
         if args.slices:
             print("\n| model | set | slice | samples | P / R / F1 | sample acc. | median distance |")
             print("|---|---|---|---|---|---|---|")

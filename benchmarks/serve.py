@@ -26,8 +26,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
+from common import record  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -141,6 +143,10 @@ def main():
         finally:
             proc.terminate()
             proc.wait(10)
+    record("serve", f"label page opens a {args.points:,}-point CV, ms", f"{rows[0][1]:.0f}", "goal 1000")
+    review = [ms for name, ms, _ in rows if name.startswith("review")]
+    record("serve", f"review API page at {args.samples:,} samples, ms (slowest query)", f"{max(review):.0f}",
+           f"goal 300; trivial request {floor:.1f}")
     print(f"voltpeak serve ({args.samples:,} review samples; server start-up incl. scoring them: {startup:.1f} s)")
     print(f"{'measure':<52} {'ms (median)':>12} {'× floor':>8} {'goal ms':>8} {'ok':>4}")
     for name, ms, goal in rows:

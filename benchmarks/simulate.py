@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import numpy as np  # noqa: E402
-from common import peak_rss_mb  # noqa: E402
+from common import peak_rss_mb, record  # noqa: E402
 
 from voltpeak.detect import detect  # noqa: E402
 from voltpeak.evaluate import match_peaks, summarise  # noqa: E402
@@ -85,6 +85,7 @@ def main() -> int:
     for name, ours, theirs in versus_cvsim():
         print(f"| {name} CV, 1 mV steps, 0.8 V: voltpeak / cvsim | {ours * 1e3:.2f} ms / {theirs * 1e3:.0f} ms "
               f"= {theirs / ours:.0f}x faster |")
+        record("simulate", f"one {name} CV, ms", f"{ours * 1e3:.2f}", f"cvsim {theirs * 1e3:.0f}")
 
     one_mv = SimulationConfig(step_V=(0.001,), cycles=(1, 1))
     chunk = min(args.batch, CHUNK)
@@ -103,6 +104,7 @@ def main() -> int:
         simulate_to_folder(args.batch, Path(d), 1, one_mv, workers=workers)
         disk = args.batch / (time.perf_counter() - t)
     print(f"| labelled CVs/s at 1 mV, to disk (CSV + truth), {workers} cores | {disk:.0f} |")
+    record("simulate", f"labelled CVs/s to disk, {workers} cores", f"{disk:.0f}", "goal 200")
     small, large = simulate_rss_mb(256), simulate_rss_mb(1024)
     print(f"| peak memory, 256 vs 1024 CVs to disk in chunks of 128 (one process) | {small:.0f} MB vs {large:.0f} MB |")
 
