@@ -5,9 +5,10 @@
 
 Shipped models live in ``voltpeak/models/shipped/<name>`` and are chosen by name (``--model heatmap``,
 ``--model mllm-small``); ``--model default`` is the one named in ``shipped/default`` (the best on the validation
-holdout). ``--model`` also takes a saved model folder or a run directory (its newest checkpoint). An answer that
-cannot be read gives
-``"error"`` and no peaks, never a crash.
+holdout). ``--model`` also takes a saved model folder or a run directory (its newest checkpoint), Qwen-VL fine-tunes
+included (a folder with ``voltpeak.json``: an adapter checkpoint or a merged model; ``--backend vllm`` or ``swift``
+generate them elsewhere with the same output). An answer that cannot be read gives ``"error"`` and no peaks, never a
+crash.
 """
 
 from __future__ import annotations
