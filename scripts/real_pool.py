@@ -2,9 +2,12 @@
 that ``voltpeak build --pool`` reads: absolute sources, grouped by paper folder (echemdb) or file (gamry).
 
     python scripts/real_pool.py [--shared ../shared] [--out data/real-hand/truth.jsonl] [--sure-only]
+                                [--unlabelled-out data/real-unlabelled/truth.jsonl]
 
 Labels are potential-only (read off plots); the pool places each on its curve. ``--sure-only`` leaves out the
-labels marked low-confidence.
+labels marked low-confidence. ``--unlabelled-out`` also writes a training pool of the other real CVs: the echemdb
+CVs of papers none of whose CVs is hand-labelled (so no paper is in both), with the classical detector's peaks as
+their labels (proposals, not hand labels).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def main():
     ap.add_argument("--shared", default=str(HERE.parent / "shared"))
     ap.add_argument("--out", default="data/real-hand/truth.jsonl")
     ap.add_argument("--sure-only", action="store_true")
+    ap.add_argument("--unlabelled-out", help="also write the detector-labelled pool of the unlabelled papers here")
     args = ap.parse_args()
     data = Path(args.shared) / "data"
     if not data.is_dir():
@@ -34,6 +38,18 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(x) + "\n" for x in lines))
     print(f"{len(lines)} hand-labelled CVs written to {out}")
+    if args.unlabelled_out:
+        from voltpeak.detect import detect
+        from voltpeak.read import read
+
+        papers = {line["group"] for line in lines}
+        free = sorted(p for p in (data / "echemdb").glob("*/*.csv") if f"echemdb/{p.parent.name}" not in papers)
+        pool = [{"source": str(p.resolve()), "peaks": [q.to_record() for q in detect(read(p))],
+                 "group": f"echemdb/{p.parent.name}"} for p in free]
+        out = Path(args.unlabelled_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(json.dumps(x) + "\n" for x in pool))
+        print(f"{len(pool)} CVs of {len({x['group'] for x in pool})} unlabelled papers written to {out}")
 
 
 if __name__ == "__main__":

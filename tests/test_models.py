@@ -172,3 +172,18 @@ def test_two_processes_train_one_run_under_torchrun(dataset, tmp_path):
     # 8 samples, 2 processes × 2 per step: the third step starts the second epoch (one process: the fifth).
     assert [r["epoch"] for r in rows] == [0, 0, 1, 1]
     assert (tmp_path / "run" / "checkpoints" / "step-000004" / "model" / "model.safetensors").is_file()
+
+
+def test_a_config_may_join_the_training_splits_of_several_datasets(dataset, tmp_path):
+    from voltpeak.train.data import training_data
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"dataset": [str(dataset), str(dataset)], "train_limit": 0}))
+    config = TrainConfig.load(path)
+    config.validate()
+    one, val_one = training_data(str(dataset))
+    both, val_both = training_data(config.dataset, val_samples=3)
+    assert len(both) == 2 * len(one) > 0 and [e.image for e in both[len(one):]] == [e.image for e in one]
+    assert [e.image for e in val_both] == [e.image for e in val_one[:3]]
+    with pytest.raises(InputError, match="names no folder"):
+        training_data([])

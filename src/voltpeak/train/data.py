@@ -48,6 +48,19 @@ def load_split(folder: str | Path, split: str, limit: int | None = None) -> list
     return out
 
 
+def training_data(dataset, train_limit: int = 0, val_samples: int = 0) -> tuple[list[Example], list[Example]]:
+    """(training samples, validation samples) of a training config's ``dataset``: one built folder, or a list of
+    them whose training splits are joined (e.g. simulated graphs + graphs of real CVs); validation comes from the
+    first folder's val split (its test split when val is empty)."""
+    folders = [dataset] if isinstance(dataset, (str, Path)) else list(dataset)
+    if not folders:
+        raise InputError("the training config's 'dataset' names no folder")
+    examples = [ex for folder in folders for ex in load_split(folder, "train")]
+    first = Path(folders[0])
+    val = "val" if (first / "val.jsonl").is_file() and (first / "val.jsonl").stat().st_size else "test"
+    return examples[:train_limit or None], load_split(first, val, val_samples or None)
+
+
 def target_text(example: Example, box: Letterbox, bins: int, size: int) -> str:
     """What the model learns to write: location tokens over the square input, or the dataset's answer."""
     if not bins:

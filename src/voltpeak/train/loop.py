@@ -38,12 +38,12 @@ from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
 from voltpeak.peak import Peak
 from voltpeak.predict import predict
 from voltpeak.settings import load_settings
-from voltpeak.train.data import Collator, HeatmapCollator, load_split, predict_prompt
+from voltpeak.train.data import Collator, HeatmapCollator, predict_prompt, training_data
 
 
 @dataclass
 class TrainConfig:
-    dataset: str = ""  # a folder written by voltpeak build
+    dataset: str | list = ""  # a folder written by voltpeak build, or a list of them (training splits joined)
     out: str = "runs/mllm"
     model: dict = field(default_factory=dict)  # MLLMConfig fields; HeatmapConfig ("heatmap"), QwenConfig ("qwen")
     steps: int = 1000
@@ -208,9 +208,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         if device.type == "cuda":
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
             torch.cuda.set_device(device)
-    examples = load_split(config.dataset, "train", config.train_limit or None)
-    val_split = "val" if (Path(config.dataset) / "val.jsonl").stat().st_size else "test"
-    validation = load_split(config.dataset, val_split, config.val_samples)
+    examples, validation = training_data(config.dataset, config.train_limit, config.val_samples)
 
     if resume:
         checkpoint = run / "checkpoints" / last.read_text().strip()

@@ -60,7 +60,7 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
     from transformers import PrinterCallback, TrainerCallback
     from trl import SFTConfig, SFTTrainer
 
-    from voltpeak.train.data import load_split
+    from voltpeak.train.data import training_data
     from voltpeak.train.loop import _score, _truncate_metrics, preflight
 
     run = Path(config.out)
@@ -80,9 +80,7 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
     torch.manual_seed(config.seed)
     model = QwenVL.build(qwen_config, device)
     preflight(model, log)
-    examples = load_split(config.dataset, "train", config.train_limit or None)
-    val_split = "val" if (Path(config.dataset) / "val.jsonl").stat().st_size else "test"
-    validation = load_split(config.dataset, val_split, config.val_samples)
+    examples, validation = training_data(config.dataset, config.train_limit, config.val_samples)
     started = time.perf_counter()
 
     class RunLog(TrainerCallback):

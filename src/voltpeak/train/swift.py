@@ -184,7 +184,7 @@ def predict_swift(checkpoint: str | Path, items: list[tuple[str, Path]], work: P
 def train_swift(config, resume: bool = False, log=print) -> Path:
     """``swift sft``, then ``swift infer`` on the validation samples (scored into metrics.jsonl) and, with the
     model's ``merge`` on, ``swift export --merge_lora`` into ``merged/``, for a Qwen-VL training config."""
-    from voltpeak.train.data import load_split
+    from voltpeak.train.data import training_data
     from voltpeak.train.loop import _score
 
     if config.model.get("kind") != "qwen":
@@ -199,11 +199,9 @@ def train_swift(config, resume: bool = False, log=print) -> Path:
     (run / "config.json").write_text(json.dumps({**asdict(config), "backend": "swift"}, indent=1))
     processor = load_processor(qwen.path, qwen.min_pixels, qwen.max_pixels)
     bounds = pixel_bounds(processor)
-    val_split = "val" if (Path(config.dataset) / "val.jsonl").stat().st_size else "test"
-    validation = load_split(config.dataset, val_split, config.val_samples)
+    examples, validation = training_data(config.dataset, config.train_limit, config.val_samples)
     data = run / "data"
-    write_split(load_split(config.dataset, "train", config.train_limit or None), processor, data / "train.jsonl",
-                config.fixed_prompt)
+    write_split(examples, processor, data / "train.jsonl", config.fixed_prompt)
     write_split(validation, processor, data / "val.jsonl", config.fixed_prompt)
     env, argv = sft_command(config, qwen, data, checkpoints, bounds)
     if resume:
