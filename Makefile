@@ -27,15 +27,20 @@ demo: setup
 bench: setup
 	$(PY) benchmarks/all.py
 
-model: setup  # the shipped CPU models from nothing: data, the heatmap detector, then the MLLM on it (~45 min)
+model: setup  # the shipped CPU models from nothing: data, the heatmap detector, then the MLLM on it (~70 min)
 	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 16000 --out data/images --seed 5 \
 		--config configs/build-train.json --force
+	$(PY) scripts/real_pool.py --out data/real-hand/truth.jsonl --unlabelled-out data/real-unlabelled/truth.jsonl
+	$(VENV)/bin/voltpeak build --pool real=data/real-unlabelled/truth.jsonl --n 3000 --out data/real-images \
+		--seed 11 --config configs/build-real-train.json --force
 	$(VENV)/bin/voltpeak train --config configs/heatmap.json
 	$(VENV)/bin/voltpeak train --config configs/mllm-small.json
 	$(PY) scripts/ship_models.py heatmap=runs/heatmap mllm-small=runs/mllm-small --dataset data/images
 	$(VENV)/bin/voltpeak simulate --n 400 --out data/pool-holdout --seed 777 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool-holdout --n 800 --out data/holdout --seed 6 \
+		--config configs/build-holdout.json --force
+	$(VENV)/bin/voltpeak build --pool real=data/real-hand/truth.jsonl --n 400 --out data/real --seed 8 \
 		--config configs/build-holdout.json --force
 
 # ms-swift in its own environment (its pins clash with the main one; it takes the CUDA torch build, ~6.5 GB):
