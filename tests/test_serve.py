@@ -447,6 +447,19 @@ def test_runs_page_draws_curves(browser, tmp_path):
         server.stop()
 
 
+def test_the_label_list_holds_cv_files_only(shared_data, tmp_path):
+    from voltpeak.serve.app import list_cv_files
+
+    folder = tmp_path / "cvs"
+    shutil.copytree(shared_data / "echemdb" / sorted(p.name for p in (shared_data / "echemdb").iterdir()
+                                                      if p.is_dir())[0], folder / "paper")
+    (folder / "config.json").write_text("{}")  # what voltpeak simulate writes beside its CVs
+    (folder / ".hidden.csv").write_text("E,I\n")
+    ids = [i for i, _ in list_cv_files([folder])]
+    csvs = sorted(f"0/paper/{p.name}" for p in (folder / "paper").glob("*.csv"))
+    assert ids == csvs  # one entry per data package (its CSV), no config, no hidden file
+
+
 def test_serve_refuses_bad_arguments_in_one_line(tmp_path):
     for args in (["--data", str(tmp_path / "nowhere")], ["--truth", str(tmp_path / "t.jsonl")]):
         done = subprocess.run([sys.executable, "-m", "voltpeak", "serve", *args], capture_output=True, text=True,

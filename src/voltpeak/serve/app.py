@@ -29,7 +29,7 @@ from voltpeak.serve.store import LabelStore
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024  # bytes: a label edit is a few hundred
-CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")
+CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt")  # a data package is listed by its CSV (read with its .json)
 SNAP_FRACTION = 0.03  # a click snaps to the extremum within this fraction of its sweep's samples on either side
 
 
@@ -54,8 +54,6 @@ def list_cv_files(roots: list[Path]) -> list[tuple[str, Path]]:
             if not path.is_file() or not name.endswith(CV_SUFFIXES) or any(
                     part.startswith(".") for part in path.relative_to(root).parts):
                 continue
-            if name.endswith(".json") and path.with_suffix(".csv").is_file():
-                continue  # a data package's descriptor: its CSV is listed (and read with it)
             out.append((f"{i}/{path.relative_to(root).as_posix()}", path))
     return out
 
