@@ -76,12 +76,14 @@ def _train(dataset: Path, out: Path, minutes: float) -> Path:
     config = TrainConfig(dataset=str(dataset), out=str(out), steps=10, batch_size=16, lr=0.002, warmup_steps=5,
                          val_every=10, val_samples=32, save_every=10, threads=2, model={
                              "kind": "heatmap", "image_size": 256, "channels": [16, 24, 32, 48, 64], "stem": 4})
-    train(config, stop_after=2, log=lambda s: None)  # warm caches and imports, then time a few steps
-    shutil.rmtree(out)
-    t = time.perf_counter()
-    train(config, stop_after=5, log=lambda s: None)
-    per_step = (time.perf_counter() - t) / 5
-    shutil.rmtree(out)
+    def timed(steps: int) -> float:
+        t = time.perf_counter()
+        train(config, stop_after=steps, log=lambda s: None)
+        shutil.rmtree(out)
+        return time.perf_counter() - t
+
+    timed(2)  # warm caches and imports; then 7 steps less 2 steps is 5 steps without the start-up
+    per_step = max(1e-3, (timed(7) - timed(2)) / 5)
     config.steps = max(20, int(minutes * 60 / per_step * 0.9))  # validation takes the rest
     config.val_every = config.save_every = max(10, config.steps // 5)
     config.warmup_steps = max(5, config.steps // 20)
