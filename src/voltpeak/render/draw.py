@@ -73,7 +73,9 @@ def render_matplotlib(curves: list[Curve], points: np.ndarray, style: PlotStyle,
     import matplotlib
 
     # Fonts for every text of the figure at once (setting them label by label makes matplotlib build every tick).
-    rc = {"font.family": style.font, "font.size": style.font_size, "axes.labelsize": style.font_size * 1.12,
+    # DejaVu Sans after the style's font draws the glyphs it lacks (STIXGeneral has no superscript minus: cm⁻²).
+    rc = {"font.family": [style.font, "DejaVu Sans"], "font.size": style.font_size,
+          "axes.labelsize": style.font_size * 1.12,
           "axes.titlesize": style.font_size * 1.2, "legend.fontsize": style.font_size * 0.9,
           "xtick.labelsize": style.font_size, "ytick.labelsize": style.font_size,
           "xtick.direction": "in" if style.ticks_in else "out", "ytick.direction": "in" if style.ticks_in else "out",
