@@ -65,6 +65,18 @@ class QwenConfig:
             raise ValueError(f"lora_r must be at least 1, got {self.lora_r}")
 
 
+def read_saved(folder: str | Path) -> QwenConfig:
+    """The ``QwenConfig`` of a saved voltpeak Qwen model (its ``voltpeak.json``)."""
+    return QwenConfig.from_dict(json.loads((Path(folder) / "voltpeak.json").read_text()))
+
+
+def write_saved(folder: str | Path, config: QwenConfig, processor, **changes):
+    """What makes a folder of Qwen weights (an adapter checkpoint, a merged model) a voltpeak model: the processor
+    and ``voltpeak.json`` (the config, with ``changes``)."""
+    processor.save_pretrained(folder)
+    (Path(folder) / "voltpeak.json").write_text(json.dumps({**asdict(config), **changes}, indent=1))
+
+
 class ImageOnlyProcessor(Qwen2_5_VLProcessor):
     """Qwen2-VL/Qwen2.5-VL's processor without its video processor (which needs torchvision, absent on CPUs)."""
 
@@ -203,7 +215,7 @@ class QwenVL:
         from peft import PeftModel
 
         directory = Path(directory)
-        config = QwenConfig.from_dict(json.loads((directory / "voltpeak.json").read_text()))
+        config = read_saved(directory)
         device = torch.device(device)
         processor = load_processor(directory, config.min_pixels, config.max_pixels)
         if (directory / "adapter_config.json").is_file():
@@ -218,21 +230,14 @@ class QwenVL:
         """The adapter (and the fully trained vision parts), the processor and ``voltpeak.json``."""
         folder = Path(folder)
         self.model.save_pretrained(folder)
-        self.save_extras(folder)
-
-    def save_extras(self, folder: Path):
-        """What makes a peft checkpoint folder a voltpeak model: the processor and ``voltpeak.json``."""
-        self.processor.save_pretrained(folder)
-        (folder / "voltpeak.json").write_text(json.dumps(asdict(self.config), indent=1))
+        write_saved(folder, self.config, self.processor)
 
     def merge(self, folder: str | Path) -> Path:
         """Save the model with its adapters merged into the weights: a plain Qwen-VL folder (for vLLM, release)."""
         folder = Path(folder)
         merged = self.model.merge_and_unload() if hasattr(self.model, "merge_and_unload") else self.model
         merged.save_pretrained(folder)
-        self.processor.save_pretrained(folder)
-        config = {**asdict(self.config), "path": str(folder.resolve())}
-        (folder / "voltpeak.json").write_text(json.dumps(config, indent=1))
+        write_saved(folder, self.config, self.processor, path=str(folder.resolve()))
         return folder
 
     def parts(self) -> dict[str, list[torch.nn.Parameter]]:
@@ -350,7 +355,7 @@ def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
     directory = Path(directory)
     if (directory / "adapter_config.json").is_file():
         raise InputError(f"{directory}: vLLM needs a merged model (train with \"merge\": true: run/merged)")
-    config = QwenConfig.from_dict(json.loads((directory / "voltpeak.json").read_text()))
+    config = read_saved(directory)
     processor = load_processor(directory, config.min_pixels, config.max_pixels)
     low, high = pixel_bounds(processor)
     llm = LLM(model=str(directory), limit_mm_per_prompt={"image": 1},

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from voltpeak.errors import InputError
-from voltpeak.models.qwen import PROMPT, QwenConfig, QwenVL, predict_lines, rescale_answer, resized_size
+from voltpeak.models.qwen import PROMPT, QwenConfig, QwenVL, predict_lines, rescale_answer, resized_size, write_saved
 
 
 def sft_rows(examples, processor, fixed_prompt: bool = True) -> list[dict]:
@@ -107,7 +107,7 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
 
         def on_save(self, args, state, control, **kwargs):
             folder = checkpoints / f"checkpoint-{state.global_step}"
-            model.save_extras(folder)
+            write_saved(folder, model.config, model.processor)
             tmp = checkpoints / ".last.tmp"
             tmp.write_text(folder.name)
             os.replace(tmp, last)

@@ -29,9 +29,11 @@ from voltpeak.models.qwen import (
     answer_lines,
     load_processor,
     pixel_bounds,
+    read_saved,
     rescale_answer,
     resized_size,
     whole_modules,
+    write_saved,
 )
 
 SWIFT_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "USE_HF": "1"}
@@ -166,7 +168,7 @@ def predict_swift(checkpoint: str | Path, items: list[tuple[str, Path]], work: P
     """DESIGN predict lines through ``swift infer`` on a checkpoint saved by the swift backend (its
     ``voltpeak.json`` gives the processor bounds); ``work`` keeps the request and result files."""
     checkpoint = Path(checkpoint)
-    qwen = QwenConfig.from_dict(json.loads((checkpoint / "voltpeak.json").read_text()))
+    qwen = read_saved(checkpoint)
     processor = load_processor(checkpoint, qwen.min_pixels, qwen.max_pixels)
     work.mkdir(parents=True, exist_ok=True)
     request, result = work / "swift_request.jsonl", work / "swift_result.jsonl"
@@ -210,8 +212,7 @@ def train_swift(config, resume: bool = False, log=print) -> Path:
     run_swift(swift, env, argv, run / "swift.log", log)
     checkpoint = last_checkpoint(checkpoints)
     # The checkpoint becomes a voltpeak model too (voltpeak predict --model RUN, any backend).
-    processor.save_pretrained(checkpoint)
-    (checkpoint / "voltpeak.json").write_text(json.dumps(asdict(qwen), indent=1))
+    write_saved(checkpoint, qwen, processor)
     (checkpoints / "last").write_text(checkpoint.name)
     lines = list(predict_swift(checkpoint, [(ex.image, Path(ex.image)) for ex in validation], run / "infer", log))
     with open(run / "predictions_val.jsonl", "w", encoding="utf-8") as f:
@@ -222,7 +223,7 @@ def train_swift(config, resume: bool = False, log=print) -> Path:
     if qwen.merge:
         argv = ["export", "--adapters", str(checkpoint), "--merge_lora", "true", "--output_dir", str(run / "merged")]
         run_swift(swift, SWIFT_ENV, argv, run / "swift.log", log)
-        (run / "merged" / "voltpeak.json").write_text(json.dumps({**asdict(qwen), "path": str(run / "merged")}))
+        write_saved(run / "merged", qwen, processor, path=str(run / "merged"))
     return run
 
 
