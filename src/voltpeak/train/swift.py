@@ -66,9 +66,10 @@ def write_split(examples, processor, path: Path, fixed_prompt: bool = True) -> P
     return path
 
 
-def _model_type(path: str) -> str:
+def _base_config(path: str) -> dict:
+    """The base model's config.json where it is a local folder (a hub id: {}, and ms-swift finds the rest)."""
     config = Path(path) / "config.json"
-    return json.loads(config.read_text())["model_type"] if config.is_file() else ""
+    return json.loads(config.read_text()) if config.is_file() else {}
 
 
 def sft_command(config, qwen: QwenConfig, data: Path, out: Path, bounds: tuple[int, int]) -> tuple[dict, list]:
@@ -76,14 +77,15 @@ def sft_command(config, qwen: QwenConfig, data: Path, out: Path, bounds: tuple[i
     (``all-linear`` with the vision tower frozen unless it takes LoRA), the vision parts trained whole through
     ``modules_to_save``, learning rates per part, voltpeak's schedule and checkpoints."""
     env = {**SWIFT_ENV, "MIN_PIXELS": str(bounds[0]), "MAX_PIXELS": str(bounds[1])}
+    base = _base_config(qwen.path)
     argv = ["sft", "--model", qwen.path]
-    if _model_type(qwen.path):
-        argv += ["--model_type", _model_type(qwen.path), "--template", _model_type(qwen.path)]
+    if base.get("model_type"):
+        argv += ["--model_type", base["model_type"], "--template", base["model_type"]]
     argv += ["--dataset", str(data / "train.jsonl"), "--val_dataset", str(data / "val.jsonl"),
              "--tuner_type", "lora", "--lora_rank", str(qwen.lora_r), "--lora_alpha", str(qwen.lora_alpha),
              "--lora_dropout", str(qwen.lora_dropout), "--target_modules", "all-linear",
              "--freeze_vit", str(qwen.vision != "lora").lower(), "--freeze_aligner", str(qwen.merger != "lora").lower()]
-    whole = whole_modules(qwen, _vision_depth(qwen.path))
+    whole = whole_modules(qwen, base.get("vision_config", {}).get("depth", 0))
     if whole:
         argv += ["--modules_to_save", *whole]
     argv += ["--learning_rate", str(config.lr)]
@@ -105,11 +107,6 @@ def sft_command(config, qwen: QwenConfig, data: Path, out: Path, bounds: tuple[i
     if qwen.dtype != "auto":  # auto: the model's own dtype (ms-swift's default)
         argv += ["--torch_dtype", DTYPES[qwen.dtype]]
     return env, argv
-
-
-def _vision_depth(path: str) -> int:
-    config = Path(path) / "config.json"
-    return json.loads(config.read_text())["vision_config"]["depth"] if config.is_file() else 0
 
 
 def script(swift: str, env: dict, argv: list, cwd: Path | None = None) -> str:
