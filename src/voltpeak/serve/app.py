@@ -26,6 +26,7 @@ from voltpeak.serve.paths import inside
 from voltpeak.serve.review import Review
 from voltpeak.serve.runs import find_runs, read_metrics
 from voltpeak.serve.store import LabelStore
+from voltpeak.serve.suggest import label_record
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024  # bytes: a label edit is a few hundred
@@ -99,9 +100,7 @@ def snap(path: Path, sweep: int, index: int, exact: bool = False) -> dict:
         half = max(3, int(SNAP_FRACTION * (b - a)))
         lo, hi = max(0, index - half), min(b - a, index + half + 1)
         best = lo + int(np.argmax(v.current[a + lo:a + hi] * current_sign(v) * direction))
-    k = a + best
-    return {"sweep": sweep, "idx": best, "cycle": int(v.cycle_numbers()[k]), "potential": float(v.potential_V[k]),
-            "current": float(v.current[k]), "direction": "anodic" if direction > 0 else "cathodic"}
+    return label_record(v, sweep, best)
 
 
 def suggestions(path: Path, source: str = "detector") -> list[dict]:

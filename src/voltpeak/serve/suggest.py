@@ -21,15 +21,17 @@ def detector_suggestions(v) -> list[dict]:
     out = []
     for p in detect(v):
         sweep = next(k for k, (a, b, _) in enumerate(sweeps) if a <= p.index < b)
-        out.append(_record(v, sweep, int(p.index - sweeps[sweep][0]), "detector"))
+        out.append(label_record(v, sweep, int(p.index - sweeps[sweep][0]), "detector"))
     return out
 
 
-def _record(v, sweep: int, idx: int, origin: str) -> dict:
+def label_record(v, sweep: int, idx: int, origin: str | None = None) -> dict:
+    """A label at sample ``idx`` of ``sweep``: its cycle, potential (V), current and the sweep's direction."""
     a, _, direction = v.sweeps()[sweep]
-    return {"sweep": sweep, "idx": idx, "cycle": int(v.cycle_numbers()[a + idx]),
-            "potential": float(v.potential_V[a + idx]), "current": float(v.current[a + idx]),
-            "direction": "anodic" if direction > 0 else "cathodic", "origin": origin}
+    out = {"sweep": sweep, "idx": idx, "cycle": int(v.cycle_numbers()[a + idx]),
+           "potential": float(v.potential_V[a + idx]), "current": float(v.current[a + idx]),
+           "direction": "anodic" if direction > 0 else "cathodic"}
+    return {**out, "origin": origin} if origin else out
 
 
 @lru_cache(maxsize=2)
@@ -81,5 +83,5 @@ def model_suggestions(v, name: str) -> list[dict]:
                 best = (k, i, dist[i])
         if best is not None and best[2] <= 15.0 ** 2 and (best[0], best[1]) not in taken:
             taken.add((best[0], best[1]))
-            out.append(_record(v, best[0], best[1], "model"))
+            out.append(label_record(v, best[0], best[1], "model"))
     return out
