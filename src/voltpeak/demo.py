@@ -121,7 +121,7 @@ def _draw_worst(result: dict, truth: Path, pred: Path, images: Path, out: Path, 
         with Image.open(images / src) as im:
             im = im.convert("RGB")
         draw, (w, h) = ImageDraw.Draw(im), im.size
-        t_peaks, p_peaks = truths[src]["peaks"], (preds.get(src) or {}).get("peaks") or []
+        t_peaks, p_peaks = truths[src]["peaks"], (preds.get(r["prediction"]) or {}).get("peaks") or []
         matched_t, matched_p = {j for _, j in r["tp"]}, {i for i, _ in r["tp"]}
         for j, p in enumerate(t_peaks):
             x, y = p["x"] * w, p["y"] * h

@@ -77,7 +77,8 @@ def evaluate_files(truth_path, pred_path, space: str = "data", tolerance: float 
     Returns
     -------
     dict
-        ``metrics`` (see ``summarise``), ``per_source`` records (indices of TP pairs, FPs, FNs, errors),
+        ``metrics`` (see ``summarise``), ``per_source`` records (the prediction's source matched to it, or None;
+        indices of TP pairs, FPs, FNs, errors),
         ``unparseable``, ``missing`` and ``unexpected`` source lists.
     """
     truth = _by_source(read_jsonl(truth_path), truth_path)
@@ -106,7 +107,7 @@ def evaluate_files(truth_path, pred_path, space: str = "data", tolerance: float 
         matchings.append(m)
         tol = tolerance if tolerance is not None else (data_tolerance_V(window) if space == "data" else None)
         per_source.append({
-            "source": src, "tp": [list(x) for x in m.tp], "fp": m.fp, "fn": m.fn,
+            "source": src, "prediction": p_src, "tp": [list(x) for x in m.tp], "fp": m.fp, "fn": m.fn,
             "errors": [round(e, 6) for e in m.errors], "n_true": len(t_peaks), "n_pred": len(p_peaks),
             "tolerance": tol, "error": None if p_src is None else pred[p_src].get("error"),
         })

@@ -33,15 +33,10 @@ class Review:
     def load(cls, truth_path: Path, pred_path: Path, space: str = "image", images: Path | None = None) -> Review:
         result = evaluate_files(truth_path, pred_path, space)
         truth = {o["source"]: o for o in read_jsonl(truth_path)}
-        pred_objs = read_jsonl(pred_path)
-        pred = {o["source"]: o for o in pred_objs}
-        by_name = {}
-        for o in pred_objs:
-            by_name.setdefault(Path(o["source"]).name, []).append(o["source"])
+        pred = {o["source"]: o for o in read_jsonl(pred_path)}
         samples = []
         for k, r in enumerate(result["per_source"]):
-            src = r["source"]
-            p_src = src if src in pred else (by_name.get(Path(src).name) or [None])[0]
+            src, p_src = r["source"], r["prediction"]  # the matcher's pairing of sources (exact, or by file name)
             t = truth[src]
             samples.append({"n": k, "source": src, "pred_source": p_src, "tp": len(r["tp"]), "fp": len(r["fp"]),
                             "fn": len(r["fn"]), "n_true": r["n_true"], "n_pred": r["n_pred"],
