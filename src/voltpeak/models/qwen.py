@@ -321,26 +321,13 @@ def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, in
         yield line
 
 
-def _open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[int, dict]]:
-    """(RGB images, their indices in ``chunk``, error lines for the files that cannot be read by index)."""
-    from PIL import Image, UnidentifiedImageError
-
-    images, good, failed = [], [], {}
-    for k, (source, path) in enumerate(chunk):
-        try:
-            with Image.open(path) as im:
-                images.append(im.convert("RGB"))
-            good.append(k)
-        except (OSError, UnidentifiedImageError) as e:
-            failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
-    return images, good, failed
-
-
 def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int = 8, progress=lambda x: x):
     """DESIGN predict lines for (source, image path) with the transformers backend."""
+    from voltpeak.predict import open_images
+
     for a in progress(range(0, len(items), batch_size)):
         chunk = items[a:a + batch_size]
-        images, good, lines = _open_images(chunk)
+        images, good, lines = open_images(chunk)
         if images:
             texts, sizes = model.generate(images)
             lines.update(zip(good, answer_lines([chunk[k][0] for k in good], texts, sizes)))
@@ -352,6 +339,8 @@ def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
     prompt, greedy decoding and coordinate conversion as the transformers backend."""
     from vllm import LLM, SamplingParams
 
+    from voltpeak.predict import open_images
+
     directory = Path(directory)
     if (directory / "adapter_config.json").is_file():
         raise InputError(f"{directory}: vLLM needs a merged model (train with \"merge\": true: run/merged)")
@@ -361,7 +350,7 @@ def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
     llm = LLM(model=str(directory), limit_mm_per_prompt={"image": 1},
               mm_processor_kwargs={"min_pixels": low, "max_pixels": high})
     prompt = processor.apply_chat_template(QwenVL.messages(), add_generation_prompt=True)
-    images, good, lines = _open_images(items)
+    images, good, lines = open_images(items)
     outputs = llm.generate([{"prompt": prompt, "multi_modal_data": {"image": im}} for im in images],
                            SamplingParams(temperature=0, max_tokens=config.max_new_tokens))
     sizes = [resized_size(im.height, im.width, processor) for im in images]

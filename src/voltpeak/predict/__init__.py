@@ -54,10 +54,23 @@ def image_inputs(inputs: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
-def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x):
-    """Yield one output line per (source, image path)."""
+def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[int, dict]]:
+    """(RGB images, their indices in ``chunk``, by index the output lines of the files that cannot be read)."""
     from PIL import Image, UnidentifiedImageError
 
+    images, good, failed = [], [], {}
+    for k, (source, path) in enumerate(chunk):
+        try:
+            with Image.open(path) as im:
+                images.append(im.convert("RGB"))
+            good.append(k)
+        except (OSError, UnidentifiedImageError) as e:
+            failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
+    return images, good, failed
+
+
+def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x):
+    """Yield one output line per (source, image path)."""
     from voltpeak.dataset.answer import AnswerError
     from voltpeak.models.heatmap import HeatmapNet
     from voltpeak.models.mllm import letterbox
@@ -74,15 +87,13 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
         prefix = Collator.of(model).prefix(predict_prompt(model.config))
     device = next(model.parameters()).device
     for a in progress(range(0, len(items), batch_size)):
-        chunk, pixels, boxes, lines = items[a:a + batch_size], [], [], {}
-        for k, (source, path) in enumerate(chunk):
-            try:
-                with Image.open(path) as im:
-                    tensor, box = letterbox(im, model.config.image_size)
-                pixels.append(tensor)
-                boxes.append((k, box))
-            except (OSError, UnidentifiedImageError) as e:
-                lines[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
+        chunk = items[a:a + batch_size]
+        images, good, lines = open_images(chunk)
+        pixels, boxes = [], []
+        for k, im in zip(good, images):
+            tensor, box = letterbox(im, model.config.image_size)
+            pixels.append(tensor)
+            boxes.append((k, box))
         if pixels and detector:
             found = model.detect(torch.stack(pixels).to(device), [box for _, box in boxes])
             for (k, _), peaks in zip(boxes, found):
