@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from voltpeak.errors import InputError
 from voltpeak.serve.paths import inside
 from voltpeak.serve.review import Review
-from voltpeak.serve.runs import find_runs, read_metrics
+from voltpeak.serve.runs import find_runs, read_metrics, run_dirs
 from voltpeak.serve.store import LabelStore
 from voltpeak.serve.suggest import label_record
 
@@ -279,8 +279,8 @@ def create_app(config: ServeConfig):
 
     @app.get("/api/runs/metrics")
     def api_run_metrics(name: Annotated[list[str] | None, Query()] = None):
-        known = {r["name"]: r for r in find_runs(config.runs)}
-        return {"runs": {n: read_metrics(Path(known[n]["path"])) for n in (name or [])[:12] if n in known}}
+        known = run_dirs(config.runs)
+        return {"runs": {n: read_metrics(known[n]) for n in (name or [])[:12] if n in known}}
 
     return app
 

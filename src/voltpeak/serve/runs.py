@@ -8,26 +8,35 @@ from pathlib import Path
 DEPTH = 3  # run directories are looked for this many levels under each folder
 
 
-def find_runs(roots: list[Path]) -> list[dict]:
-    """Each run: name (relative to its folder), path, steps logged, last loss, best validation F1, model kind."""
-    out = []
+def run_dirs(roots: list[Path]) -> dict[str, Path]:
+    """Run directories (a ``metrics.jsonl`` inside) under the folders, by name (relative to its folder; prefixed
+    with the folder's name when there are several)."""
+    out = {}
     for root in roots:
         for metrics in sorted(p for d in range(DEPTH + 1) for p in root.glob("/".join(["*"] * d + ["metrics.jsonl"]))):
             run = metrics.parent
-            rows = read_metrics(run)
-            config = {}
-            if (run / "config.json").is_file():
-                try:
-                    config = json.loads((run / "config.json").read_text())
-                except json.JSONDecodeError:
-                    pass
-            f1 = [r["val_f1"] for r in rows if isinstance(r.get("val_f1"), (int, float))]
             name = run.relative_to(root).as_posix() if run != root else root.name
-            out.append({"name": f"{root.name}/{name}" if len(roots) > 1 else name, "path": str(run),
-                        "steps": rows[-1]["step"] if rows else 0, "loss": rows[-1].get("loss") if rows else None,
-                        "best_val_f1": max(f1) if f1 else None,
-                        "kind": (config.get("model") or {}).get("kind", "mllm") if config else None,
-                        "backend": config.get("backend", "voltpeak") if config else None})
+            out[f"{root.name}/{name}" if len(roots) > 1 else name] = run
+    return out
+
+
+def find_runs(roots: list[Path]) -> list[dict]:
+    """Each run: name, path, steps logged, last loss, best validation F1, model kind."""
+    out = []
+    for name, run in run_dirs(roots).items():
+        rows = read_metrics(run)
+        config = {}
+        if (run / "config.json").is_file():
+            try:
+                config = json.loads((run / "config.json").read_text())
+            except json.JSONDecodeError:
+                pass
+        f1 = [r["val_f1"] for r in rows if isinstance(r.get("val_f1"), (int, float))]
+        out.append({"name": name, "path": str(run),
+                    "steps": rows[-1]["step"] if rows else 0, "loss": rows[-1].get("loss") if rows else None,
+                    "best_val_f1": max(f1) if f1 else None,
+                    "kind": (config.get("model") or {}).get("kind", "mllm") if config else None,
+                    "backend": config.get("backend", "voltpeak") if config else None})
     return out
 
 
