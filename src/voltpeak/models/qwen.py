@@ -337,7 +337,10 @@ def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int 
 def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
     """DESIGN predict lines with vLLM (an optional extra, on a GPU) from a merged model folder; the same
     prompt, greedy decoding and coordinate conversion as the transformers backend."""
-    from vllm import LLM, SamplingParams
+    try:
+        from vllm import LLM, SamplingParams
+    except ImportError:
+        raise InputError("vLLM is not installed here (on a GPU machine: pip install 'voltpeak[vllm]')") from None
 
     from voltpeak.predict import open_images
 
