@@ -15,7 +15,7 @@ from voltpeak.models import load_model
 from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
 from voltpeak.train import TrainConfig, train
-from voltpeak.train.data import HeatmapCollator, load_split
+from voltpeak.train.data import HeatmapCollator, load_split, shrink
 from voltpeak.train.loop import THRESHOLDS
 
 TINY = {"kind": "heatmap", "image_size": 128, "channels": [16, 24, 32, 48], "stem": 2, "stride": 2,
@@ -142,6 +142,46 @@ def test_the_half_turn_keeps_directions_and_moves_peaks(dataset):
     flipped = plain["pixels"].flip(2, 3)
     assert all(torch.allclose(turned["pixels"][k].sort(0).values, flipped[k].sort(0).values, atol=1e-6)
                or torch.equal(turned["pixels"][k][0], turned["pixels"][k][2]) for k in range(3))
+
+
+@pytest.mark.parametrize("sx, sy, u, v", [(1.0, 1.0, 0.0, 0.0), (0.6, 0.6, 0.0, 1.0), (0.73, 0.91, 0.35, 0.8)])
+def test_shrinking_moves_the_peaks_with_the_pixels(sx, sy, u, v):
+    # Dark 5×5 squares centred on known points of a white input: after the shrink each square's darkness-weighted
+    # centre is where the label moved, within 0.5 px.
+    size, points = 128, [(0, 20.5, 30.5), (1, 100.5, 64.5), (0, 64.5, 110.5)]
+    image = torch.ones(3, size, size)
+    for _, x, y in points:
+        image[:, int(y) - 2:int(y) + 3, int(x) - 2:int(x) + 3] = -1.0
+    out, moved = shrink(image, points, sx, sy, u, v)
+    assert out.shape == image.shape and [d for d, _, _ in moved] == [0, 1, 0]
+    dark = (1.0 - out[0]).clamp(min=0).numpy()
+    rows, cols = np.mgrid[0:size, 0:size] + 0.5  # pixel centres
+    for _, x, y in moved:
+        near = dark * ((np.abs(cols - x) < 6) & (np.abs(rows - y) < 6))
+        assert near.sum() > 0
+        assert abs((near * cols).sum() / near.sum() - x) < 0.5 and abs((near * rows).sum() / near.sum() - y) < 0.5
+    # The margins it opens are white.
+    assert torch.all(out[:, :, :round(u * (size - round(size * sx)))] == 1.0)
+
+
+def test_the_collator_shrinks_images_with_their_targets(dataset):
+    net = HeatmapNet(HeatmapConfig.from_dict(TINY))
+    examples = load_split(dataset, "train", 4)
+    torch.manual_seed(3)
+    batch = HeatmapCollator(net, augment=True, shrink=1.0)(examples)
+    plain = HeatmapCollator(net)(examples)
+    assert torch.equal(batch["mask"].sum((1, 2, 3)), plain["mask"].sum((1, 2, 3)))  # no peak lost
+    assert not torch.equal(batch["heat"], plain["heat"])  # every image moved: its peaks too
+    # Each image's non-white pixels now fill a smaller box than before.
+    ink = (batch["pixels"].min(1).values < 0.9).sum((1, 2))
+    assert torch.all(ink < (plain["pixels"].min(1).values < 0.9).sum((1, 2)))
+    # Shrunk tick labels may be past reading: the reversed-axes term does not learn from those images.
+    assert batch["readable"].tolist() == [0.0] * 4 and plain["readable"].tolist() == [1.0] * 4
+    output, logit, _ = net(batch["pixels"])
+    other = {**batch, "reversed": 1 - batch["reversed"]}
+    assert torch.equal(net.loss(output, logit, batch), net.loss(output, logit, other))
+    turned = {**plain, "reversed": 1 - plain["reversed"]}
+    assert not torch.equal(net.loss(output, logit, plain), net.loss(output, logit, turned))
 
 
 def test_the_shipped_models_load_and_find_peaks(dataset, tmp_path):

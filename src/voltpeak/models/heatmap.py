@@ -101,6 +101,9 @@ class HeatmapNet(nn.Module):
                                           nn.Linear(64, 1))
         else:
             self.reversed = nn.Linear(c[-1] + 2 * width, 1)
+        # oneDNN's convolutions run faster on channels-last tensors (measured on 2 CPU cores: ~1.6× per training
+        # step); the weights are saved contiguous, so the files do not depend on it.
+        self.to(memory_format=torch.channels_last)
 
     @classmethod
     def build(cls, config: HeatmapConfig) -> HeatmapNet:
@@ -113,7 +116,7 @@ class HeatmapNet(nn.Module):
     def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """The (B, 4, cells, cells) output maps, the (B,) reversed-axes logits, and the decoder's maps (the
         deepest encoder map first)."""
-        skips, x = [], pixels
+        skips, x = [], pixels.contiguous(memory_format=torch.channels_last)
         for stage in self.down:
             x = stage(x)
             skips.append(x)
@@ -127,10 +130,12 @@ class HeatmapNet(nn.Module):
         return self.head(x), self.reversed(pooled)[:, 0], maps
 
     # ----- targets and loss -----
-    def targets(self, peaks: list[list[tuple[int, float, float]]], reversed_axes: list[bool]) -> dict:
+    def targets(self, peaks: list[list[tuple[int, float, float]]], reversed_axes: list[bool],
+                readable: list[bool] | None = None) -> dict:
         """Training targets for peaks given per image as (direction index, x, y in input pixels) and whether each
         image's axes are reversed: ``heat`` (B, 1, n, n), ``up`` and ``mask`` (B, 1, n, n; 1 at the peak cells),
-        ``offset`` (B, 2, n, n) and ``reversed`` (B,)."""
+        ``offset`` (B, 2, n, n), ``reversed`` (B,), and ``readable`` (B,): 0 for an image whose axes the
+        reversed-axes term should not learn from (its tick labels shrunk past reading), else 1."""
         n, s, sigma = self.cells, self.config.stride, self.config.sigma
         heat = np.zeros((len(peaks), 1, n, n), np.float32)
         up = np.zeros_like(heat)
@@ -150,7 +155,8 @@ class HeatmapNet(nn.Module):
                 offset[b, :, cv, cu] = (u - cu, v - cv)
                 mask[b, 0, cv, cu] = 1.0
         return {"heat": torch.from_numpy(heat), "up": torch.from_numpy(up), "mask": torch.from_numpy(mask),
-                "offset": torch.from_numpy(offset), "reversed": torch.tensor(reversed_axes, dtype=torch.float32)}
+                "offset": torch.from_numpy(offset), "reversed": torch.tensor(reversed_axes, dtype=torch.float32),
+                "readable": torch.tensor([True] * len(peaks) if readable is None else readable, dtype=torch.float32)}
 
     def loss(self, output: torch.Tensor, reversed_logit: torch.Tensor, targets: dict) -> torch.Tensor:
         """Summed focal + up/down + offset + reversed-axes loss (callers divide by the window's peak count)."""
@@ -162,7 +168,8 @@ class HeatmapNet(nn.Module):
         up = (F.binary_cross_entropy_with_logits(output[:, 1:2].float(), targets["up"], reduction="none")
               * mask).sum()
         off = (F.l1_loss(output[:, 2:].float(), targets["offset"], reduction="none") * mask).sum()
-        flip = F.binary_cross_entropy_with_logits(reversed_logit.float(), targets["reversed"], reduction="sum")
+        flip = F.binary_cross_entropy_with_logits(reversed_logit.float(), targets["reversed"],
+                                                  weight=targets["readable"], reduction="sum")
         return pos + neg + up + self.config.offset_weight * off + self.config.reversed_weight * flip
 
     # ----- decoding -----

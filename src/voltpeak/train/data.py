@@ -113,20 +113,25 @@ class Images:
 class HeatmapCollator:
     """Batches for the heatmap detector: pixels, boxes and the heatmap/offset targets of the truth peaks. With
     ``augment``, changes that keep the labels right: the RGB channels permuted (half the images) or the image
-    turned grey (a fifth); and a fraction ``TURN`` turned by 180°. A turn draws the same CV with both axes
-    reversed, as the US convention does, so every peak keeps its direction and moves to (S − x, S − y). It is off
-    by default: measured, the reversed-axes head learned to read upside-down text from it instead of the US
-    convention's own cues."""
+    turned grey (a fifth); a fraction ``shrink`` shrunk by a factor of ``SCALES`` along each axis (drawn apart:
+    other aspect ratios too) and placed anywhere on the white square, as plots sit in figures with wide margins or
+    in other shapes (measured: their tick labels then shrink past reading, and the reversed-axes head, taught on
+    them, lost the US convention; so it does not learn from shrunk images); and a fraction ``TURN`` turned by
+    180°. A turn draws the same CV with both axes reversed, as the US convention does, so every peak keeps its
+    direction and moves to (S − x, S − y). It is off by default: measured, the reversed-axes head learned to read
+    upside-down text from it instead of the US convention's own cues."""
 
     TURN = 0.0
+    SCALES = (0.6, 1.0)
 
-    def __init__(self, model, cache: bool = False, augment: bool = False):
+    def __init__(self, model, cache: bool = False, augment: bool = False, shrink: float = 0.0):
         self.model, self.images, self.augment = model, Images(model.config.image_size, cache), augment
+        self.shrink = shrink
 
     def __call__(self, examples: list[Example]) -> dict:
         from voltpeak.models.heatmap import DIRECTIONS
 
-        pixels, boxes, peaks, flags = [], [], [], []
+        pixels, boxes, peaks, flags, readable = [], [], [], [], []
         for ex in examples:
             tensor, box = self.images(ex.image)
             if self.augment:
@@ -137,6 +142,11 @@ class HeatmapCollator:
                     tensor = (tensor * torch.tensor([0.299, 0.587, 0.114])[:, None, None]).sum(0).expand(3, -1, -1)
             turn = self.augment and torch.rand(1).item() < self.TURN
             at = [(DIRECTIONS.index(p["direction"]), *box.to_input(p["x"], p["y"])) for p in ex.peaks]
+            shrunk = self.augment and torch.rand(1).item() < self.shrink
+            if shrunk:
+                lo, hi = self.SCALES
+                sx, sy = (lo + (hi - lo) * torch.rand(2)).tolist()
+                tensor, at = shrink(tensor, at, sx, sy, *torch.rand(2).tolist())
             if turn:
                 size = tensor.shape[-1]
                 tensor = tensor.flip(1, 2)
@@ -145,7 +155,23 @@ class HeatmapCollator:
             boxes.append(box)
             peaks.append(at)
             flags.append(ex.reversed != turn)
-        return {"pixels": torch.stack(pixels), **self.model.targets(peaks, flags), "boxes": boxes}
+            readable.append(not shrunk)
+        return {"pixels": torch.stack(pixels), **self.model.targets(peaks, flags, readable), "boxes": boxes}
+
+
+def shrink(tensor: torch.Tensor, at: list[tuple], sx: float, sy: float, u: float, v: float):
+    """A (3, S, S) input shrunk by ``sx``/``sy`` (≤ 1) and placed on white at a fraction ``u``/``v`` of the room
+    left, with its peaks (direction, x, y in input pixels) moved along: x → x·w/S + left (a pixel's edges map to
+    edges, so its centre maps to its centre)."""
+    from torch.nn import functional as F
+
+    size = tensor.shape[-1]
+    w, h = max(1, round(size * sx)), max(1, round(size * sy))
+    left, top = round(u * (size - w)), round(v * (size - h))
+    out = torch.ones_like(tensor)  # white in the [-1, 1] scale
+    out[:, top:top + h, left:left + w] = F.interpolate(tensor[None], size=(h, w), mode="bilinear",
+                                                       antialias=True, align_corners=False)[0]
+    return out, [(d, x * w / size + left, y * h / size + top) for d, x, y in at]
 
 
 class Collator:

@@ -67,6 +67,7 @@ class TrainConfig:
     train_limit: int = 0  # only the first N training samples (0: all)
     tokenizer_vocab: int = 800
     augment: bool = True  # the detector: label-preserving colour changes (see HeatmapCollator)
+    shrink: float = 0.0  # the detector: the fraction of images shrunk and moved on their square (augment)
     fixed_prompt: bool = True  # train on the model's prediction prompt, not each sample's wording
     report_to: str = "none"  # none, tensorboard, wandb, mlflow
 
@@ -225,7 +226,8 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     if world > 1:
         forward = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
-    collator = collator_for(model, config.fixed_prompt, cache=True, augment=config.augment)
+    collator = collator_for(model, config.fixed_prompt, cache=True, augment=config.augment,
+                           shrink=config.shrink)
     base = {"vision": config.vision_lr or config.lr, "connector": config.connector_lr or config.lr}
     groups = [{"params": [p for p in module.parameters() if p.requires_grad], "name": part,
                "base_lr": base.get(part, config.lr)} for part, module in model.parts().items()]
@@ -304,10 +306,11 @@ def _build(model_config, examples, vocab: int):
     return MLLM.build(model_config, train_tokenizer(texts, model_config.location_bins, vocab))
 
 
-def collator_for(model, fixed_prompt: bool = True, cache: bool = False, augment: bool = False):
+def collator_for(model, fixed_prompt: bool = True, cache: bool = False, augment: bool = False,
+                 shrink: float = 0.0):
     """What turns examples into the model's training batches."""
     if isinstance(model, HeatmapNet):
-        return HeatmapCollator(model, cache, augment)
+        return HeatmapCollator(model, cache, augment, shrink)
     return Collator.of(model, fixed_prompt, cache)
 
 
@@ -322,7 +325,7 @@ def batch_loss(model, batch: dict, device, forward=None) -> torch.Tensor:
     if isinstance(model, HeatmapNet):
         output, reversed_logit, _ = forward(batch["pixels"].to(device))
         return model.loss(output, reversed_logit, {k: v.to(device) for k, v in batch.items() if k in (
-            "heat", "up", "mask", "offset", "reversed")})
+            "heat", "up", "mask", "offset", "reversed", "readable")})
     return forward(batch["pixels"].to(device), batch["input_ids"].to(device), batch["attention_mask"].to(device),
                  batch["labels"].to(device))[1]
 
