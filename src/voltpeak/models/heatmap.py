@@ -101,8 +101,8 @@ class HeatmapNet(nn.Module):
                                           nn.Linear(64, 1))
         else:
             self.reversed = nn.Linear(c[-1] + 2 * width, 1)
-        # oneDNN's convolutions run faster on channels-last tensors (measured on 2 CPU cores: ~1.6× per training
-        # step); the weights are saved contiguous, so the files do not depend on it.
+        # oneDNN's convolutions run faster on channels-last tensors (measured in the training loop on 2 CPU cores:
+        # 0.65 → 0.5 s per step of 16); the weights are saved contiguous, so the files do not depend on it.
         self.to(memory_format=torch.channels_last)
 
     @classmethod
