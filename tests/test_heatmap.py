@@ -184,6 +184,14 @@ def test_the_collator_shrinks_images_with_their_targets(dataset):
     assert not torch.equal(net.loss(output, logit, plain), net.loss(output, logit, turned))
 
 
+@pytest.mark.parametrize("value", [1.5, -0.1, "half", True])
+def test_a_bad_shrink_is_refused_in_one_line(value, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"dataset": "ds", "shrink": value, "model": TINY}))
+    with pytest.raises(InputError, match="shrink must be a fraction from 0 to 1"):
+        TrainConfig.load(path)
+
+
 def test_the_shipped_models_load_and_find_peaks(dataset, tmp_path):
     # `--model default` (the detector, the better on validation) and `--model mllm-small` work out of the box on
     # real built plots: every line parsed, peaks as DESIGN records; most truth peaks found on these easy graphs.

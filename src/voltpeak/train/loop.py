@@ -83,6 +83,8 @@ class TrainConfig:
                 raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise InputError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
+        if isinstance(self.shrink, bool) or not isinstance(self.shrink, (int, float)) or not 0 <= self.shrink <= 1:
+            raise InputError(f"shrink must be a fraction from 0 to 1, got {self.shrink!r}")
         if self.report_to not in ("none", "tensorboard", "wandb", "mlflow"):
             raise InputError(f"report_to must be none, tensorboard, wandb or mlflow, got {self.report_to!r}")
         try:
