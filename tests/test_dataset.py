@@ -290,3 +290,18 @@ def test_potential_only_labels_are_placed_on_the_curve(tmp_path):
 
     with pytest.raises(InputError, match="lies on no anodic-going sweep"):
         load_pool(str(tmp_path / "bad.jsonl"))
+
+
+def test_a_cv_labelled_on_one_cycle_is_drawn_at_that_cycle(pool):
+    """A hand labeller marks one cycle of a multi-cycle CV; its other cycles are unlabelled, not free of peaks, so
+    a graph must draw a labelled cycle (before: half the graphs of two-cycle real CVs showed cycle 2 with no truth
+    peaks). A CV labelled on every cycle is still drawn at any of them."""
+    from voltpeak.dataset.compose import _one_cycle
+
+    full = next(cv for cv in pool if {p.cycle for p in cv.peaks} == {1, 2})
+    second_only = replace(full, peaks=[p for p in full.peaks if p.cycle == 2])
+    rng = np.random.default_rng(0)
+    drawn = [_one_cycle(rng, second_only) for _ in range(40)]
+    assert {cycle for _, _, cycle in drawn} == {2}
+    assert all(len(peaks) == sum(p.cycle == 2 for p in full.peaks) for _, peaks, _ in drawn)
+    assert {cycle for _, _, cycle in (_one_cycle(rng, full) for _ in range(40))} == {1, 2}
