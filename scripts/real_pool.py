@@ -1,13 +1,14 @@
 """Write the hand labels of real CVs (benchmarks/labels/*.jsonl, sources relative to ../shared/data) as one pool
 that ``voltpeak build --pool`` reads: absolute sources, grouped by paper folder (echemdb) or file (gamry).
 
-    python scripts/real_pool.py [--shared ../shared] [--out data/real-hand/truth.jsonl] [--sure-only]
-                                [--unlabelled-out data/real-unlabelled/truth.jsonl]
+    python scripts/real_pool.py [--shared ../shared] [--out data/real-hand/truth.jsonl] [--half train|test]
+                                [--sure-only] [--unlabelled-out data/real-unlabelled/truth.jsonl]
 
-Labels are potential-only (read off plots); the pool places each on its curve. ``--sure-only`` leaves out the
-labels marked low-confidence. ``--unlabelled-out`` also writes a training pool of the other real CVs: the echemdb
-CVs of papers none of whose CVs is hand-labelled (so no paper is in both), with the classical detector's peaks as
-their labels (proposals, not hand labels).
+Labels are potential-only (read off plots); the pool places each on its curve. ``--half`` keeps one of the two
+fixed halves of the labelled systems (``voltpeak.dataset.pool.hand_half``): the detector trains on plots of the
+train half and is measured on the test half. ``--sure-only`` leaves out the labels marked low-confidence.
+``--unlabelled-out`` also writes a training pool of the other real CVs: the echemdb CVs of papers none of whose CVs
+is hand-labelled, with the classical detector's peaks as their labels (proposals, not hand labels).
 """
 
 from __future__ import annotations
@@ -27,22 +28,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=str(HERE.parent / "shared"))
     ap.add_argument("--out", default="data/real-hand/truth.jsonl")
+    ap.add_argument("--half", choices=("train", "test"), help="only this half of the labelled systems")
     ap.add_argument("--sure-only", action="store_true")
     ap.add_argument("--unlabelled-out", help="also write the detector-labelled pool of the unlabelled papers here")
     args = ap.parse_args()
     data = Path(args.shared) / "data"
     if not data.is_dir():
         raise SystemExit(f"real_pool: {data} is absent (clone the project beside its shared/ folder)")
-    lines = hand_label_lines(HERE / "benchmarks" / "labels", data, args.sure_only)
+    lines = hand_label_lines(HERE / "benchmarks" / "labels", data, args.sure_only, args.half)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(x) + "\n" for x in lines))
-    print(f"{len(lines)} hand-labelled CVs written to {out}")
+    print(f"{len(lines)} hand-labelled CVs{f' ({args.half} half)' if args.half else ''} written to {out}")
     if args.unlabelled_out:
         from voltpeak.detect import detect
         from voltpeak.read import read
 
-        papers = {line["group"] for line in lines}
+        papers = {line["group"] for line in hand_label_lines(HERE / "benchmarks" / "labels", data)}
         free = sorted(p for p in (data / "echemdb").glob("*/*.csv") if f"echemdb/{p.parent.name}" not in papers)
         pool = [{"source": str(p.resolve()), "peaks": [q.to_record() for q in detect(read(p))],
                  "group": f"echemdb/{p.parent.name}"} for p in free]

@@ -305,3 +305,25 @@ def test_a_cv_labelled_on_one_cycle_is_drawn_at_that_cycle(pool):
     assert {cycle for _, _, cycle in drawn} == {2}
     assert all(len(peaks) == sum(p.cycle == 2 for p in full.peaks) for _, peaks, _ in drawn)
     assert {cycle for _, _, cycle in (_one_cycle(rng, full) for _ in range(40))} == {1, 2}
+
+
+def test_the_hand_labels_split_into_two_fixed_halves_by_system(shared_data):
+    """The detector learns from plots of one half of the hand-labelled systems and is measured on the other: the
+    halves are disjoint and cover every labelled CV; no echemdb paper and no Gamry system (a compound at several
+    scan rates) has CVs in both."""
+    from voltpeak.dataset.pool import hand_half, hand_label_lines
+
+    labels = HERE.parent / "benchmarks" / "labels"
+    every = hand_label_lines(labels, shared_data)
+    halves = {h: hand_label_lines(labels, shared_data, half=h) for h in ("train", "test")}
+    sources = {h: {x["source"] for x in lines} for h, lines in halves.items()}
+    assert not sources["train"] & sources["test"]
+    assert sources["train"] | sources["test"] == {x["source"] for x in every}
+    assert all(len(s) >= 0.3 * len(every) for s in sources.values())
+    papers = {h: {x["group"] for x in lines if "/echemdb/" in x["source"]} for h, lines in halves.items()}
+    assert papers["train"] and papers["test"] and not papers["train"] & papers["test"]
+    for system in ("20MM_2,7-AQDS_1M_KOH", "10mM_F4CA_pH_14_1M_KOH", "10mM_F2CA_1M_KOH_pH_14"):
+        files = [Path(x["source"]).name for x in every if Path(x["source"]).name.startswith(system)]
+        assert len(files) >= 3 and len({hand_half(f"gamry/{f}") for f in files}) == 1
+    with pytest.raises(ValueError, match="half must be train or test"):
+        hand_label_lines(labels, shared_data, half="val")

@@ -140,19 +140,38 @@ def place_on_curve(v: Voltammogram, peak: Peak) -> Peak:
                 v.quantity, index=k)
 
 
-def hand_label_lines(labels: Path, data: Path, sure_only: bool = False) -> list[dict]:
+HAND_HALVES = ("train", "test")
+
+
+def hand_label_lines(labels: Path, data: Path, sure_only: bool = False, half: str | None = None) -> list[dict]:
     """Truth records of the hand labels in ``labels/*.jsonl`` (sources relative to ``data``, e.g. ../shared/data) with
     absolute sources, grouped by paper folder (echemdb) or by file; ``sure_only`` leaves out the labels marked
-    ``"confidence": "low"`` (features an expert might or might not mark)."""
+    ``"confidence": "low"`` (features an expert might or might not mark). ``half`` ("train" or "test") keeps one of
+    two fixed halves of the labelled systems (``hand_half``): models learn from one and are measured on the other."""
+    if half not in (None, *HAND_HALVES):
+        raise ValueError(f"half must be train or test, got {half!r}")
     out = []
     for path in sorted(Path(labels).glob("*.jsonl")):
         for rec in read_jsonl(path):
             source = rec["source"]
+            if half and hand_half(source) != half:
+                continue
             peaks = [{k: v for k, v in p.items() if k != "confidence"} for p in rec["peaks"]
                      if not (sure_only and p.get("confidence") == "low")]
             group = str(Path(source).parent) if source.startswith("echemdb/") else source
             out.append({"source": str(Path(data).resolve() / source), "peaks": peaks, "group": group})
     return out
+
+
+def hand_half(source: str) -> str:
+    """The half ("train" or "test") of a hand-labelled CV, by a hash of its system: the paper of an echemdb CV, the
+    concentration and compound of a Gamry file (``10mM_F2CA_…``: its scan rates and repeats stay together)."""
+    if source.startswith("echemdb/"):
+        system = str(Path(source).parent)
+    else:
+        system = "_".join(Path(source).name.lstrip("_").split("_")[:2]).lower()
+    u = int(hashlib.sha256(f"hand-half:{system}".encode()).hexdigest()[:13], 16) / 16**13
+    return HAND_HALVES[u >= 0.5]
 
 
 def _detected(where: str) -> list[LabelledCV]:
