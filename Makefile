@@ -28,16 +28,12 @@ bench: setup
 	$(PY) benchmarks/all.py
 
 model: setup  # the shipped CPU models from nothing: data, the heatmap detector, then the MLLM on it (~70 min)
-	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --config configs/simulate-train.json --force
+	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 16000 --out data/images --seed 5 \
 		--config configs/build-train.json --force
-	$(PY) scripts/real_pool.py --half test --out data/real-hand/truth.jsonl \
-		--unlabelled-out data/real-unlabelled/truth.jsonl
-	$(PY) scripts/real_pool.py --half train --out data/real-hand-train/truth.jsonl
+	$(PY) scripts/real_pool.py --out data/real-hand/truth.jsonl --unlabelled-out data/real-unlabelled/truth.jsonl
 	$(VENV)/bin/voltpeak build --pool real=data/real-unlabelled/truth.jsonl --n 3000 --out data/real-images \
 		--seed 11 --config configs/build-real-train.json --force
-	$(VENV)/bin/voltpeak build --pool real=data/real-hand-train/truth.jsonl --n 1500 --out data/real-hand-images \
-		--seed 12 --config configs/build-real-train.json --force
 	$(VENV)/bin/voltpeak train --config configs/heatmap.json
 	$(VENV)/bin/voltpeak train --config configs/mllm-small.json
 	$(PY) scripts/ship_models.py heatmap=runs/heatmap mllm-small=runs/mllm-small --dataset data/images

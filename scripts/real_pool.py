@@ -5,8 +5,8 @@ that ``voltpeak build --pool`` reads: absolute sources, grouped by paper folder 
                                 [--sure-only] [--unlabelled-out data/real-unlabelled/truth.jsonl]
 
 Labels are potential-only (read off plots); the pool places each on its curve. ``--half`` keeps one of the two
-fixed halves of the labelled systems (``voltpeak.dataset.pool.hand_half``): the detector trains on plots of the
-train half and is measured on the test half. ``--sure-only`` leaves out the labels marked low-confidence.
+fixed halves of the labelled systems (``voltpeak.dataset.pool.hand_half``), for a model that learns from plots
+of one half and is measured on the other. ``--sure-only`` leaves out the labels marked low-confidence.
 ``--unlabelled-out`` also writes a training pool of the other real CVs: the echemdb CVs of papers none of whose CVs
 is hand-labelled, with the classical detector's peaks as their labels (proposals, not hand labels).
 """

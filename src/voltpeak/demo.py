@@ -5,9 +5,8 @@
 3. build a small dataset of plot images from them (answers, truth, splits);
 4. (``--train-minutes M``) train a small heatmap detector for about M minutes and draw its loss curve;
 5. predict with the shipped default model on the test split and the holdout (and, when ../shared/data is
-   present, on plots of the real CVs there, labelled by hand where the repository's labels are at hand (their test
-   half: the shipped detector learned from plots of the other), and the classical detector on the same CVs),
-   evaluate everything with DESIGN's matcher;
+   present, on plots of the real CVs there, labelled by hand where the repository's labels are at hand, and the
+   classical detector on the same CVs), evaluate everything with DESIGN's matcher;
 6. write a report folder: ``index.html`` (metrics table, detector vs model, the worst samples drawn with truth and
    prediction), the predictions and metrics as JSON, and print the ``voltpeak serve`` command that opens them.
 """
@@ -270,17 +269,17 @@ def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int =
 
 
 def _real(shared: Path, out_dir: Path, model, label: str, rows: list, worst: dict, seed: int) -> list[dict]:
-    """Plots of the real CVs (the test half of the hand labels when the repository's are at hand, else the
-    detector's proposals): the model on the plots, the classical detector on the same CVs' data."""
+    """Plots of the real CVs (hand labels when the repository's are at hand, else the detector's proposals): the
+    model on the plots, the classical detector on the same CVs' data."""
     from voltpeak.dataset.pool import hand_label_lines
     from voltpeak.evaluate.files import evaluate_files
 
     hand = LABELS.is_dir()
     truth = out_dir / "real_truth.jsonl"
     if hand:
-        _write_jsonl(truth, hand_label_lines(LABELS, shared, half="test"))
+        _write_jsonl(truth, hand_label_lines(LABELS, shared))
         pool = f"real={truth}"
-        what = "hand labels (benchmarks/labels, test half)"
+        what = "hand labels (benchmarks/labels)"
     else:
         pool = f"real=detect:{shared / 'gamry'}"
         what = "the classical detector's proposals"
