@@ -125,15 +125,11 @@ def _one_cycle(rng: np.random.Generator, cv: LabelledCV):
     cycles = v.cycle_numbers()
     n = int(cycles.max())
     labelled = sorted({p.cycle or 1 for p in cv.peaks} & set(range(1, n + 1)))
-    if n == 1:
-        cycle = 1
-    elif labelled and len(labelled) < n:
-        cycle = labelled[int(rng.integers(len(labelled)))]
-    else:
-        cycle = int(rng.integers(1, n + 1))
+    allowed = labelled if labelled else list(range(1, n + 1))
+    cycle = 1 if n == 1 else allowed[int(rng.integers(len(allowed)))]
     keep = cycles == cycle
-    if n > 1 and keep.sum() < 0.5 * len(v) / n and (1 in labelled or not labelled):
-        cycle, keep = 1, cycles == 1  # a short stub of a last cycle: take the first
+    if n > 1 and keep.sum() < 0.5 * len(v) / n and 1 in allowed:  # a short stub of a last cycle: take the first
+        cycle, keep = 1, cycles == 1
     cut = Voltammogram(v.potential_V[keep], v.current[keep], None if v.time_s is None else v.time_s[keep],
                        quantity=v.quantity, scan_rate_V_s=v.scan_rate_V_s, reference=v.reference, source=v.source)
     peaks = [p for p in cv.peaks if (p.cycle or 1) == cycle and p.potential is not None and p.current is not None]
