@@ -299,12 +299,69 @@ def test_a_cv_labelled_on_one_cycle_is_drawn_at_that_cycle(pool):
     from voltpeak.dataset.compose import _one_cycle
 
     full = next(cv for cv in pool if {p.cycle for p in cv.peaks} == {1, 2})
-    second_only = replace(full, peaks=[p for p in full.peaks if p.cycle == 2])
+    second_only = replace(full, peaks=[p for p in full.peaks if p.cycle == 2], origin="labelled", faint=[])
     rng = np.random.default_rng(0)
     drawn = [_one_cycle(rng, second_only) for _ in range(40)]
     assert {cycle for _, _, cycle in drawn} == {2}
     assert all(len(peaks) == sum(p.cycle == 2 for p in full.peaks) for _, peaks, _ in drawn)
     assert {cycle for _, _, cycle in (_one_cycle(rng, full) for _ in range(40))} == {1, 2}
+
+
+def test_a_graph_marks_the_peaks_visible_on_its_own_current_axis(pool):
+    """A peak is marked when its prominence reaches 1 % of the graph's plotted current range: a small curve beside
+    a big one loses its faint peaks, and a faint peak of the whole record is marked where it is plain."""
+    fractions = (0.002, 0.006, 0.03, 0.3)  # of each CV's own current range, taken in turn
+    rich = [replace(cv, peaks=[replace(p, prominence=fractions[k % 4] * cv.size) for k, p in enumerate(cv.peaks)],
+                    faint=[replace(p, prominence=0.5 * cv.size) for p in cv.peaks[:1]]) for cv in pool]
+    dropped = added = 0
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        graph = compose(rng, rich, sample_style(rng, "classic"), curve_weights=(0, 0, 1))
+        by_source = {cv.source: cv for cv in rich}
+        span = np.ptp(np.concatenate([c.current for c in graph.curves])) / abs(graph.current_factor)
+        for k, source in enumerate(graph.sources):
+            cv = by_source[source]
+            cycle = {p.cycle for p in graph.peaks if p.curve == k}
+            if not cycle:
+                continue  # nothing marked: which cycle was drawn is not recorded
+            marked = sorted(round(p.potential_V, 6) for p in graph.peaks if p.curve == k)
+            candidates = [p for p in cv.peaks + cv.faint if p.cycle in cycle]
+            expected = sorted(round(p.potential, 6) for p in candidates if p.prominence >= 0.01 * span)
+            assert marked == expected, (seed, source)
+            dropped += len(candidates) - len(expected)
+            added += sum(p.cycle in cycle for p in cv.faint)
+    assert dropped >= 10 and added >= 10
+
+
+def test_a_faint_peak_of_the_record_is_marked_in_the_cycle_it_is_plain_in():
+    """A CV that starts beyond its formal potentials opens with a Cottrell spike 30 times its peaks: on the whole
+    record the anodic peak near -0.85 V of cycle 2 is under 1 % of the range (faint), on a graph of cycle 2 it is
+    7 % of the plotted range and is marked."""
+    from voltpeak.simulate import Conditions, RedoxCouple, simulate_cv
+
+    couples = [RedoxCouple(-0.8732, c_ox_mM=0.668, alpha=0.565, d_ox_cm2_s=4.68e-6, d_red_cm2_s=6.75e-6,
+                           mechanism="EE", e0_2_V=-1.0327, k0_2_cm_s=0.0239, alpha_2=0.404, d_int_cm2_s=3.23e-6),
+               RedoxCouple(-0.6485, c_ox_mM=2.056, alpha=0.380, d_ox_cm2_s=3.13e-6, d_red_cm2_s=1.93e-5),
+               RedoxCouple(-0.3233, c_ox_mM=0.0, c_red_mM=0.705, alpha=0.650, d_ox_cm2_s=5.57e-6,
+                           d_red_cm2_s=4.95e-6)]
+    conditions = Conditions(start_V=-1.0702, vertices_V=(0.4555,), cycles=2, step_V=0.0005, scan_rate_V_s=0.0206,
+                            cdl_F=1.1e-6, rc_s=1.1e-4)
+    sim = simulate_cv(couples, conditions, np.random.default_rng(0))
+
+    def near(peaks, cycle):
+        return [p for p in peaks if p.direction == "anodic" and p.cycle == cycle and abs(p.potential + 0.85) < 0.03]
+
+    assert not near(sim.truth, 2) and near(sim.faint, 2)
+    cv = LabelledCV(sim.noisy, sim.truth, "s.csv", "s", "simulated", faint=sim.faint)
+    cycles = set()
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        graph = compose(rng, [cv], sample_style(rng, "classic"))
+        cycle = graph.peaks[0].cycle
+        cycles.add(cycle)
+        marked = [p for p in graph.peaks if p.direction == "anodic" and abs(p.potential_V + 0.85) < 0.03]
+        assert len(marked) == (cycle == 2), (seed, cycle)
+    assert cycles == {1, 2}
 
 
 def test_the_hand_labels_split_into_two_fixed_halves_by_system(shared_data):

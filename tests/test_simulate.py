@@ -125,6 +125,26 @@ def test_truth_shoulders_and_noise():
     np.testing.assert_array_equal(again.noisy.current, sim.noisy.current)
 
 
+def test_truth_is_the_visible_peaks_and_fainter_ones_are_recorded_with_their_prominence():
+    """Truth peaks reach 1 % of the noiseless current range (the bar before faint peaks were recorded: the same
+    peaks); peaks down to 0.1 % are kept apart as faint, each record with its prominence, so a graph of one cycle
+    can judge them against its own range."""
+    from voltpeak.detect import exact_peaks
+    from voltpeak.simulate.cv import FAINT_FRACTION, VISIBLE_FRACTION
+
+    sims = simulate_batch(SimulationConfig(cycles=(1, 2)), 11, range(40))
+    assert sum(len(sim.faint) for sim in sims) >= 5
+    for sim in sims:
+        scale = np.ptp(sim.clean.current)
+        before = exact_peaks(sim.clean, VISIBLE_FRACTION)
+        assert [(p.direction, p.index) for p in sim.truth] == [(p.direction, p.index) for p in before]
+        assert all(FAINT_FRACTION * scale <= p.prominence < VISIBLE_FRACTION * scale for p in sim.faint)
+        record = sim.truth_record("x.csv")
+        assert [r["prominence"] for r in record["peaks"]] == pytest.approx([p.prominence for p in sim.truth],
+                                                                          rel=1e-3)
+        assert len(record["faint"]) == len(sim.faint)
+
+
 @pytest.mark.parametrize("couple, conditions, message", [
     (dict(e0_V=0, c_ox_mM=-1), {}, "c_ox_mM"),
     (dict(e0_V=0, mechanism="ECE"), {}, "mechanism"),

@@ -29,7 +29,7 @@ class Peak:
         Sample index in the voltammogram it was found on (not part of the record).
     prominence : float or None
         How far the (smoothed) current falls on both sides before rising past the peak again, same unit as
-        ``current``, always positive (not part of the record).
+        ``current``, always positive (not part of the record, except in the simulator's truth records).
     """
 
     direction: str
@@ -89,6 +89,7 @@ class Peak:
             quantity="j" if rec.get("quantity") == "j" else "I",
             x=num("x"),
             y=num("y"),
+            prominence=num("prominence"),
         )
         if peak.potential is None and (peak.x is None or peak.y is None):
             raise ValueError("peak record needs 'potential' or both 'x' and 'y'")

@@ -1,5 +1,8 @@
 """Compose a graph: 1 to K labelled CVs (one cycle each) overlaid on shared axes in engineering units.
 
+A graph's truth peaks are those visible on its own current axis (prominence ≥ ``VISIBLE_FRACTION`` of the plotted
+range, where the pool records prominences, as the simulator does).
+
 A graph's curves share the quantity (current or current density). Sometimes one simulated system is shown at
 several scan rates, re-simulated with exact labels, as papers do. Currents are scaled into the unit that makes the
 largest one a number between 1 and 1000 (µA, mA, ...), potentials shown in V (or mV); under the US convention the
@@ -15,6 +18,7 @@ import numpy as np
 from voltpeak.dataset.pool import LabelledCV
 from voltpeak.render.draw import Curve, engineering_unit, occluded
 from voltpeak.render.style import CURRENT_LABELS, DENSITY_LABELS, PlotStyle
+from voltpeak.simulate.cv import VISIBLE_FRACTION
 from voltpeak.voltammogram import Voltammogram
 
 NAMES = ("CV {i}", "Scan {i}", "Sample {a}", "Electrode {i}", "Run {i}", "{c} mM", "Trace {i}")
@@ -64,6 +68,12 @@ def compose(rng: np.random.Generator, candidates: list[LabelledCV], style: PlotS
         picked = [_one_cycle(rng, c) for c in [first, *others]]
         sources = [c.source for c in [first, *others]]
     quantity = first.voltammogram.quantity
+    # A graph's truth is what its own current axis shows: a peak whose prominence is under the visible fraction
+    # of the plotted range is not marked (a faint peak of a small curve beside a big one), and a faint peak of
+    # the whole record can be plain in one cycle (peaks with no prominence, hand labels, are always marked).
+    span = max(float(v.current.max()) for v, _, _ in picked) - min(float(v.current.min()) for v, _, _ in picked)
+    picked = [(v, [p for p in cv_peaks if p.prominence is None or p.prominence >= VISIBLE_FRACTION * span], cycle)
+              for v, cv_peaks, cycle in picked]
     largest = max(float(np.abs(v.current).max()) for v, _, _ in picked)
     unit, factor = engineering_unit(largest, quantity)
     if quantity == "j" and rng.random() < 0.5:
@@ -118,13 +128,13 @@ def _similar(candidates: list[LabelledCV], first: LabelledCV) -> list[LabelledCV
 
 
 def _one_cycle(rng: np.random.Generator, cv: LabelledCV):
-    """The CV cut to one of its cycles (drawn), with that cycle's peaks: (voltammogram, peaks, cycle). A CV whose
-    labels name only some of its cycles (a hand labeller marks one) is drawn at one of those: its other cycles are
-    unlabelled, not free of peaks."""
+    """The CV cut to one of its cycles (drawn), with that cycle's peaks, faint ones included: (voltammogram, peaks,
+    cycle). A hand-labelled CV whose labels name only some of its cycles (a labeller marks one) is drawn at one of
+    those: its other cycles are unlabelled, not free of peaks."""
     v = cv.voltammogram
     cycles = v.cycle_numbers()
     n = int(cycles.max())
-    labelled = sorted({p.cycle or 1 for p in cv.peaks} & set(range(1, n + 1)))
+    labelled = sorted({p.cycle or 1 for p in cv.peaks} & set(range(1, n + 1))) if cv.origin == "labelled" else []
     allowed = labelled if labelled else list(range(1, n + 1))
     cycle = 1 if n == 1 else allowed[int(rng.integers(len(allowed)))]
     keep = cycles == cycle
@@ -132,7 +142,8 @@ def _one_cycle(rng: np.random.Generator, cv: LabelledCV):
         cycle, keep = 1, cycles == 1
     cut = Voltammogram(v.potential_V[keep], v.current[keep], None if v.time_s is None else v.time_s[keep],
                        quantity=v.quantity, scan_rate_V_s=v.scan_rate_V_s, reference=v.reference, source=v.source)
-    peaks = [p for p in cv.peaks if (p.cycle or 1) == cycle and p.potential is not None and p.current is not None]
+    peaks = [p for p in cv.peaks + cv.faint
+             if (p.cycle or 1) == cycle and p.potential is not None and p.current is not None]
     return cut, peaks, cycle
 
 
@@ -149,7 +160,7 @@ def _series(rng: np.random.Generator, cv: LabelledCV, count: int):
     # One cycle each, sampled every 2 mV at most: a plot shows no finer detail, and the series stays cheap.
     variants = [(couples, replace(conditions, scan_rate_V_s=float(np.clip(conditions.scan_rate_V_s * f, 0.001, 10.0)),
                                   cycles=1, step_V=max(conditions.step_V, 0.002)), rng) for f in factors]
-    return [(sim.noisy, sim.truth, 1) for sim in simulate_set(variants)]
+    return [(sim.noisy, sim.truth + sim.faint, 1) for sim in simulate_set(variants)]
 
 
 def _names(rng: np.random.Generator, picked, series: bool) -> list[str]:

@@ -9,9 +9,10 @@ A pool is named by a spec (``voltpeak build --pool SPEC``, optionally ``NAME=SPE
 
   ``source`` is relative to the JSONL's folder (or absolute); ``peaks`` in V and A (or A/m² with
   ``"quantity": "j"``), each with its ``cycle``; ``group`` (optional, default: the source) is what splits keep
-  together — a paper, an electrode, a file — so no group is in two splits. Other keys (``window``, ``params``,
-  ``shoulders``) are kept; ``params`` marks a simulated CV. A peak given by its potential only (a hand label read
-  off a plot) is placed on the curve (``place_on_curve``).
+  together — a paper, an electrode, a file — so no group is in two splits. ``faint`` (optional): peaks under
+  the truth's bar, each with its ``prominence`` like the simulator's peaks, for graphs to judge in their own current
+  range. Other keys (``window``, ``params``, ``shoulders``) are kept; ``params`` marks a simulated CV. A peak
+  given by its potential only (a hand label read off a plot) is placed on the curve (``place_on_curve``).
 - ``detect:PATH`` (a CV file or a folder of them): the detector's peaks, as proposals.
 """
 
@@ -42,6 +43,7 @@ class LabelledCV:
     group: str
     origin: str  # "simulated", "labelled" or "detector"
     params: dict | None = field(default=None, repr=False)
+    faint: list[Peak] = field(default_factory=list, repr=False)  # peaks under the bar, with prominences
 
     @cached_property
     def size(self) -> float:
@@ -62,6 +64,8 @@ class Pool:
         for cv in self.cvs:
             h.update(cv.source.encode())
             h.update(repr([p.to_record() for p in cv.peaks]).encode())
+            if cv.faint or any(p.prominence is not None for p in cv.peaks):  # they decide a graph's truth too
+                h.update(repr([(p.to_record(), p.prominence) for p in cv.peaks + cv.faint]).encode())
         return h.hexdigest()[:16]
 
 
@@ -98,13 +102,14 @@ def _labelled(truth: Path) -> list[LabelledCV]:
         try:
             v = read(path)
             peaks = [place_on_curve(v, Peak.from_record(r)) for r in rec.get("peaks") or []]
+            faint = [Peak.from_record(r) for r in rec.get("faint") or []]
         except VoltpeakError as e:
             raise InputError(f"{truth}:{k}: {e}") from None
         except (TypeError, ValueError, KeyError) as e:
             raise InputError(f"{truth}:{k}: bad peak record ({e})") from None
         params = rec.get("params")
         out.append(LabelledCV(v, peaks, source, str(rec.get("group", source)),
-                              "simulated" if params else "labelled", params))
+                              "simulated" if params else "labelled", params, faint))
     return out
 
 

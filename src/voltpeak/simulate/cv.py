@@ -24,6 +24,9 @@ from voltpeak.voltammogram import Voltammogram, sweeps
 MECHANISMS = ("E", "EC", "ECcat", "EE", "ads")
 # Truth peaks: local extrema whose prominence reaches this fraction of the noiseless current range ("visible").
 VISIBLE_FRACTION = 0.01
+# Faint peaks, down to this fraction, are recorded too: a graph of one cycle, or of a CV overlaid with a smaller
+# one, has its own current range, and a peak too faint for the whole record can be plain in it (and vice versa).
+FAINT_FRACTION = 0.001
 
 
 @dataclass
@@ -180,19 +183,21 @@ class Conditions:
 
 @dataclass
 class SimulatedCV:
-    """A simulated CV: noisy and noiseless voltammograms, the truth peaks (of the noiseless total current), and
-    the couples' own peaks that the total current turned into shoulders."""
+    """A simulated CV: noisy and noiseless voltammograms, the truth peaks (of the noiseless total current), the
+    couples' own peaks that the total current turned into shoulders, and the faint peaks under the truth's bar."""
 
     noisy: Voltammogram
     clean: Voltammogram
     truth: list[Peak]
     shoulders: list[Peak] = field(default_factory=list)
+    faint: list[Peak] = field(default_factory=list)
     couples: list[RedoxCouple] = field(default_factory=list)
     conditions: Conditions | None = None
 
     def truth_record(self, source: str) -> dict:
         lo, hi = self.clean.window_V
-        return {"source": source, "peaks": [p.to_record() for p in self.truth],
+        return {"source": source, "peaks": [_with_prominence(p) for p in self.truth],
+                "faint": [_with_prominence(p) for p in self.faint],
                 "shoulders": [p.to_record() for p in self.shoulders], "window": [round(lo, 6), round(hi, 6)],
                 "params": {"couples": [_jsonable(c) for c in self.couples],
                            "conditions": _jsonable(self.conditions)}}
@@ -232,8 +237,12 @@ def assemble(couples: list[RedoxCouple], conditions: Conditions, t: np.ndarray, 
         noise = noise + conditions.mains_A * np.sin(2 * np.pi * conditions.mains_hz * t + rng.uniform(0, 2 * np.pi))
     noisy = Voltammogram(E, total + noise, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
     sw = sweeps(E)  # the same for the total and each couple's own current
-    truth = exact_peaks(clean, VISIBLE_FRACTION, sw=sw)
-    return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth, sw), list(couples), conditions)
+    found = exact_peaks(clean, FAINT_FRACTION, sw=sw)
+    bar = VISIBLE_FRACTION * float(total.max() - total.min())
+    truth = [p for p in found if p.prominence >= bar]
+    faint = [p for p in found if p.prominence < bar]
+    return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth, sw), faint, list(couples),
+                       conditions)
 
 
 def _shoulders(E, t, currents, clean, truth, sw) -> list[Peak]:
@@ -246,6 +255,11 @@ def _shoulders(E, t, currents, clean, truth, sw) -> list[Peak]:
         m = match_peaks(truth, alone, window_V=clean.window_V)
         out += [alone[j] for j in m.fn]
     return out
+
+
+def _with_prominence(p: Peak) -> dict:
+    """A peak record with its prominence (same unit as its current), which a graph's truth is judged by."""
+    return {**p.to_record(), "prominence": float(f"{p.prominence:.4g}")}
 
 
 def _positive(name, value):
