@@ -313,11 +313,11 @@ def test_a_graph_marks_the_peaks_visible_on_its_own_current_axis(pool):
     fractions = (0.002, 0.006, 0.03, 0.3)  # of each CV's own current range, taken in turn
     rich = [replace(cv, peaks=[replace(p, prominence=fractions[k % 4] * cv.size) for k, p in enumerate(cv.peaks)],
                     faint=[replace(p, prominence=0.5 * cv.size) for p in cv.peaks[:1]]) for cv in pool]
+    by_source = {cv.source: cv for cv in rich}
     dropped = added = 0
     for seed in range(30):
         rng = np.random.default_rng(seed)
         graph = compose(rng, rich, sample_style(rng, "classic"), curve_weights=(0, 0, 1))
-        by_source = {cv.source: cv for cv in rich}
         span = np.ptp(np.concatenate([c.current for c in graph.curves])) / abs(graph.current_factor)
         for k, source in enumerate(graph.sources):
             cv = by_source[source]
