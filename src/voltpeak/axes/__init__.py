@@ -1,0 +1,315 @@
+"""Read a plot's axes: where the frame is, what its tick labels and titles say, and the pixel → value maps.
+
+    from voltpeak.axes import read_axes
+    axes = read_axes(Image.open("figure.png"))
+    axes.potential_V(0.41), axes.current(0.2), axes.reversed, axes.warnings
+
+The stage between an image model's peaks (x, y fractions of the image) and an electrochemist's numbers (V, A).
+Each axis map is fitted robustly on the tick labels read by OCR (``voltpeak.axes.ocr``), so one misread label does
+not move it; the titles give quantity, unit, reference and any multiplier. What cannot be read stays absent and a
+warning says why: a number is never guessed. ``manual_axes`` takes the values at the frame's edges from the user
+instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voltpeak.axes.fit import AxisMap, robust_fit
+from voltpeak.axes.frame import Box, Layout, find_frame, layout
+from voltpeak.axes.text import POTENTIAL_UNITS, Title, multiplier_of, parse_number, parse_title
+
+__all__ = ["AxesReading", "AxisReading", "read_axes", "manual_axes", "parse_title", "robust_fit", "find_frame"]
+
+MIN_AGREEING = 3  # tick labels that must agree on a map (2 when only 2 were read)
+
+
+@dataclass
+class Label:
+    text: str
+    value: float | None
+    box: Box
+    confidence: float
+    inlier: bool = False
+
+    def to_record(self) -> dict:
+        return {"text": self.text, "value": self.value, "box": self.box.to_list(),
+                "confidence": round(self.confidence, 3), "inlier": self.inlier}
+
+
+@dataclass
+class AxisReading:
+    """One axis as read: ``map`` gives printed values from pixels; ``factor`` turns printed values into SI (V, A,
+    or A/m² for a current density); either may be None when it could not be read."""
+
+    axis: str  # "x" or "y"
+    labels: list[Label] = field(default_factory=list)
+    map: AxisMap | None = None
+    scale: str = "linear"  # or "log"
+    title: Title | None = None
+    factor: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def quantity(self) -> str | None:
+        return self.title.quantity if self.title else ("E" if self.axis == "x" else None)
+
+    @property
+    def unit(self) -> str | None:
+        return self.title.unit if self.title else None
+
+    def si(self, pixel: float) -> float | None:
+        """The SI value (V, A or A/m²) at an image pixel coordinate, or None when the axis was not read."""
+        if self.map is None or self.factor is None or self.scale != "linear":
+            return None
+        return float(self.map.value(pixel)) * self.factor
+
+    def to_record(self) -> dict:
+        t = self.title
+        return {"quantity": self.quantity, "unit": self.unit, "reference": t.reference if t else None,
+                "title": t.text if t else None, "scale": self.scale, "factor_to_si": self.factor,
+                "map": None if self.map is None else {"offset": self.map.offset, "slope": self.map.slope,
+                                                      "residual_px": round(self.map.residual_px, 3)},
+                "labels": [lab.to_record() for lab in self.labels]}
+
+
+@dataclass
+class AxesReading:
+    """Both axes of one image (pixels ``width`` × ``height``), the frame, and why anything is missing."""
+
+    width: int
+    height: int
+    frame: Box | None
+    x: AxisReading
+    y: AxisReading
+    source: str = "read"  # or "manual"
+
+    @property
+    def warnings(self) -> list[str]:
+        return ([] if self.frame else ["no plot frame found"]) + self.x.warnings + self.y.warnings
+
+    @property
+    def reversed(self) -> bool | None:
+        """Whether potential decreases to the right (the US convention), or None when the x axis was not read."""
+        return None if self.x.map is None else self.x.map.slope < 0
+
+    @property
+    def quantity(self) -> str:
+        return "j" if self.y.quantity == "j" else "I"
+
+    def potential_V(self, x_fraction: float) -> float | None:
+        return self.x.si(x_fraction * self.width)
+
+    def current(self, y_fraction: float) -> float | None:
+        return self.y.si(y_fraction * self.height)
+
+    def to_record(self) -> dict:
+        return {"source": self.source, "frame": None if self.frame is None else self.frame.to_list(),
+                "reversed": self.reversed, "x": self.x.to_record(), "y": self.y.to_record()}
+
+
+def _minus_first(mask: np.ndarray) -> bool:
+    """Whether a label's ink (H, W bool) starts with a minus sign: a flat bar, away from top and bottom, before
+    the first gap."""
+    cols = np.flatnonzero(mask.any(axis=0))
+    if len(cols) < 3:
+        return False
+    gaps = np.flatnonzero(np.diff(cols) > 1)
+    end = cols[gaps[0]] + 1 if len(gaps) else cols[-1] + 1
+    piece = mask[:, cols[0]:end]
+    rows = np.flatnonzero(piece.any(axis=1))
+    h, w = rows[-1] - rows[0] + 1, end - cols[0]
+    full = mask.shape[0]
+    return bool(len(gaps) and h <= max(2, 0.3 * full) and w >= 1.5 * h and rows[0] > 0.2 * full
+                and rows[-1] < 0.85 * full)
+
+
+def _read_labels(grey: np.ndarray, ink: np.ndarray, boxes: list[Box], reader, again: bool = False) -> list[Label]:
+    boxes = [b for b in boxes if b.width >= 2 and b.height >= 4]
+    crops = [grey[max(0, b.y0 - 1):b.y1 + 1, max(0, b.x0 - 1):b.x1 + 1] for b in boxes]
+    found = reader.numbers_again(crops) if again else [reader.number(c) for c in crops]
+    labels = []
+    for b, (text, conf) in zip(boxes, found):
+        value = parse_number(text)
+        if value is not None and value > 0 and _minus_first(ink[b.y0:b.y1, b.x0:b.x1]):
+            value = -value  # OCR often drops U+2212; the bar is plain in the pixels
+        labels.append(Label(text, value, b, conf))
+    return labels
+
+
+def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader) -> None:
+    """Tick labels read and fitted; an axis whose labels disagree is read a second way, and the better kept."""
+    centre = (lambda b: b.cx) if reading.axis == "x" else (lambda b: b.cy)
+    reading.labels = _read_labels(grey, ink, boxes, reader)
+    _fit_axis(reading, centre)
+    agreeing = len(reading.map.inliers) if reading.map else 0
+    if reading.scale == "linear" and agreeing < len(reading.labels) - 1:
+        second = AxisReading(reading.axis, _read_labels(grey, ink, boxes, reader, again=True))
+        _fit_axis(second, centre)
+        if second.map is not None and len(second.map.inliers) > agreeing:
+            reading.labels, reading.map, reading.warnings = second.labels, second.map, second.warnings
+
+
+def _fit_axis(reading: AxisReading, centre) -> None:
+    read = [lab for lab in reading.labels if lab.value is not None]
+    if len(read) < 2:
+        reading.warnings.append(f"{reading.axis} axis: fewer than two tick labels could be read")
+        return
+    if _is_log(read):
+        reading.scale = "log"
+        reading.warnings.append(f"{reading.axis} axis: logarithmic; its values are not given")
+        return
+    m = robust_fit([centre(lab.box) for lab in read], [lab.value for lab in read])
+    need = 2 if len(read) == 2 else MIN_AGREEING
+    if m is None or len(m.inliers) < need:
+        reading.warnings.append(f"{reading.axis} axis: the tick labels read do not agree on a linear scale")
+        return
+    for k in m.inliers:
+        read[k].inlier = True
+    reading.map = m
+
+
+def _is_log(labels: list[Label]) -> bool:
+    """Tick labels that are all powers of ten drawn as 10 with a raised exponent (OCR reads "10-5", "105")."""
+    texts = [lab.text.replace(" ", "") for lab in labels]
+    return len(texts) >= 3 and all(t.startswith("10") and len(t) >= 3 for t in texts) and len(set(texts)) == len(texts)
+
+
+def read_axes(image, reader=None) -> AxesReading:
+    """Read both axes of a plot image (a PIL image or an (H, W, 3) uint8 array)."""
+    from voltpeak.axes import ocr
+
+    rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
+    height, width = rgb.shape[:2]
+    x, y = AxisReading("x"), AxisReading("y")
+    lay = layout(rgb)
+    if lay is None:
+        x.warnings.append("x axis: not read (no plot frame found)")
+        y.warnings.append("y axis: not read (no plot frame found)")
+        return AxesReading(width, height, None, x, y)
+    reader = reader or ocr.reader()
+    grey = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if lay.background.mean() < 128:  # a dark theme: ink light on dark
+        grey = 255 - grey
+    _read_axis(x, lay.x_labels, grey, lay.ink, reader)
+    _read_axis(y, lay.y_labels, grey, lay.ink, reader)
+    _read_title(x, lay.x_title, grey, reader, rotate=False)
+    _read_title(y, lay.y_title, grey, reader, rotate=True)
+    _offset_text(y, lay, grey, reader)
+    _units(x)
+    _units(y)
+    return AxesReading(width, height, lay.frame, x, y)
+
+
+def _read_title(reading: AxisReading, box: Box | None, grey: np.ndarray, reader, rotate: bool) -> None:
+    if box is None:
+        return
+    crop = grey[max(0, box.y0 - 1):box.y1 + 1, max(0, box.x0 - 1):box.x1 + 1]
+    # A y title reads bottom to top: a quarter turn clockwise makes it a line (the other turn where that one
+    # gives no unit: some programs write it top to bottom).
+    best = None
+    for k in ((-1, 1) if rotate else (0,)):
+        line = np.rot90(crop, k=k)
+        text, conf = reader.text(line)
+        title = parse_title(text, reading.axis)
+        if reading.axis == "y" and title.unit in (None, "A"):
+            # RapidOCR now and then drops a µ ("I/A", "<I>/LA"); Tesseract sees a letter there (p, y, U...).
+            text, symbols, _ = reader.symbols(line)
+            second = parse_title(_micro(text, symbols), "y")
+            if second.unit not in (None, "A"):
+                title = second
+        key = (title.unit is not None, conf)
+        if best is None or key > best[0]:
+            best = (key, title)
+        if title.unit is not None:
+            break
+    reading.title = best[1]
+
+
+def _micro(text: str, symbols: list[tuple[str, np.ndarray]]) -> str:
+    """``text`` with a µ that OCR read as p, y, u, w or W put right (``symbols``: its characters, spaces
+    aside, with their glyphs). A true p before A (pA) closes its bowl, a µ does not: the glyph's hole decides."""
+    chars = [c for c, _ in symbols]
+    for i in range(len(chars) - 1):
+        nxt = chars[i + 1] if chars[i + 1] != "a" or i + 2 >= len(chars) else chars[i + 2]
+        if nxt == "A" and chars[i] in "pyuwWµμ" and not (chars[i] == "p" and _has_hole(symbols[i][1])):
+            chars[i] = "µ"
+            if chars[i + 1] == "a":  # "paA": the µ's two strokes read as two letters
+                chars[i + 1] = ""
+    fixed, out = iter(chars), []
+    for c in text:  # the corrected characters back into the text with its spaces
+        out.append(c if c.isspace() else next(fixed, c))
+    return "".join(out)
+
+
+def _has_hole(glyph: np.ndarray) -> bool:
+    """Whether a glyph (grey, ink dark) encloses background: a bowl, as in p."""
+    from scipy import ndimage
+
+    if glyph.size == 0:
+        return False
+    paper = np.pad(glyph > 128, 1, constant_values=True)
+    labels, count = ndimage.label(paper)
+    return count > 1
+
+
+def _offset_text(reading: AxisReading, lay: Layout, grey: np.ndarray, reader) -> None:
+    """A multiplier printed above the y axis (matplotlib's "1e−5", "×10⁻⁵") scales every tick label."""
+    box = lay.y_offset
+    if box is None or box.height > 3 * max((b.height for b in lay.y_labels), default=12):
+        return
+    text, _ = reader.text(grey[max(0, box.y0 - 1):box.y1 + 1, max(0, box.x0 - 1):box.x1 + 1])
+    m = multiplier_of(text)
+    if m is not None and reading.title is not None:
+        reading.title.multiplier *= m
+        if reading.title.factor is not None:
+            reading.title.factor *= m
+    elif m is not None:
+        reading.warnings.append(f"y axis: a multiplier {text!r} was read but no unit")
+
+
+def _units(reading: AxisReading) -> None:
+    """The SI factor: from the title; for potentials without a readable unit, V or mV from the tick values
+    (a CV window in volts lies within ±5 V; hundreds mean mV) with a warning."""
+    if reading.map is None:
+        return
+    if reading.title is not None and reading.title.factor is not None:
+        reading.factor = reading.title.factor
+        return
+    if reading.axis == "x":
+        values = [abs(lab.value) for lab in reading.labels if lab.inlier]
+        unit = "mV" if max(values) > 5 else "V"
+        reading.factor = POTENTIAL_UNITS[unit]
+        if reading.title is None:
+            reading.title = Title("", "E", unit, reading.factor, None)
+        else:
+            reading.title.unit, reading.title.factor = unit, reading.factor
+        reading.warnings.append(f"x axis: no unit read; {unit} inferred from the tick values")
+    else:
+        reading.warnings.append("y axis: the current unit could not be read; currents are not given")
+
+
+def manual_axes(width: int, height: int, frame: Box | None, x: tuple[float, float, str] | None,
+                y: tuple[float, float, str] | None) -> AxesReading:
+    """Axes given by hand: the values at the frame's left and right edges (x) and bottom and top edges (y), each
+    with its unit ("V", "mV", "µA", "mA cm-2"...). Without a frame found, the image's own edges are used."""
+    frame_box = frame or Box(0, 0, width, height)
+    readings = []
+    for axis, given in (("x", x), ("y", y)):
+        r = AxisReading(axis)
+        if given is not None:
+            lo, hi, unit = given
+            title = parse_title(f"({unit})" if axis == "y" else f"E ({unit})", axis)
+            a, b = (frame_box.x0, frame_box.x1) if axis == "x" else (frame_box.y1, frame_box.y0)
+            slope = (hi - lo) / (b - a)
+            r.map = AxisMap(lo - slope * a, slope, [], 0.0)
+            r.title, r.factor = title, title.factor
+            if title.factor is None:
+                r.warnings.append(f"{axis} axis: unit {unit!r} not understood")
+        readings.append(r)
+    reading = AxesReading(width, height, frame, readings[0], readings[1], source="manual")
+    if frame is None:
+        reading.x.warnings.append("no plot frame found: the given values are taken at the image's edges")
+    return reading

@@ -1,0 +1,204 @@
+"""Where a plot's frame, tick labels and axis titles lie in the image: plain array work, no OCR.
+
+The frame is the rectangle the data are drawn in. It is found from long lines (spines, grid lines, the edges of a
+filled panel as ggplot2 or plotly draw it): rows and columns where at least ``LINE_FRACTION`` of the pixels differ
+from the background. The bottom edge is the lowest such row, the left edge the leftmost such column; the other two
+edges are where those lines end. Tick labels are the first band of ink outside the bottom and left edges (after
+the tick marks), axis titles the next band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LINE_FRACTION = 0.4  # of the image width (height) a row (column) must cover to be a spine, grid line or panel edge
+INK_CONTRAST = 90  # a pixel is ink when a channel differs from the background by more than this (0–255)
+
+
+@dataclass
+class Box:
+    """A rectangle in pixels: columns [x0, x1), rows [y0, y1) from the top-left corner."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    def to_list(self) -> list[int]:
+        return [int(self.x0), int(self.y0), int(self.x1), int(self.y1)]
+
+
+@dataclass
+class Layout:
+    """What lies around a plot's frame: the frame, each tick label's ink box, and each axis title's box."""
+
+    frame: Box
+    x_labels: list[Box]
+    y_labels: list[Box]
+    x_title: Box | None
+    y_title: Box | None
+    y_offset: Box | None  # a multiplier or offset text above the frame's top-left corner (matplotlib's "1e−5")
+    background: np.ndarray  # RGB
+    ink: np.ndarray  # (H, W) bool: text and lines
+
+
+def background(rgb: np.ndarray) -> np.ndarray:
+    """The background colour: the most common colour of the image's border pixels."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int32)
+    keys = (border[:, 0] << 16) | (border[:, 1] << 8) | border[:, 2]
+    values, counts = np.unique(keys, return_counts=True)
+    key = int(values[np.argmax(counts)])
+    return np.array([key >> 16, (key >> 8) & 255, key & 255], dtype=np.int32)
+
+
+def contrast(rgb: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: how far each pixel is from the background colour (largest channel difference)."""
+    out = np.zeros(rgb.shape[:2], dtype=np.uint8)
+    for c in range(3):  # channel by channel in uint8: 3× faster than one int16 array
+        channel = rgb[:, :, c]
+        level = np.uint8(bg[c])
+        np.maximum(out, np.maximum(channel, level) - np.minimum(channel, level), out=out)
+    return out
+
+
+def find_frame(rgb: np.ndarray, distance: np.ndarray | None = None) -> Box | None:
+    """The plot's frame (the rectangle of the data), or None when no long lines frame a plot. ``distance`` is
+    ``contrast(rgb, background(rgb))`` when the caller has it."""
+    if distance is None:
+        distance = contrast(rgb, background(rgb))
+    non_bg = distance > 24
+    height, width = non_bg.shape
+    rows = np.flatnonzero(non_bg.sum(axis=1) >= LINE_FRACTION * width)
+    cols = np.flatnonzero(non_bg.sum(axis=0) >= LINE_FRACTION * height)
+    if len(rows) == 0 or len(cols) == 0:
+        return None
+    bottom, left = int(rows[-1]), int(cols[0])
+    x0, x1 = _run(non_bg[bottom], left)
+    y0, y1 = _run(non_bg[:, left], bottom)
+    if x1 - x0 < LINE_FRACTION * width or y1 - y0 < LINE_FRACTION * height:
+        return None
+    return Box(x0, y0, x1, y1)
+
+
+def _run(line: np.ndarray, near: int, gap: int = 3) -> tuple[int, int]:
+    """The longest run of True in ``line`` (gaps up to ``gap`` bridged) that reaches within ``gap`` of ``near``;
+    [start, end) — a spine's extent, through the tick marks and grid lines that cross it."""
+    idx = np.flatnonzero(line)
+    if len(idx) == 0:
+        return 0, 0
+    breaks = np.flatnonzero(np.diff(idx) > gap + 1)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+    best = max(range(len(starts)), key=lambda k: (starts[k] - gap <= near < ends[k] + gap, ends[k] - starts[k]))
+    return int(starts[best]), int(ends[best])
+
+
+def _bands(profile: np.ndarray) -> list[tuple[int, int]]:
+    """Runs [start, end) of non-zero entries."""
+    on = np.concatenate([[0], (profile > 0).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(on))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def _split(profile: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
+    """Runs of ink along one direction, joined across gaps shorter than ``min_gap`` (the gaps between glyphs of
+    one label are shorter than those between labels)."""
+    runs = _bands(profile)
+    merged: list[list[int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] < min_gap:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def _drop_ticks(mask: np.ndarray, axis: str) -> np.ndarray:
+    """``mask`` without tick marks: pieces of ink at most 3 px thick that reach the spine (the mask's top row for
+    the x axis, its right column for the y axis). Labels keep a gap from the spine."""
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(mask)
+    out = mask.copy()
+    for k, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
+        thick = cols.stop - cols.start if axis == "x" else rows.stop - rows.start
+        touches = rows.start <= 3 if axis == "x" else cols.stop >= mask.shape[1] - 3
+        if thick <= 3 and touches:
+            out[rows, cols] &= labels[rows, cols] != k
+    return out
+
+
+def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
+    """The frame, tick label boxes and title boxes of a plot image (H, W, 3 uint8), or None without a frame."""
+    bg = background(rgb)
+    distance = contrast(rgb, bg)
+    frame = frame or find_frame(rgb, distance)
+    if frame is None:
+        return None
+    ink = distance > INK_CONTRAST
+    height, width = ink.shape
+    # Below the frame: tick marks, then the labels, then the title. Tick labels at the frame's ends may overhang
+    # its corners by half a label.
+    reach = max(8, frame.width // 10)
+    xa, xb = max(0, frame.x0 - reach), min(width, frame.x1 + reach)
+    below = ink[frame.y1 + 1:, xa:xb].copy()
+    below[:, :max(0, frame.x0 - 2 - xa)] &= False  # the y labels' column left of the frame is not the x axis's
+    below = _drop_ticks(below, "x")
+    x_labels, x_title = [], None
+    bands = _bands(below.sum(axis=1))
+    if bands:
+        a, b = bands[0]
+        strip = below[a:b]
+        for c0, c1 in _split(strip.sum(axis=0), max(3, int(0.9 * (b - a)))):
+            rows = np.flatnonzero(strip[:, c0:c1].any(axis=1))
+            x_labels.append(Box(xa + c0, frame.y1 + 1 + a + int(rows[0]), xa + c1, frame.y1 + 1 + a + int(rows[-1]) + 1))
+        if len(bands) > 1:
+            x_title = _ink_box(ink, frame.y1 + 1 + bands[1][0], frame.y1 + 1 + bands[1][1], xa, xb)
+    # Left of the frame: tick marks, labels, title (bands found from the frame outwards).
+    top = max(0, frame.y0 - reach)
+    left = _drop_ticks(ink[top:min(height, frame.y1 + reach // 2), :max(0, frame.x0 - 1)], "y")
+    y_labels, y_title = [], None
+    # Glyphs of one label leave blank columns between them: bands join across gaps under half a label's height.
+    glyph = int(np.median([b.height for b in x_labels])) if x_labels else 10
+    bands = [(left.shape[1] - b, left.shape[1] - a)
+             for a, b in _split(left[:, ::-1].sum(axis=0), max(3, glyph // 2 + 1))]
+    if bands:
+        a, b = bands[0]
+        strip = left[:, a:b]
+        for r0, r1 in _split(strip.sum(axis=1), 2):
+            cols = np.flatnonzero(strip[r0:r1].any(axis=0))
+            y_labels.append(Box(a + int(cols[0]), top + r0, a + int(cols[-1]) + 1, top + r1))
+        if len(bands) > 1:
+            y_title = _ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1])
+    # Keep the labels that sit beside the frame (not a legend or title that happens to share the strip).
+    x_labels = [b for b in x_labels if b.x1 > frame.x0 - reach // 2 and b.x0 < frame.x1 + reach // 2]
+    y_labels = [b for b in y_labels if frame.y0 - reach // 2 < b.cy < frame.y1 + reach // 2]
+    offset = _ink_box(ink, 0, max(0, frame.y0 - 2), max(0, frame.x0 - reach), frame.x0 + frame.width // 6)
+    return Layout(frame, x_labels, y_labels, x_title, y_title, offset, bg, ink)
+
+
+def _ink_box(ink: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> Box | None:
+    """The bounding box of the ink in a region, or None."""
+    region = ink[r0:r1, c0:c1]
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if len(rows) == 0:
+        return None
+    return Box(c0 + int(cols[0]), r0 + int(rows[0]), c0 + int(cols[-1]) + 1, r0 + int(rows[-1]) + 1)
