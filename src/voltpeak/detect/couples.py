@@ -59,6 +59,17 @@ MAX_DELTA_EP_V = 0.5
 MIN_DELTA_EP_V = -0.03
 
 
+def pair(anodic: list[Peak], cathodic: list[Peak]) -> list[tuple[int, int]]:
+    """Indices (anodic, cathodic) of the couples among peaks of one cycle (and one curve): the pairs that
+    minimise the total |ΔEp| (Hungarian assignment) among those with ``MIN_DELTA_EP_V ≤ ΔEp ≤ MAX_DELTA_EP_V``."""
+    if not anodic or not cathodic:
+        return []
+    dep = np.array([[a.potential - k.potential for k in cathodic] for a in anodic])
+    ok = (dep >= MIN_DELTA_EP_V) & (dep <= MAX_DELTA_EP_V)
+    rows, cols = linear_sum_assignment(np.where(ok, np.abs(dep), 1e6))
+    return [(int(r), int(k)) for r, k in zip(rows, cols) if ok[r, k]]
+
+
 def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
                  settings: DetectorSettings = DEFAULT, context: Context | None = None) -> list[Couple]:
     """Pair anodic and cathodic peaks of the same cycle into couples and measure their peak currents.
@@ -82,18 +93,11 @@ def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
     for c in sorted({p.cycle for p in located if p.cycle is not None}):
         an = [p for p in located if p.cycle == c and p.direction == "anodic" and p.index is not None]
         ca = [p for p in located if p.cycle == c and p.direction == "cathodic" and p.index is not None]
-        if not an or not ca:
-            continue
-        dep = np.array([[a.potential - k.potential for k in ca] for a in an])
-        ok = (dep >= MIN_DELTA_EP_V) & (dep <= MAX_DELTA_EP_V)
-        cost = np.where(ok, np.abs(dep), 1e6)
-        rows, cols = linear_sum_assignment(cost)
-        for r, k in zip(rows, cols):
-            if ok[r, k]:
-                couple = _measure(ctx, located, an[r], ca[k])
-                # Report the caller's own Peak objects.
-                couple.anodic, couple.cathodic = peaks[located.index(an[r])], peaks[located.index(ca[k])]
-                couples.append(couple)
+        for r, k in pair(an, ca):
+            couple = _measure(ctx, located, an[r], ca[k])
+            # Report the caller's own Peak objects.
+            couple.anodic, couple.cathodic = peaks[located.index(an[r])], peaks[located.index(ca[k])]
+            couples.append(couple)
     couples.sort(key=lambda cp: (cp.anodic.cycle, cp.e_half_V))
     return couples
 

@@ -189,9 +189,13 @@ class HeatmapNet(nn.Module):
         return out
 
     @torch.no_grad()
-    def detect(self, pixels: torch.Tensor, boxes, threshold: float | None = None) -> list[list[dict]]:
-        """Peaks per image (``direction``, ``x``/``y`` fractions of the original image, ``score``)."""
+    def detect(self, pixels: torch.Tensor, boxes, threshold: float | None = None,
+               reversed_axes: list[bool | None] | None = None) -> list[list[dict]]:
+        """Peaks per image (``direction``, ``x``/``y`` fractions of the original image, ``score``).
+        ``reversed_axes`` (per image; None: unknown) overrides the net's guess of the plot's direction where the
+        axes were read."""
         output, reversed_logit, _ = self(pixels)
+        reversed_logit = known_reversed(reversed_logit, reversed_axes)
         found = []
         for image_peaks, box in zip(self.decode(output, reversed_logit, threshold), boxes):
             rows = []
@@ -226,3 +230,13 @@ class HeatmapNet(nn.Module):
         model = cls(HeatmapConfig.from_dict(json.loads((directory / "config.json").read_text())))
         model.load_state_dict(load_file(str(directory / "model.safetensors")))
         return model.to(device).eval()
+
+
+def known_reversed(logits: torch.Tensor, reversed_axes: list[bool | None] | None) -> torch.Tensor:
+    """The per-image reversed-axes logits with the known ones (True/False, read off the tick labels) put in
+    as certainties; None entries keep the net's own guess."""
+    if reversed_axes is None:
+        return logits
+    known = torch.tensor([r is not None for r in reversed_axes], device=logits.device)
+    value = torch.tensor([20.0 if r else -20.0 for r in reversed_axes], device=logits.device, dtype=logits.dtype)
+    return torch.where(known, value, logits)

@@ -151,10 +151,16 @@ class HeatmapTower(nn.Module):
         width = self.net.head[0].in_channels
         self.out_dim = 6 + (2 * self.PATCH + 1) ** 2 + width
 
-    def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, pixels: torch.Tensor, reversed_axes: list[bool | None] | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Region tokens and their location bins; ``reversed_axes`` (per image; None: unknown) overrides the
+        detector's guess where the plot's axes were read."""
         from torch.nn import functional as F
 
+        from voltpeak.models.heatmap import known_reversed
+
         output, reversed_logit, maps = self.net(pixels)
+        reversed_logit = known_reversed(reversed_logit, reversed_axes)
         n, s = output.shape[-1], self.net.config.stride
         heat, up = torch.sigmoid(output[:, :1]), torch.sigmoid(output[:, 1:2])
         maxima = heat * (heat == F.max_pool2d(heat, 3, stride=1, padding=1))
@@ -269,11 +275,16 @@ class MLLM(nn.Module):
         return model.to(device).eval()
 
     # ----- forward -----
-    def embed(self, pixels: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
-        """Text embeddings with the image features written at the ``<image>`` positions."""
+    def embed(self, pixels: torch.Tensor, input_ids: torch.Tensor,
+              reversed_axes: list[bool | None] | None = None) -> torch.Tensor:
+        """Text embeddings with the image features written at the ``<image>`` positions (``reversed_axes``: the
+        plots' direction where their axes were read, for a detector tower)."""
         table = self.lm.get_input_embeddings()
         embeddings = table(input_ids)
-        seen = self.vision(pixels.to(embeddings.dtype))
+        if reversed_axes is not None and isinstance(self.vision, HeatmapTower):
+            seen = self.vision(pixels.to(embeddings.dtype), reversed_axes)
+        else:
+            seen = self.vision(pixels.to(embeddings.dtype))
         if isinstance(seen, tuple):  # region tokens with their location bins
             # The LM's own (tied) location-token embeddings, at unit RMS: at the LM's small initial embedding
             # scale they would vanish beside the connector's output (measured: F1 0.02 after 250 steps).
@@ -303,10 +314,11 @@ class MLLM(nn.Module):
         return out.logits, loss, int((target != -100).sum())
 
     @torch.no_grad()
-    def generate(self, pixels: torch.Tensor, prompt_ids: torch.Tensor, max_new_tokens: int | None = None) -> list[str]:
+    def generate(self, pixels: torch.Tensor, prompt_ids: torch.Tensor, max_new_tokens: int | None = None,
+                 reversed_axes: list[bool | None] | None = None) -> list[str]:
         """Greedy answers for a batch (prompts of equal length: the same prompt for all)."""
         attention = torch.ones_like(prompt_ids)
-        out = self.lm.generate(inputs_embeds=self.embed(pixels, prompt_ids), attention_mask=attention,
+        out = self.lm.generate(inputs_embeds=self.embed(pixels, prompt_ids, reversed_axes), attention_mask=attention,
                                max_new_tokens=max_new_tokens or self.config.max_new_tokens, do_sample=False,
                                eos_token_id=self.tokenizer.convert_tokens_to_ids(EOS),
                                pad_token_id=self.tokenizer.convert_tokens_to_ids(PAD))

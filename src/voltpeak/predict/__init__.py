@@ -9,6 +9,12 @@ holdout). ``--model`` also takes a saved model folder or a run directory (its ne
 included (a folder with ``voltpeak.json``: an adapter checkpoint or a merged model; ``--backend vllm`` or ``swift``
 generate them elsewhere with the same output). An answer that cannot be read gives ``"error"`` and no peaks, never a
 crash.
+
+Each image's axes are read (``voltpeak.axes``) unless ``axes="off"``: every peak then also carries ``potential``
+(V) and ``current`` (A, or A/m² with ``"quantity": "j"``) as the plot prints them, the line carries ``axes`` (what
+was read), ``couples`` (E1/2 and ΔEp of peaks of one curve, paired as ``detect`` pairs them) and ``convention``;
+the plot's direction read off its tick labels replaces the model's own guess. What could not be read is absent
+and ``warning`` says why.
 """
 
 from __future__ import annotations
@@ -69,8 +75,11 @@ def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[in
     return images, good, failed
 
 
-def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x):
-    """Yield one output line per (source, image path)."""
+def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x, axes="auto"):
+    """Yield one output line per (source, image path).
+
+    ``axes``: "auto" reads each plot's axes, "off" gives image positions only, and a function of an image
+    returning an ``AxesReading`` (``voltpeak.axes.manual_axes``) gives them by hand."""
     from voltpeak.dataset.answer import AnswerError
     from voltpeak.models.heatmap import HeatmapNet
     from voltpeak.models.mllm import letterbox
@@ -80,7 +89,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
     if getattr(model, "kind", None) == "qwen":
         from voltpeak.models.qwen import predict_lines
 
-        yield from predict_lines(model, items, batch_size, progress)
+        yield from with_axes(predict_lines(model, items, batch_size, progress), items, axes)
         return
     detector = isinstance(model, HeatmapNet)
     if not detector:
@@ -89,13 +98,15 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
     for a in progress(range(0, len(items), batch_size)):
         chunk = items[a:a + batch_size]
         images, good, lines = open_images(chunk)
+        readings = [axes_of(im, axes) for im in images]
+        known = [None if r is None else r.reversed for r in readings]
         pixels, boxes = [], []
         for k, im in zip(good, images):
             tensor, box = letterbox(im, model.config.image_size)
             pixels.append(tensor)
             boxes.append((k, box))
         if pixels and detector:
-            found = model.detect(torch.stack(pixels).to(device), [box for _, box in boxes])
+            found = model.detect(torch.stack(pixels).to(device), [box for _, box in boxes], reversed_axes=known)
             for (k, _), peaks in zip(boxes, found):
                 # The detector's raw output is its scored peak list; records carry the score as an extra key.
                 records = [{**Peak(p["direction"], x=p["x"], y=p["y"]).to_record(), "score": p["score"]}
@@ -103,7 +114,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
                 lines[k] = {"source": chunk[k][0], "peaks": records, "text": json.dumps(records), "error": None}
         elif pixels:
             ids = torch.tensor([prefix] * len(pixels), device=device)
-            texts = model.generate(torch.stack(pixels).to(device), ids)
+            texts = model.generate(torch.stack(pixels).to(device), ids, reversed_axes=known)
             for (k, box), text in zip(boxes, texts):
                 line = {"source": chunk[k][0], "peaks": [], "text": text, "error": None}
                 try:
@@ -113,5 +124,102 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
                 except AnswerError as e:
                     line["error"] = str(e)
                 lines[k] = line
+        for k, image, reading in zip(good, images, readings):
+            if reading is not None:
+                add_axes(lines[k], reading, image)
         for k in range(len(chunk)):
             yield lines[k]
+
+
+def axes_of(image, axes):
+    """The ``AxesReading`` of an image for ``predict``'s ``axes`` option (None when "off")."""
+    if axes == "off":
+        return None
+    if axes == "auto":
+        from voltpeak.axes import read_axes
+
+        return read_axes(image)
+    return axes(image)
+
+
+def with_axes(lines, items: list[tuple[str, Path]], axes):
+    """Output lines of another backend (Qwen-VL, vLLM, ms-swift) with the axes read after the fact."""
+    paths = dict(items)
+    for line in lines:
+        if axes != "off" and not line.get("error"):
+            images, _, failed = open_images([(line["source"], paths.get(line["source"], Path(line["source"])))])
+            if images:
+                add_axes(line, axes_of(images[0], axes), images[0])
+        yield line
+
+
+def add_axes(line: dict, reading, image) -> None:
+    """Put the axis reading into an output line: each peak's potential and current, the couples, the plot's
+    convention, and a warning for what could not be read."""
+    from voltpeak.peak import Peak
+
+    quantity = reading.quantity
+    peaks = []
+    for rec in line["peaks"]:
+        potential, current = reading.potential_V(rec["x"]), reading.current(rec["y"])
+        if potential is not None:
+            rec["potential"] = round(potential, 6)
+        if current is not None:
+            rec["current"] = float(f"{current:.6g}")
+            if quantity == "j":
+                rec["quantity"] = "j"
+        peaks.append(Peak(rec["direction"], potential, current, quantity=quantity, x=rec["x"], y=rec["y"]))
+    line["axes"] = reading.to_record()
+    if reading.reversed is not None:
+        line["convention"] = "us" if reading.reversed else "iupac"
+    line["couples"] = image_couples(peaks, image)
+    warnings = reading.warnings
+    if line["peaks"] and reading.x.map is None:
+        warnings = warnings + ["peaks have no potential: the potential axis could not be read"]
+    if warnings:
+        line["warning"] = "; ".join(warnings)
+
+
+def image_couples(peaks, image) -> list[dict]:
+    """Couples among peaks read off a plot: pairs of one curve (the same line colour under the peak) as
+    ``detect`` pairs them, with E1/2 and ΔEp; ``ipa``/``ipc`` are null (no baseline can be drawn from a picture)."""
+    import numpy as np
+
+    from voltpeak.detect.couples import pair
+
+    rgb = np.asarray(image)
+    placed = [p for p in peaks if p.potential is not None]
+    colours = [_line_colour(rgb, p.x, p.y) for p in placed]
+    groups: list[list[int]] = []
+    for i, c in enumerate(colours):
+        for g in groups:
+            if c is not None and colours[g[0]] is not None and np.abs(c - colours[g[0]]).max() < 60:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    out = []
+    for g in groups:
+        an = [placed[i] for i in g if placed[i].direction == "anodic"]
+        ca = [placed[i] for i in g if placed[i].direction == "cathodic"]
+        for r, k in pair(an, ca):
+            a, c = an[r], ca[k]
+            out.append({"anodic": peaks.index(a), "cathodic": peaks.index(c),
+                        "E_half": round((a.potential + c.potential) / 2, 6),
+                        "delta_Ep": round(a.potential - c.potential, 6),
+                        "ipa": None, "ipc": None, "ipa_ipc": None, "reverse_baseline": None})
+    return sorted(out, key=lambda c: c["E_half"])
+
+
+def _line_colour(rgb, x: float, y: float, radius: int = 4):
+    """The colour of the line through an image point (x, y fractions): the most saturated or darkest pixels
+    within ``radius`` px; None on blank paper."""
+    import numpy as np
+
+    h, w = rgb.shape[:2]
+    cx, cy = int(x * w), int(y * h)
+    patch = rgb[max(0, cy - radius):cy + radius + 1, max(0, cx - radius):cx + radius + 1].reshape(-1, 3).astype(int)
+    strength = patch.max(axis=1) - patch.min(axis=1) + (255 - patch.mean(axis=1))  # colour or darkness
+    if len(patch) == 0 or strength.max() < 80:
+        return None
+    return np.median(patch[strength >= strength.max() - 40], axis=0)
