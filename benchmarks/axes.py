@@ -1,0 +1,256 @@
+"""Benchmark of the axis reader on plots drawn by programs and styles voltpeak never trains on.
+
+    python benchmarks/axes.py [--n 120] [--model default] [--seed 4]
+
+Builds its own holdout from simulated CVs (exact truth): half drawn by matplotlib with its own style sheets and
+default tick formatting (so raw amps get matplotlib's "1e−5" offset text), half by gnuplot (Debian's
+``gnuplot-nox``; skipped with a note when absent). Single and overlaid curves, V and mV, A (with an exponent) to pA
+and current densities, IUPAC and US convention. Then ``voltpeak predict`` with axis reading on and off, and a table
+per slice: quantity and unit right (% of images), potential within DESIGN's data tolerance (% of image-matched
+peaks), image-space F1, plots whose every peak has the wrong direction, data-space F1 and sample accuracy; and
+images/s of the detector alone and with axis reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+from common import record  # noqa: E402
+
+from voltpeak.evaluate import data_tolerance_V, match_peaks, summarise  # noqa: E402
+from voltpeak.peak import Peak  # noqa: E402
+
+STYLE_SHEETS = ("ggplot", "bmh", "fivethirtyeight", "Solarize_Light2", "grayscale", "classic", "seaborn-v0_8-paper",
+                "seaborn-v0_8-whitegrid", "tableau-colorblind10", "fast")
+# (title, SI factor of the printed numbers, quantity); a factor of None: raw SI numbers drawn with an exponent.
+CURRENT_AXES = (("I / µA", 1e-6, "I"), ("Current (mA)", 1e-3, "I"), ("i / nA", 1e-9, "I"), ("I (pA)", 1e-12, "I"),
+                ("Current / A", None, "I"), ("j / mA cm⁻²", 10.0, "j"), ("Current density (µA/cm²)", 0.01, "j"))
+POTENTIAL_AXES = (("E / V vs Ag/AgCl", 1.0), ("Potential (mV vs. SCE)", 1e-3), ("Ewe/V", 1.0),
+                  ("E (V vs. RHE)", 1.0), ("Potential / mV", 1e-3), ("E vs Fc/Fc+ (V)", 1.0))
+
+
+def cycle_one(cv):
+    v = cv.voltammogram
+    keep = v.cycle_numbers() == 1
+    peaks = [p for p in cv.peaks if (p.cycle or 1) == 1]
+    return v.potential_V[keep], v.current[keep], peaks
+
+
+def compose(rng, pool):
+    """A graph: 1–2 CVs (cycle 1), the axes' titles and factors, and the convention."""
+    count = 1 if rng.random() < 0.6 else 2
+    picks = [pool[int(i)] for i in rng.choice(len(pool), count, replace=False)]
+    curves = []
+    for k, cv in enumerate(picks):
+        e, i, peaks = cycle_one(cv)
+        if k:  # overlaid curves within 2× of the first
+            scale = float(rng.uniform(0.5, 1.0)) * np.abs(curves[0][1]).max() / np.abs(i).max()
+            i = i * scale
+            peaks = [Peak(p.direction, p.potential, p.current * scale, p.cycle, prominence=p.prominence and
+                          p.prominence * scale) for p in peaks]
+        curves.append((e, i, peaks))
+    title_i, factor_i, quantity = CURRENT_AXES[int(rng.integers(len(CURRENT_AXES)))]
+    title_e, factor_e = POTENTIAL_AXES[int(rng.integers(len(POTENTIAL_AXES)))]
+    largest = max(np.abs(c[1]).max() for c in curves)
+    # Currents rescaled so the printed numbers are 1–500 in the chosen unit (raw A: 1e-6–1e-4).
+    target = float(rng.uniform(2, 500)) * (factor_i if factor_i else 1e-7)
+    curves = [(e, i * target / largest, [Peak(p.direction, p.potential, p.current * target / largest, p.cycle,
+                                             prominence=p.prominence and p.prominence * target / largest)
+                                        for p in peaks]) for e, i, peaks in curves]
+    span = max(c[1].max() for c in curves) - min(c[1].min() for c in curves)
+    curves = [(e, i, [p for p in peaks if p.prominence is None or p.prominence >= 0.01 * span])
+              for e, i, peaks in curves]
+    us = bool(rng.random() < 0.25)
+    return {"curves": curves, "title_e": title_e, "factor_e": factor_e, "title_i": title_i,
+            "factor_i": factor_i or 1.0, "quantity": quantity, "us": us, "exponent": factor_i is None}
+
+
+def draw_matplotlib(graph, path: Path, rng) -> list[tuple[float, float]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sheet = STYLE_SHEETS[int(rng.integers(len(STYLE_SHEETS)))]
+    with plt.style.context(sheet):
+        fig, ax = plt.subplots(figsize=(float(rng.uniform(4.5, 7)), float(rng.uniform(3.5, 5))),
+                               dpi=int(rng.choice([80, 100, 120])))
+        sign = -1 if graph["us"] else 1
+        for e, i, _ in graph["curves"]:
+            ax.plot(e / graph["factor_e"], sign * i / graph["factor_i"])
+        ax.set_xlabel(graph["title_e"])
+        ax.set_ylabel(graph["title_i"])
+        if graph["us"]:
+            ax.invert_xaxis()
+        fig.tight_layout()
+        fig.canvas.draw()
+        points = [(p.potential / graph["factor_e"], sign * p.current / graph["factor_i"])
+                  for _, _, peaks in graph["curves"] for p in peaks]
+        px = ax.transData.transform(np.array(points).reshape(-1, 2)) if points else np.zeros((0, 2))
+        w, h = fig.canvas.get_width_height()
+        fig.savefig(path, dpi=fig.dpi)
+        plt.close(fig)
+    return [(x / w, 1 - y / h) for x, y in px]
+
+
+def draw_gnuplot(graph, path: Path, rng) -> list[tuple[float, float]]:
+    w, h = int(rng.integers(14, 24)) * 28, int(rng.integers(11, 18)) * 28
+    left, right, bottom, top = 0.16, 0.95, 0.14, 0.94
+    sign = -1 if graph["us"] else 1
+    es = np.concatenate([e for e, _, _ in graph["curves"]]) / graph["factor_e"]
+    cs = sign * np.concatenate([i for _, i, _ in graph["curves"]]) / graph["factor_i"]
+    x0, x1 = float(es.min()), float(es.max())
+    pad = 0.05 * (cs.max() - cs.min())
+    y0, y1 = float(cs.min() - pad), float(cs.max() + pad)
+    if graph["us"]:
+        x0, x1 = x1, x0
+    data = path.with_suffix(".dat")
+    with open(data, "w") as f:
+        for e, i, _ in graph["curves"]:
+            for a, b in zip(e / graph["factor_e"], sign * i / graph["factor_i"]):
+                f.write(f"{a:.6g} {b:.6g}\n")
+            f.write("\n\n")
+    font = ["Sans", "Serif", "Monospace"][int(rng.integers(3))]
+    script = f"""set encoding utf8
+set terminal pngcairo size {w},{h} font "{font},{int(rng.integers(9, 13))}"
+set output "{path}"
+set lmargin at screen {left}; set rmargin at screen {right}; set bmargin at screen {bottom}; set tmargin at screen {top}
+set xrange [{x0}:{x1}]; set yrange [{y0}:{y1}]
+set xlabel "{graph['title_e']}"; set ylabel "{graph['title_i']}"
+{'set grid' if rng.random() < 0.5 else ''}
+set key {'off' if len(graph['curves']) == 1 else 'top left'}
+plot for [k=0:{len(graph['curves']) - 1}] "{data}" index k with lines lw 2 title sprintf("CV %d", k+1)
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True, capture_output=True)
+    data.unlink()
+    out = []
+    for _, _, peaks in graph["curves"]:
+        for p in peaks:
+            fx = (p.potential / graph["factor_e"] - x0) / (x1 - x0)
+            fy = (sign * p.current / graph["factor_i"] - y0) / (y1 - y0)
+            out.append((left + fx * (right - left), 1 - (bottom + fy * (top - bottom))))
+    return out
+
+
+def build(folder: Path, n: int, seed: int) -> list[dict]:
+    from voltpeak.dataset import load_pool
+    from voltpeak.simulate.batch import simulate_to_folder
+    from voltpeak.simulate.config import SimulationConfig
+
+    simulate_to_folder(max(40, n // 2), folder / "pool", seed, SimulationConfig())
+    pool = load_pool(str(folder / "pool")).cvs
+    rng = np.random.default_rng(seed)
+    programs = ["matplotlib"] + (["gnuplot"] if shutil.which("gnuplot") else [])
+    if len(programs) == 1:
+        print("gnuplot not found (apt-get install gnuplot-nox): matplotlib style sheets only")
+    truths = []
+    for k in range(n):
+        program = programs[k % len(programs)]
+        graph = compose(rng, pool)
+        path = folder / f"{program}-{k:04d}.png"
+        xy = (draw_matplotlib if program == "matplotlib" else draw_gnuplot)(graph, path, rng)
+        peaks = [p for _, _, ps in graph["curves"] for p in ps]
+        window = (min(c[0].min() for c in graph["curves"]), max(c[0].max() for c in graph["curves"]))
+        truths.append({"source": str(path), "program": program, "peaks": [
+            {**Peak(p.direction, p.potential, p.current, 1, graph["quantity"]).to_record(), "x": x, "y": y}
+            for p, (x, y) in zip(peaks, xy)], "window": list(window), "factor_e": graph["factor_e"],
+            "factor_i": graph["factor_i"], "quantity": graph["quantity"], "us": graph["us"],
+            "exponent": graph["exponent"], "curves": len(graph["curves"])})
+    return truths
+
+
+def slices(t: dict) -> list[str]:
+    unit = "raw A + exponent" if t["exponent"] else ("j" if t["quantity"] == "j" else f"I ×{t['factor_i']:g}")
+    return [t["program"], "overlaid" if t["curves"] > 1 else "single", "US" if t["us"] else "IUPAC",
+            "mV" if t["factor_e"] < 1 else "V", unit]
+
+
+def score(truths: list[dict], preds: list[dict]) -> dict:
+    """Per slice: units right, potentials right among image-matched peaks, image/data F1, whole-plot flips."""
+    rows: dict[str, dict] = {}
+    for t, p in zip(truths, preds):
+        tp = [Peak.from_record(r) for r in t["peaks"]]
+        pp = [Peak.from_record(r) for r in p["peaks"]]
+        image = match_peaks(pp, tp, "image")
+        data = match_peaks([q for q in pp if q.potential is not None], tp, "data", window_V=t["window"])
+        tol = data_tolerance_V(t["window"])
+        pot_ok = sum(1 for i, j in image.tp if pp[i].potential is not None and abs(pp[i].potential - tp[j].potential)
+                     <= tol)
+        swapped = [Peak("cathodic" if q.direction == "anodic" else "anodic", x=q.x, y=q.y) for q in pp]
+        flip = bool(tp) and len(match_peaks(swapped, tp, "image").tp) == len(tp) and not image.tp
+        axes = p.get("axes") or {}
+        x, y = axes.get("x") or {}, axes.get("y") or {}
+        factor_y = y.get("factor_to_si")
+        units_ok = (x.get("factor_to_si") == t["factor_e"] and factor_y is not None
+                    and abs(factor_y / t["factor_i"] - 1) < 1e-6 and y.get("quantity") == t["quantity"])
+        for key in ["all"] + slices(t):
+            r = rows.setdefault(key, {"n": 0, "units": 0, "matched": 0, "pot": 0, "flips": 0, "image": [],
+                                      "data": []})
+            r["n"] += 1
+            r["units"] += units_ok
+            r["matched"] += len(image.tp)
+            r["pot"] += pot_ok
+            r["flips"] += flip
+            r["image"].append(image)
+            r["data"].append(data)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=120)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    from PIL import Image
+
+    from voltpeak.models import load_model
+    from voltpeak.predict import model_dir, predict
+
+    with tempfile.TemporaryDirectory() as tmp:
+        truths = build(Path(tmp), args.n, args.seed)
+        model = load_model(model_dir(args.model))
+        items = [(t["source"], Path(t["source"])) for t in truths]
+        results = {}
+        for mode in ("off", "auto"):
+            start = time.perf_counter()
+            results[mode] = list(predict(model, items, 16, axes=mode))
+            results[mode + "_s"] = time.perf_counter() - start
+        for t in truths:
+            Image.open(t["source"]).close()
+    rows_on, rows_off = score(truths, results["auto"]), score(truths, results["off"])
+    print(f"| slice | images | units right | potential right (of image-matched) | image F1 (axes off) | "
+          f"whole-plot flips (axes off) | data F1 | data sample acc. |")
+    print("|---|---|---|---|---|---|---|---|")
+    for key, r in rows_on.items():
+        off = rows_off[key]
+        img, img_off, dat = (summarise(r["image"], "image"), summarise(off["image"], "image"),
+                             summarise(r["data"], "data"))
+        print(f"| {key} | {r['n']} | {100 * r['units'] / r['n']:.1f} % | "
+              f"{100 * r['pot'] / max(r['matched'], 1):.1f} % ({r['matched']}) | {img['f1']:.3f} ({img_off['f1']:.3f})"
+              f" | {r['flips']} ({off['flips']}) | {dat['f1']:.3f} | {dat['sample_accuracy']:.3f} |")
+    n = len(truths)
+    print(f"\nimages/s ({args.model}, batch 16): detector alone {n / results['off_s']:.1f}, "
+          f"with axis reading {n / results['auto_s']:.1f}")
+    a = rows_on["all"]
+    record("axes", "units right / potentials right (foreign plots)",
+           f"{100 * a['units'] / a['n']:.1f} % / {100 * a['pot'] / max(a['matched'], 1):.1f} %", "goal 98 % / 98 %")
+    record("axes", "images/s with axis reading", f"{n / results['auto_s']:.1f}",
+           f"{n / results['off_s']:.1f} detector alone; goal 10")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
