@@ -107,7 +107,6 @@ def draw_matplotlib(graph, path: Path, rng) -> list[tuple[float, float]]:
 
 def draw_gnuplot(graph, path: Path, rng) -> list[tuple[float, float]]:
     w, h = int(rng.integers(14, 24)) * 28, int(rng.integers(11, 18)) * 28
-    left, right, bottom, top = 0.16, 0.95, 0.14, 0.94
     sign = -1 if graph["us"] else 1
     es = np.concatenate([e for e, _, _ in graph["curves"]]) / graph["factor_e"]
     cs = sign * np.concatenate([i for _, i, _ in graph["curves"]]) / graph["factor_i"]
@@ -126,14 +125,17 @@ def draw_gnuplot(graph, path: Path, rng) -> list[tuple[float, float]]:
     script = f"""set encoding utf8
 set terminal pngcairo size {w},{h} font "{font},{int(rng.integers(9, 13))}"
 set output "{path}"
-set lmargin at screen {left}; set rmargin at screen {right}; set bmargin at screen {bottom}; set tmargin at screen {top}
 set xrange [{x0}:{x1}]; set yrange [{y0}:{y1}]
 set xlabel "{graph['title_e']}"; set ylabel "{graph['title_i']}"
 {'set grid' if rng.random() < 0.5 else ''}
 set key {'off' if len(graph['curves']) == 1 else 'top left'}
 plot for [k=0:{len(graph['curves']) - 1}] "{data}" index k with lines lw 2 title sprintf("CV %d", k+1)
+print GPVAL_TERM_XMIN, GPVAL_TERM_XMAX, GPVAL_TERM_YMIN, GPVAL_TERM_YMAX
 """
-    subprocess.run(["gnuplot"], input=script, text=True, check=True, capture_output=True)
+    # gnuplot's own automatic margins; where it put the plot area (pixels, y up) is its truth.
+    done = subprocess.run(["gnuplot"], input=script, text=True, check=True, capture_output=True)
+    xmin, xmax, ymin, ymax = map(float, done.stderr.split()[-4:])
+    left, right, bottom, top = xmin / w, xmax / w, ymin / h, ymax / h
     data.unlink()
     out = []
     for _, _, peaks in graph["curves"]:
@@ -177,6 +179,27 @@ def slices(t: dict) -> list[str]:
             "mV" if t["factor_e"] < 1 else "V", unit]
 
 
+def units_right(t: dict, p: dict) -> bool:
+    """Quantity and unit of both axes right: the potential unit's factor, the current's quantity, and the
+    currents read at the true peaks' pixels within 3 % of the plotted range of the truth (so a printed "×10⁻⁵"
+    or "1e−5" counts with the unit it scales)."""
+    axes = p.get("axes") or {}
+    x, y = axes.get("x") or {}, axes.get("y") or {}
+    if x.get("factor_to_si") != t["factor_e"] or y.get("quantity") != t["quantity"]:
+        return False
+    if y.get("factor_to_si") is None or y.get("map") is None or y.get("scale") != "linear":
+        return False
+    sign = -1 if t["us"] else 1
+    height = p["height"]
+    truth = np.array([sign * r["current"] for r in t["peaks"]])
+    if len(truth) == 0:
+        return abs(y["factor_to_si"] / t["factor_i"] - 1) < 1e-6 or t["exponent"]
+    read = np.array([(y["map"]["offset"] + y["map"]["slope"] * r["y"] * height) * y["factor_to_si"]
+                     for r in t["peaks"]])
+    span = np.ptp(truth) if len(truth) > 1 else abs(truth[0])
+    return bool(np.all(np.abs(read - truth) <= 0.03 * max(span, abs(truth).max())))
+
+
 def score(truths: list[dict], preds: list[dict]) -> dict:
     """Per slice: units right, potentials right among image-matched peaks, image/data F1, whole-plot flips."""
     rows: dict[str, dict] = {}
@@ -190,11 +213,7 @@ def score(truths: list[dict], preds: list[dict]) -> dict:
                      <= tol)
         swapped = [Peak("cathodic" if q.direction == "anodic" else "anodic", x=q.x, y=q.y) for q in pp]
         flip = bool(tp) and len(match_peaks(swapped, tp, "image").tp) == len(tp) and not image.tp
-        axes = p.get("axes") or {}
-        x, y = axes.get("x") or {}, axes.get("y") or {}
-        factor_y = y.get("factor_to_si")
-        units_ok = (x.get("factor_to_si") == t["factor_e"] and factor_y is not None
-                    and abs(factor_y / t["factor_i"] - 1) < 1e-6 and y.get("quantity") == t["quantity"])
+        units_ok = units_right(t, p)
         for key in ["all"] + slices(t):
             r = rows.setdefault(key, {"n": 0, "units": 0, "matched": 0, "pot": 0, "flips": 0, "image": [],
                                       "data": []})
@@ -228,8 +247,9 @@ def main() -> int:
             start = time.perf_counter()
             results[mode] = list(predict(model, items, 16, axes=mode))
             results[mode + "_s"] = time.perf_counter() - start
-        for t in truths:
-            Image.open(t["source"]).close()
+        for t, line in zip(truths, results["auto"]):
+            with Image.open(t["source"]) as im:
+                line["height"] = im.height
     rows_on, rows_off = score(truths, results["auto"]), score(truths, results["off"])
     print(f"| slice | images | units right | potential right (of image-matched) | image F1 (axes off) | "
           f"whole-plot flips (axes off) | data F1 | data sample acc. |")

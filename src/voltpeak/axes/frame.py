@@ -81,13 +81,24 @@ def contrast(rgb: np.ndarray, bg: np.ndarray) -> np.ndarray:
 
 def find_frame(rgb: np.ndarray, distance: np.ndarray | None = None) -> Box | None:
     """The plot's frame (the rectangle of the data), or None when no long lines frame a plot. ``distance`` is
-    ``contrast(rgb, background(rgb))`` when the caller has it."""
+    ``contrast(rgb, background(rgb))`` when the caller has it.
+
+    Rows (columns) count as frame lines where an unbroken run of non-background pixels covers ``LINE_FRACTION``
+    of the width (height): spines and solid grid lines, not a rotated axis title, whose glyphs leave gaps. A filled
+    panel (ggplot2, plotly, Solarized) counts by its colour: rows where that one colour covers as much.
+    """
     if distance is None:
         distance = contrast(rgb, background(rgb))
-    non_bg = distance > 24
-    height, width = non_bg.shape
-    rows = np.flatnonzero(non_bg.sum(axis=1) >= LINE_FRACTION * width)
-    cols = np.flatnonzero(non_bg.sum(axis=0) >= LINE_FRACTION * height)
+    height, width = distance.shape
+    non_bg = distance > 12
+    rows = _longest_run(non_bg) >= LINE_FRACTION * width
+    cols = _longest_run(non_bg.T) >= LINE_FRACTION * height
+    panel = _panel(rgb, non_bg)
+    if panel is not None:
+        rows |= panel.sum(axis=1) >= LINE_FRACTION * width
+        cols |= panel.sum(axis=0) >= LINE_FRACTION * height
+        non_bg = non_bg | panel
+    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
     if len(rows) == 0 or len(cols) == 0:
         return None
     bottom, left = int(rows[-1]), int(cols[0])
@@ -96,6 +107,32 @@ def find_frame(rgb: np.ndarray, distance: np.ndarray | None = None) -> Box | Non
     if x1 - x0 < LINE_FRACTION * width or y1 - y0 < LINE_FRACTION * height:
         return None
     return Box(x0, y0, x1, y1)
+
+
+def _longest_run(mask: np.ndarray) -> np.ndarray:
+    """Per row, the length of the longest run of True."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    rows, cols = np.nonzero(np.diff(padded, axis=1))
+    lengths = cols[1::2] - cols[::2]  # starts and ends alternate within each row
+    out = np.zeros(mask.shape[0], dtype=np.int64)
+    np.maximum.at(out, rows[::2], lengths)
+    return out
+
+
+def _panel(rgb: np.ndarray, non_bg: np.ndarray) -> np.ndarray | None:
+    """Pixels of a filled plot panel: the commonest non-background colour, where it covers over 15 % of the
+    image; else None."""
+    sample = rgb[::4, ::4][non_bg[::4, ::4]].astype(np.int32)
+    if len(sample) < 0.15 * non_bg[::4, ::4].size:
+        return None
+    keys = (sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]
+    values, counts = np.unique(keys, return_counts=True)
+    if counts.max() < 0.15 * non_bg[::4, ::4].size:
+        return None
+    key = int(values[np.argmax(counts)])
+    colour = np.array([key >> 16, (key >> 8) & 255, key & 255], dtype=np.int16)
+    return np.abs(rgb.astype(np.int16) - colour).max(axis=2) <= 3
 
 
 def _run(line: np.ndarray, near: int, gap: int = 3) -> tuple[int, int]:
