@@ -154,27 +154,28 @@ def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader) -> Non
 
 def _fit_axis(reading: AxisReading, centre) -> None:
     read = [lab for lab in reading.labels if lab.value is not None]
-    if len(read) < 2:
-        reading.warnings.append(f"{reading.axis} axis: fewer than two tick labels could be read")
-        return
-    if _is_log(read):
+    m = robust_fit([centre(lab.box) for lab in read], [lab.value for lab in read]) if len(read) >= 2 else None
+    need = 2 if len(read) == 2 else MIN_AGREEING
+    if m is not None and len(m.inliers) >= need:
+        for k in m.inliers:
+            read[k].inlier = True
+        reading.map = m
+    elif _is_log(reading.labels):
         reading.scale = "log"
         reading.warnings.append(f"{reading.axis} axis: logarithmic; its values are not given")
-        return
-    m = robust_fit([centre(lab.box) for lab in read], [lab.value for lab in read])
-    need = 2 if len(read) == 2 else MIN_AGREEING
-    if m is None or len(m.inliers) < need:
+    elif len(read) < 2:
+        reading.warnings.append(f"{reading.axis} axis: fewer than two tick labels could be read")
+    else:
         reading.warnings.append(f"{reading.axis} axis: the tick labels read do not agree on a linear scale")
-        return
-    for k in m.inliers:
-        read[k].inlier = True
-    reading.map = m
 
 
 def _is_log(labels: list[Label]) -> bool:
-    """Tick labels that are all powers of ten drawn as 10 with a raised exponent (OCR reads "10-5", "105")."""
-    texts = [lab.text.replace(" ", "") for lab in labels]
-    return len(texts) >= 3 and all(t.startswith("10") and len(t) >= 3 for t in texts) and len(set(texts)) == len(texts)
+    """Tick labels of a log axis: powers of ten drawn as 10 with a raised exponent, which OCR reads as "10-5",
+    "105" or "6x107" (minor labels), on at least two labels that do not fit a linear scale."""
+    import re
+
+    powers = [lab for lab in labels if re.search(r"(^|[x×])10[-−]?\d", lab.text.replace(" ", ""))]
+    return len(powers) >= 2 and len(powers) >= len(labels) / 2
 
 
 def read_axes(image, reader=None) -> AxesReading:

@@ -173,6 +173,8 @@ def _drop_ticks(mask: np.ndarray, axis: str) -> np.ndarray:
     the x axis, its right column for the y axis). Labels keep a gap from the spine."""
     from scipy import ndimage
 
+    if mask.size == 0:
+        return mask
     labels, _ = ndimage.label(mask)
     out = mask.copy()
     for k, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):

@@ -219,7 +219,9 @@ def _line_colour(rgb, x: float, y: float, radius: int = 4):
     h, w = rgb.shape[:2]
     cx, cy = int(x * w), int(y * h)
     patch = rgb[max(0, cy - radius):cy + radius + 1, max(0, cx - radius):cx + radius + 1].reshape(-1, 3).astype(int)
+    if len(patch) == 0:
+        return None
     strength = patch.max(axis=1) - patch.min(axis=1) + (255 - patch.mean(axis=1))  # colour or darkness
-    if len(patch) == 0 or strength.max() < 80:
+    if strength.max() < 80:
         return None
     return np.median(patch[strength >= strength.max() - 40], axis=0)

@@ -1,0 +1,222 @@
+"""The axis reader: robust maps, titles, real plots drawn by matplotlib (a program the reader never saw in
+building), and ``voltpeak predict`` with potentials, warnings and hand-set axes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from PIL import Image
+
+from voltpeak.axes import manual_axes, read_axes, robust_fit
+from voltpeak.axes.frame import Box
+from voltpeak.axes.text import parse_number, parse_title
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "src" / "voltpeak" / "examples"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "voltpeak", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_one_misread_label_does_not_move_the_map():
+    pixels = [100, 200, 300, 400, 500]
+    values = [-0.8, -0.4, 0.0, 0.4, 0.8]
+    clean = robust_fit(pixels, values)
+    corrupted = robust_fit(pixels, [-0.8, -0.4, 0.0, 4.0, 0.8])  # "0.4" read as "4.0"
+    assert_allclose([corrupted.slope, corrupted.offset], [0.004, -1.2], atol=1e-12)
+    assert_allclose([clean.slope, clean.offset], [corrupted.slope, corrupted.offset], atol=1e-12)
+    assert corrupted.inliers == [0, 1, 2, 4]
+    # A lost minus sign on one label of a reversed axis: still the reversed map.
+    reversed_axis = robust_fit(pixels, [0.8, 0.4, 0.0, 0.4, -0.8])
+    assert reversed_axis.slope == pytest.approx(-0.004) and reversed_axis.inliers == [0, 1, 2, 4]
+    assert robust_fit([10], [1.0]) is None
+
+
+@pytest.mark.parametrize("text, value", [("−0.5", -0.5), ("-0.25", -0.25), ("1,5", 1.5), ("150", 150.0),
+                                         ("2×10^-5", 2e-5), ("5×10-5", 5e-5), ("1e-3", 1e-3), ("0.0", 0.0),
+                                         ("abc", None), ("", None), ("1.2.3", None)])
+def test_tick_label_numbers(text, value):
+    assert parse_number(text) == (None if value is None else pytest.approx(value))
+
+
+@pytest.mark.parametrize("title, axis, quantity, unit, factor, reference", [
+    ("E / V vs Ag/AgCl", "x", "E", "V", 1.0, "Ag/AgCl"),
+    ("Potential (mV vs. SCE)", "x", "E", "mV", 1e-3, "SCE"),
+    ("Ewe/V", "x", "E", "V", 1.0, None),
+    ("E vs RHE / V", "x", "E", "V", 1.0, "RHE"),
+    ("I / µA", "y", "I", "µA", 1e-6, None),
+    ("i (mA)", "y", "I", "mA", 1e-3, None),
+    ("<I>/mA", "y", "I", "mA", 1e-3, None),
+    ("I (uA)", "y", "I", "µA", 1e-6, None),
+    ("Current (pA)", "y", "I", "pA", 1e-12, None),
+    ("j / mA cm⁻²", "y", "j", "mA cm⁻²", 10.0, None),  # 1 mA/cm² = 10 A/m²
+    ("Current density (µA/cm²)", "y", "j", "µA cm⁻²", 0.01, None),
+    ("Current (×10⁻⁵ A)", "y", "I", "A", 1e-5, None),
+    ("I / 10^-5 A", "y", "I", "A", 1e-5, None),
+    ("Current density", "y", "j", None, None, None),
+])
+def test_axis_titles(title, axis, quantity, unit, factor, reference):
+    t = parse_title(title, axis)
+    assert (t.quantity, t.unit, t.reference) == (quantity, unit, reference)
+    assert t.factor == (None if factor is None else pytest.approx(factor))
+
+
+def draw(path: Path, e, i, xlabel="E / V vs Ag/AgCl", ylabel="I / µA", us=False, log=False, ticks=True,
+         style="default"):
+    """A CV plotted by matplotlib itself (its own style sheet and tick formatter); returns the pixel (x, y from the
+    top-left) of each given (E, I) data point, so tests know where values lie."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.style.context(style):
+        fig, ax = plt.subplots(figsize=(5.6, 4.2), dpi=100)
+        (ax.semilogy if log else ax.plot)(e, i)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if us:
+            ax.invert_xaxis()
+        if not ticks:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.tight_layout()
+        fig.canvas.draw()
+        points = ax.transData.transform(np.column_stack([e, i]))
+        h = fig.canvas.get_width_height()[1]
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    return points[:, 0], h - points[:, 1]
+
+
+def cv_curve(n=400):
+    e = np.concatenate([np.linspace(-0.6, 0.8, n), np.linspace(0.8, -0.6, n)])
+    i = np.concatenate([12 * np.exp(-((e[:n] - 0.2) / 0.06) ** 2) + 2, -10 * np.exp(-((e[n:] - 0.14) / 0.06) ** 2)
+                        - 2])
+    return e, i
+
+
+@pytest.mark.parametrize("style", ["default", "ggplot", "Solarize_Light2"])
+def test_reads_a_matplotlib_plot_in_volts_and_microamps(tmp_path, style):
+    e, i = cv_curve()
+    px, py = draw(tmp_path / "cv.png", e, i, style=style)
+    reading = read_axes(Image.open(tmp_path / "cv.png"))
+    assert reading.warnings == []
+    assert (reading.x.unit, reading.x.title.reference, reading.y.unit, reading.quantity) == ("V", "Ag/AgCl", "µA",
+                                                                                              "I")
+    assert reading.reversed is False
+    w, h = reading.width, reading.height
+    for k in (0, 150, 420, 700):
+        assert reading.potential_V(px[k] / w) == pytest.approx(e[k], abs=0.01)
+        assert reading.current(py[k] / h) == pytest.approx(i[k] * 1e-6, abs=0.3e-6)
+
+
+def test_us_convention_and_millivolts_are_read_off_the_tick_labels(tmp_path):
+    e, i = cv_curve()
+    px, _ = draw(tmp_path / "us.png", e * 1000, -i, xlabel="Potential (mV vs. SCE)", ylabel="Current (µA)", us=True)
+    reading = read_axes(Image.open(tmp_path / "us.png"))
+    assert reading.reversed is True
+    assert (reading.x.unit, reading.x.title.reference) == ("mV", "SCE")
+    assert reading.potential_V(px[100] / reading.width) == pytest.approx(e[100], abs=0.01)
+
+
+def test_matplotlib_offset_exponent_scales_the_current(tmp_path):
+    e, i = cv_curve()
+    _, py = draw(tmp_path / "amps.png", e, i * 1e-6, ylabel="Current / A")  # matplotlib writes "1e−5" above
+    reading = read_axes(Image.open(tmp_path / "amps.png"))
+    assert reading.y.title.multiplier == pytest.approx(1e-5)
+    assert reading.current(py[150] / reading.height) == pytest.approx(i[150] * 1e-6, abs=0.3e-6)
+
+
+def test_a_log_axis_is_said_and_not_read_as_linear(tmp_path):
+    e, i = cv_curve()
+    draw(tmp_path / "log.png", e, np.abs(i) * 1e-6 + 1e-8, ylabel="|I| / A", log=True)
+    reading = read_axes(Image.open(tmp_path / "log.png"))
+    assert reading.y.scale == "log" and reading.current(0.5) is None
+    assert any("logarithmic" in w for w in reading.warnings)
+    assert reading.potential_V(0.5) is not None
+
+
+def test_no_tick_labels_no_numbers(tmp_path):
+    e, i = cv_curve()
+    draw(tmp_path / "bare.png", e, i, ticks=False)
+    reading = read_axes(Image.open(tmp_path / "bare.png"))
+    assert reading.potential_V(0.5) is None and reading.current(0.5) is None
+    assert any("x axis" in w for w in reading.warnings) and any("y axis" in w for w in reading.warnings)
+
+
+def test_manual_axes_map_the_frame_edges():
+    reading = manual_axes(600, 400, Box(100, 50, 500, 350), (-1.0, 1.0, "V"), (-20, 30, "uA"))
+    assert reading.potential_V(100 / 600) == pytest.approx(-1.0)
+    assert reading.potential_V(300 / 600) == pytest.approx(0.0)
+    assert reading.current(350 / 400) == pytest.approx(-20e-6)
+    assert reading.current(50 / 400) == pytest.approx(30e-6)
+    assert reading.reversed is False and reading.source == "manual"
+
+
+def test_predict_gives_potentials_that_match_the_truth(tmp_path):
+    """A real CV file plotted by matplotlib → the shipped default model → peaks in volts within DESIGN's data
+    tolerance of the CV's exact truth, and couples with E1/2."""
+    from voltpeak.evaluate import data_tolerance_V
+    from voltpeak.read import read
+
+    truth = json.loads((EXAMPLES / "truth.jsonl").read_text().splitlines()[0])
+    v = read(EXAMPLES / truth["source"])
+    keep = v.cycle_numbers() == 1
+    draw(tmp_path / "cv.png", v.potential_V[keep], v.current[keep] * 1e6)
+    done = run("predict", "--model", "default", tmp_path / "cv.png")
+    assert done.returncode == 0, done.stderr
+    line = json.loads(done.stdout)
+    assert "warning" not in line and line["convention"] == "iupac"
+    assert line["axes"]["x"]["unit"] == "V" and line["axes"]["y"]["unit"] == "µA"
+    tol = data_tolerance_V(truth["window"])
+    for t in truth["peaks"]:
+        found = [p for p in line["peaks"] if p["direction"] == t["direction"]
+                 and abs(p["potential"] - t["potential"]) <= tol]
+        assert found, (t, line["peaks"])
+        assert found[0]["current"] == pytest.approx(t["current"], rel=0.1)
+    assert len(line["couples"]) == 1
+    assert line["couples"][0]["E_half"] == pytest.approx(np.mean([p["potential"] for p in truth["peaks"]]), abs=tol)
+
+
+def test_predict_on_images_without_axes_warns_and_exits_0(tmp_path):
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
+    text = Image.new("RGB", (400, 200), "white")
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(text).text((20, 80), "Cyclic voltammetry of ferrocene", fill="black")
+    text.save(tmp_path / "text.png")
+    done = run("predict", "--model", "default", tmp_path / "photo.png", tmp_path / "text.png")
+    assert done.returncode == 0, done.stderr
+    for line in map(json.loads, done.stdout.splitlines()):
+        assert line["error"] is None and line["warning"]
+        assert all("potential" not in p for p in line["peaks"])
+
+
+def test_predict_on_an_unreadable_file_is_an_error_line_and_exit_2(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    done = run("predict", "--model", "default", tmp_path / "broken.png")
+    assert done.returncode == 2
+    line = json.loads(done.stdout)
+    assert line["error"].startswith("cannot read image") and "Traceback" not in done.stderr
+
+
+def test_predict_with_hand_set_axes(tmp_path):
+    e, i = cv_curve()
+    draw(tmp_path / "cv.png", e, i, ticks=False)
+    done = run("predict", "--model", "default", tmp_path / "cv.png", "--x-axis=-0.67,0.87,V", "--y-axis=-14,16,uA")
+    assert done.returncode == 0, done.stderr
+    line = json.loads(done.stdout)
+    assert line["axes"]["source"] == "manual"
+    anodic = [p for p in line["peaks"] if p["direction"] == "anodic"]
+    assert anodic and anodic[0]["potential"] == pytest.approx(0.2, abs=0.03)
+    bad = run("predict", "--model", "default", tmp_path / "cv.png", "--x-axis=-1,V")
+    assert bad.returncode == 2 and "LOW,HIGH,UNIT" in bad.stderr and "Traceback" not in bad.stderr
