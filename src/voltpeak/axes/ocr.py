@@ -57,7 +57,10 @@ class Reader:
     def number(self, crop: np.ndarray) -> tuple[str, float]:
         """The characters of a number in ``crop`` (H, W grey, ink dark on light), and a confidence 0–1."""
         self._numbers.SetImage(prepare(crop))
-        return self._numbers.GetUTF8Text().strip(), max(0.0, self._numbers.MeanTextConf()) / 100
+        try:
+            return self._numbers.GetUTF8Text().strip(), max(0.0, self._numbers.MeanTextConf()) / 100
+        except RuntimeError:  # no text in the crop
+            return "", 0.0
 
     def numbers_again(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Numbers read a second way (RapidOCR, batched), for an axis whose Tesseract readings disagree
@@ -83,11 +86,18 @@ class Reader:
         self._text.Recognize()
         out = []
         for r in iterate_level(self._text.GetIterator(), RIL.SYMBOL):
-            char, box = r.GetUTF8Text(RIL.SYMBOL), r.BoundingBox(RIL.SYMBOL)
+            try:
+                char, box = r.GetUTF8Text(RIL.SYMBOL), r.BoundingBox(RIL.SYMBOL)
+            except RuntimeError:  # tesserocr's way of saying "no text here"
+                continue
             if char and box:
                 x0, y0, x1, y1 = box
                 out.append((char, pixels[y0:y1, x0:x1]))
-        return self._text.GetUTF8Text().strip(), out, max(0.0, self._text.MeanTextConf()) / 100
+        try:
+            text = self._text.GetUTF8Text().strip()
+        except RuntimeError:
+            return "", [], 0.0
+        return text, out, max(0.0, self._text.MeanTextConf()) / 100
 
 
 @lru_cache(maxsize=1)
