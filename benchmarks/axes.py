@@ -14,7 +14,6 @@ images/s of the detector alone and with axis reading.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -251,8 +250,8 @@ def main() -> int:
             with Image.open(t["source"]) as im:
                 line["height"] = im.height
     rows_on, rows_off = score(truths, results["auto"]), score(truths, results["off"])
-    print(f"| slice | images | units right | potential right (of image-matched) | image F1 (axes off) | "
-          f"whole-plot flips (axes off) | data F1 | data sample acc. |")
+    print("| slice | images | units right | potential right (of image-matched) | image F1 (axes off) | "
+          "whole-plot flips (axes off) | data F1 | data sample acc. |")
     print("|---|---|---|---|---|---|---|---|")
     for key, r in rows_on.items():
         off = rows_off[key]

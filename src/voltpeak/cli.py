@@ -193,7 +193,7 @@ def cmd_train(args) -> int:
 
 def cmd_predict(args) -> int:
     from voltpeak.models import load_model
-    from voltpeak.predict import image_inputs, model_dir, predict
+    from voltpeak.predict import image_inputs, model_dir, predict, with_axes
 
     axes = _axes_option(args)
     folder = model_dir(args.model)
@@ -371,8 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="peaks from plot images with a trained model",
                        description="Peaks of plot images (PNG/JPEG files, or the images of a built split .jsonl) "
-                                   "with a saved model: one JSON line per image with peaks (x, y fractions; potential in V and "
-                                   "current in A where the plot's axes were read), the axes read, couples, the raw "
+                                   "with a saved model: one JSON line per image with peaks (x, y fractions; potential "
+                                   "in V and current in A where the plot's axes were read), the axes read, couples, "
+                                   "the raw "
                                    "text, a warning for what could not be read and an error when the answer could "
                                    "not be read.")
     p.add_argument("--model", required=True, metavar="M",

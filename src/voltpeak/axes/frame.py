@@ -206,9 +206,10 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     if bands:
         a, b = bands[0]
         strip = below[a:b]
+        row0 = frame.y1 + 1 + a
         for c0, c1 in _split(strip.sum(axis=0), max(3, int(0.9 * (b - a)))):
             rows = np.flatnonzero(strip[:, c0:c1].any(axis=1))
-            x_labels.append(Box(xa + c0, frame.y1 + 1 + a + int(rows[0]), xa + c1, frame.y1 + 1 + a + int(rows[-1]) + 1))
+            x_labels.append(Box(xa + c0, row0 + int(rows[0]), xa + c1, row0 + int(rows[-1]) + 1))
         if len(bands) > 1:
             x_title = _ink_box(ink, frame.y1 + 1 + bands[1][0], frame.y1 + 1 + bands[1][1], xa, xb)
     # Left of the frame: tick marks, labels, title (bands found from the frame outwards).
