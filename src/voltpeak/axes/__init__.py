@@ -21,7 +21,8 @@ from voltpeak.axes.fit import AxisMap, robust_fit
 from voltpeak.axes.frame import Box, Layout, find_frame, layout
 from voltpeak.axes.text import POTENTIAL_UNITS, Title, multiplier_of, parse_number, parse_title
 
-__all__ = ["AxesReading", "AxisReading", "read_axes", "manual_axes", "parse_title", "robust_fit", "find_frame"]
+__all__ = ["AxesReading", "AxisReading", "read_axes", "read_file", "manual_axes", "parse_title", "robust_fit",
+           "find_frame"]
 
 MIN_AGREEING = 3  # tick labels that must agree on a map (2 when only 2 were read)
 
@@ -202,6 +203,17 @@ def read_axes(image, reader=None) -> AxesReading:
     _units(x)
     _units(y)
     return AxesReading(width, height, lay.frame, x, y)
+
+
+def read_file(path: str) -> AxesReading | None:
+    """``read_axes`` of an image file; None when it cannot be opened (the caller reports that)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return read_axes(im.convert("RGB"))
+    except (OSError, UnidentifiedImageError):
+        return None
 
 
 def _read_title(reading: AxisReading, box: Box | None, grey: np.ndarray, reader, rotate: bool) -> None:

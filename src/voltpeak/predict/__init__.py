@@ -95,7 +95,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
     if not detector:
         prefix = Collator.of(model).prefix(predict_prompt(model.config))
     device = next(model.parameters()).device
-    ahead = _AxesAhead(items, batch_size) if axes == "auto" and len(items) > batch_size else None
+    ahead = _AxesAhead(items) if axes == "auto" and len(items) > batch_size else None
     for a in progress(range(0, len(items), batch_size)):
         chunk = items[a:a + batch_size]
         images, good, lines = open_images(chunk)
@@ -138,31 +138,20 @@ class _AxesAhead:
     """Axes of many images read by two worker processes, ahead of the model (which waits only for its own batch):
     OCR is most of predict's time on a CPU, and the model and the workers share the cores."""
 
-    def __init__(self, items: list[tuple[str, Path]], batch_size: int):
+    def __init__(self, items: list[tuple[str, Path]]):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from voltpeak.axes import read_file  # a light module: the workers need not import torch
+
         self._pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        self._futures = [self._pool.submit(_read_path, str(path)) for _, path in items]
+        self._futures = [self._pool.submit(read_file, str(path)) for _, path in items]
 
     def readings(self, start: int, good: list[int]) -> list:
         return [self._futures[start + k].result() for k in good]
 
     def close(self):
         self._pool.shutdown(cancel_futures=True)
-
-
-def _read_path(path: str):
-    """A worker's axis reading of one image file (None when it cannot be opened: the caller reports that)."""
-    from PIL import Image, UnidentifiedImageError
-
-    from voltpeak.axes import read_axes
-
-    try:
-        with Image.open(path) as im:
-            return read_axes(im.convert("RGB"))
-    except (OSError, UnidentifiedImageError):
-        return None
 
 
 def axes_of(image, axes):
