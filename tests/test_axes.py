@@ -68,8 +68,17 @@ def test_axis_titles(title, axis, quantity, unit, factor, reference):
     assert t.factor == (None if factor is None else pytest.approx(factor))
 
 
+@pytest.mark.parametrize("text, factor", [("1e−5", 1e-5), ("×10⁻⁵", 1e-5), ("le-5", 1e-5), ("(1e-3 A)", 1e-3),
+                                          ("Cycle-5", None), ("I / A", None)])
+def test_multipliers(text, factor):
+    """A mono font's 1 read as l starts a word; a word ending in "le-5" is no multiplier."""
+    from voltpeak.axes.text import multiplier_of
+
+    assert multiplier_of(text) == (None if factor is None else pytest.approx(factor))
+
+
 def draw(path: Path, e, i, xlabel="E / V vs Ag/AgCl", ylabel="I / µA", us=False, log=False, ticks=True,
-         style="default"):
+         style="default", size=(5.6, 4.2), xticks=None):
     """A CV plotted by matplotlib itself (its own style sheet and tick formatter); returns the pixel (x, y from the
     top-left) of each given (E, I) data point, so tests know where values lie."""
     import matplotlib
@@ -78,8 +87,10 @@ def draw(path: Path, e, i, xlabel="E / V vs Ag/AgCl", ylabel="I / µA", us=False
     import matplotlib.pyplot as plt
 
     with plt.style.context(style):
-        fig, ax = plt.subplots(figsize=(5.6, 4.2), dpi=100)
+        fig, ax = plt.subplots(figsize=size, dpi=100)
         (ax.semilogy if log else ax.plot)(e, i)
+        if xticks is not None:
+            ax.set_xticks(xticks)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if us:
@@ -116,6 +127,41 @@ def test_reads_a_matplotlib_plot_in_volts_and_microamps(tmp_path, style):
     for k in (0, 150, 420, 700):
         assert reading.potential_V(px[k] / w) == pytest.approx(e[k], abs=0.01)
         assert reading.current(py[k] / h) == pytest.approx(i[k] * 1e-6, abs=0.3e-6)
+
+
+@pytest.mark.parametrize("style", ["classic", "fivethirtyeight"])
+def test_frames_with_corner_labels_or_only_a_grid(tmp_path, style):
+    """classic: round limits put tick labels on the frame's corners (they must not stretch the frame);
+    fivethirtyeight: no spines, the frame is where the grid ends."""
+    e, i = cv_curve()
+    px, py = draw(tmp_path / "cv.png", e, i, style=style)
+    reading = read_axes(Image.open(tmp_path / "cv.png"))
+    assert (reading.x.unit, reading.y.unit) == ("V", "µA")
+    for k in (0, 150, 420, 700):
+        assert reading.potential_V(px[k] / reading.width) == pytest.approx(e[k], abs=0.01)
+        assert reading.current(py[k] / reading.height) == pytest.approx(i[k] * 1e-6, abs=0.3e-6)
+
+
+def test_crowded_tick_labels_are_split(tmp_path):
+    """Fifteen labels on a narrow plot: the gaps between labels are narrower than a glyph is tall."""
+    e, i = cv_curve()
+    px, _ = draw(tmp_path / "crowded.png", e, i, size=(4.6, 3.4), xticks=np.round(np.arange(-0.6, 0.81, 0.1), 1))
+    reading = read_axes(Image.open(tmp_path / "crowded.png"))
+    assert len(reading.x.map.inliers) >= 8
+    assert reading.potential_V(px[300] / reading.width) == pytest.approx(e[300], abs=0.01)
+
+
+def test_a_lost_superscript_minus_is_put_back_where_the_labels_then_agree():
+    """gnuplot's "1×10⁻⁵" is often read "1x105": exponents made negative when that makes the labels linear."""
+    from voltpeak.axes import AxisReading, Label, _exponents_negated, _fit_axis
+
+    texts = ["1x105", "5x106", "0", "-5x106", "-1x105"]
+    labels = [Label(t, parse_number(t), Box(10, 100 * k, 40, 100 * k + 10), 0.9) for k, t in enumerate(texts)]
+    fixed = AxisReading("y", _exponents_negated(labels))
+    _fit_axis(fixed, lambda b: b.cy)
+    assert [lab.value for lab in fixed.labels] == pytest.approx([1e-5, 5e-6, 0, -5e-6, -1e-5])
+    assert len(fixed.map.inliers) == 5
+    assert _exponents_negated([Label("0.5", 0.5, Box(0, 0, 1, 1), 1.0)]) is None
 
 
 def test_us_convention_and_millivolts_are_read_off_the_tick_labels(tmp_path):

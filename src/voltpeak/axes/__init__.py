@@ -141,16 +141,41 @@ def _read_labels(grey: np.ndarray, ink: np.ndarray, boxes: list[Box], reader, ag
 
 
 def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader) -> None:
-    """Tick labels read and fitted; an axis whose labels disagree is read a second way, and the better kept."""
+    """Tick labels read and fitted; an axis whose labels disagree is read again (exponents made negative, then a
+    second OCR engine), and the reading that agrees best kept."""
     centre = (lambda b: b.cx) if reading.axis == "x" else (lambda b: b.cy)
     reading.labels = _read_labels(grey, ink, boxes, reader)
     _fit_axis(reading, centre)
-    agreeing = len(reading.map.inliers) if reading.map else 0
-    if reading.scale == "linear" and agreeing < len(reading.labels) - 1:
-        second = AxisReading(reading.axis, _read_labels(grey, ink, boxes, reader, again=True))
+    for again in (lambda: _exponents_negated(reading.labels),
+                  lambda: _read_labels(grey, ink, boxes, reader, again=True)):
+        agreeing = len(reading.map.inliers) if reading.map else 0
+        if agreeing >= len(reading.labels) - 1:
+            return
+        labels = again()
+        if labels is None:
+            continue
+        second = AxisReading(reading.axis, labels)
         _fit_axis(second, centre)
         if second.map is not None and len(second.map.inliers) > agreeing:
-            reading.labels, reading.map, reading.warnings = second.labels, second.map, second.warnings
+            reading.labels, reading.map, reading.scale, reading.warnings = (second.labels, second.map, second.scale,
+                                                                            second.warnings)
+
+
+def _exponents_negated(labels: list[Label]) -> list[Label] | None:
+    """The labels with each "m×10ⁿ" read as m×10⁻ⁿ (a superscript minus is small; OCR loses it, as in gnuplot's
+    "1×10⁻⁵" read "1x105"); None when no label has such a form."""
+    import re
+
+    out, changed = [], False
+    for lab in labels:
+        m = re.match(r"^(.*[×xX*]10\^?)(\d{1,2})$", lab.text.replace(" ", ""))
+        value = parse_number(f"{m.group(1)}-{m.group(2)}") if m and lab.value is not None else None
+        if value is None:
+            out.append(Label(lab.text, lab.value, lab.box, lab.confidence))
+            continue
+        changed = True
+        out.append(Label(lab.text, float(np.copysign(value, lab.value)), lab.box, lab.confidence))
+    return out if changed else None
 
 
 def _fit_axis(reading: AxisReading, centre) -> None:

@@ -104,9 +104,21 @@ def find_frame(rgb: np.ndarray, distance: np.ndarray | None = None) -> Box | Non
     bottom, left = int(rows[-1]), int(cols[0])
     x0, x1 = _run(non_bg[bottom], left)
     y0, y1 = _run(non_bg[:, left], bottom)
+    # Beyond the lowest and the leftmost line only a line longer than a tick mark is frame: the grid of a plot
+    # without spines runs on to the frame's edge; a tick mark or a label centred on the corner must not count.
+    y1 = bottom + 1 + _beyond(non_bg[bottom + 1:, left], bottom - y0)
+    x0 = left - _beyond(non_bg[bottom, :left][::-1], x1 - left)
     if x1 - x0 < LINE_FRACTION * width or y1 - y0 < LINE_FRACTION * height:
         return None
     return Box(x0, y0, x1, y1)
+
+
+def _beyond(line: np.ndarray, extent: int) -> int:
+    """How far an unbroken line runs on from ``line[0]``, where that is longer than a tick mark: over 8 px and
+    3 % of the frame's ``extent`` (px); else 0."""
+    stop = np.flatnonzero(~line)
+    length = int(stop[0]) if len(stop) else len(line)
+    return length if length > max(8, 0.03 * extent) else 0
 
 
 def _longest_run(mask: np.ndarray) -> np.ndarray:
@@ -168,6 +180,20 @@ def _split(profile: np.ndarray, min_gap: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in merged]
 
 
+def _labels_in_row(profile: np.ndarray, height: int, gap: int | None = None) -> list[tuple[int, int]]:
+    """Tick labels along a row of ink (``profile``: ink per column; ``height``: the row's, px): runs joined
+    across gaps under 0.9 glyph heights. Crowded labels leave narrower gaps: a run wider than 5 glyph heights (no
+    one label is) is split again at a gap 1 px narrower, down to 2 px, until each piece is not."""
+    gap = max(3, int(0.9 * height)) if gap is None else gap
+    out = []
+    for c0, c1 in _split(profile, gap):
+        if c1 - c0 > 5 * height and gap > 2:
+            out += [(c0 + s, c0 + e) for s, e in _labels_in_row(profile[c0:c1], height, gap - 1)]
+        else:
+            out.append((c0, c1))
+    return out
+
+
 def _drop_ticks(mask: np.ndarray, axis: str) -> np.ndarray:
     """``mask`` without tick marks: pieces of ink at most 3 px thick that reach the spine (the mask's top row for
     the x axis, its right column for the y axis). Labels keep a gap from the spine."""
@@ -207,14 +233,17 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
         a, b = bands[0]
         strip = below[a:b]
         row0 = frame.y1 + 1 + a
-        for c0, c1 in _split(strip.sum(axis=0), max(3, int(0.9 * (b - a)))):
+        for c0, c1 in _labels_in_row(strip.sum(axis=0), b - a):
             rows = np.flatnonzero(strip[:, c0:c1].any(axis=1))
             x_labels.append(Box(xa + c0, row0 + int(rows[0]), xa + c1, row0 + int(rows[-1]) + 1))
         if len(bands) > 1:
             x_title = _ink_box(ink, frame.y1 + 1 + bands[1][0], frame.y1 + 1 + bands[1][1], xa, xb)
     # Left of the frame: tick marks, labels, title (bands found from the frame outwards).
     top = max(0, frame.y0 - reach)
-    left = _drop_ticks(ink[top:min(height, frame.y1 + reach // 2), :max(0, frame.x0 - 1)], "y")
+    left = ink[top:min(height, frame.y1 + reach // 2), :max(0, frame.x0 - 1)].copy()
+    for b in x_labels:  # an x label overhanging the corner is not a y label
+        left[max(0, b.y0 - top):max(0, b.y1 - top), b.x0:b.x1] = False
+    left = _drop_ticks(left, "y")
     y_labels, y_title = [], None
     # Glyphs of one label leave blank columns between them: bands join across gaps under half a label's height.
     glyph = int(np.median([b.height for b in x_labels])) if x_labels else 10

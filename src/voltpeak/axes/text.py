@@ -58,6 +58,8 @@ def multiplier_of(text: str) -> float | None:
     if m:
         return 10.0 ** int(m.group(1))
     m = re.search(r"(?:^|[^\d.])1[eE]([-+]?\d{1,2})(?![\d.])", t)
+    # A mono font's 1 reads as l or I: taken only where it starts a word ("le-5", not "Cycle-5").
+    m = m or re.search(r"(?:^|[\s(])[lI|][eE]([-+]\d{1,2})(?![\d.])", t)
     if m:
         return 10.0 ** int(m.group(1))
     return None
