@@ -164,6 +164,19 @@ def test_a_lost_superscript_minus_is_put_back_where_the_labels_then_agree():
     assert _exponents_negated([Label("0.5", 0.5, Box(0, 0, 1, 1), 1.0)]) is None
 
 
+def test_potential_labels_beyond_10_V_are_a_misreading():
+    """Pieces of overlapping labels ("0.50.40.30" read as 50, 40, 30) agree on a line: no CV spans ±50 V."""
+    from voltpeak.axes import AxisReading, Label, _fit_axis, _units
+
+    reading = AxisReading("x", [Label(t, float(t), Box(100 * k, 0, 100 * k + 20, 10), 0.9)
+                                for k, t in enumerate(["50", "40", "30", "20"])], title=parse_title("Ewe/V", "x"))
+    _fit_axis(reading, lambda b: b.cx)
+    assert reading.map is not None
+    _units(reading)
+    assert reading.map is None and reading.si(150) is None
+    assert "no CV's potentials" in reading.warnings[-1]
+
+
 def test_us_convention_and_millivolts_are_read_off_the_tick_labels(tmp_path):
     e, i = cv_curve()
     px, _ = draw(tmp_path / "us.png", e * 1000, -i, xlabel="Potential (mV vs. SCE)", ylabel="Current (µA)", us=True)

@@ -24,6 +24,7 @@ from voltpeak.axes.text import POTENTIAL_UNITS, Title, multiplier_of, parse_numb
 __all__ = ["AxesReading", "AxisReading", "read_axes", "read_file", "manual_axes", "parse_title", "robust_fit",
            "find_frame"]
 
+MAX_POTENTIAL_V = 10.0  # a tick value beyond ±10 V on a potential axis is a misreading
 MIN_AGREEING = 3  # tick labels that must agree on a map (2 when only 2 were read)
 
 
@@ -230,13 +231,16 @@ def read_axes(image, reader=None) -> AxesReading:
     return AxesReading(width, height, lay.frame, x, y)
 
 
-def read_file(path: str) -> AxesReading | None:
-    """``read_axes`` of an image file; None when it cannot be opened (the caller reports that)."""
+def read_file(path: str, threads: int | None = None) -> AxesReading | None:
+    """``read_axes`` of an image file, OCR on ``threads`` threads (None: all cores); None when the file cannot be
+    opened (the caller reports that)."""
     from PIL import Image, UnidentifiedImageError
+
+    from voltpeak.axes import ocr
 
     try:
         with Image.open(path) as im:
-            return read_axes(im.convert("RGB"))
+            return read_axes(im.convert("RGB"), ocr.reader(threads))
     except (OSError, UnidentifiedImageError):
         return None
 
@@ -310,15 +314,15 @@ def _offset_text(reading: AxisReading, lay: Layout, grey: np.ndarray, reader) ->
 
 def _units(reading: AxisReading) -> None:
     """The SI factor: from the title; for potentials without a readable unit, V or mV from the tick values
-    (a CV window in volts lies within ±5 V; hundreds mean mV) with a warning."""
+    (a CV window in volts lies within ±5 V; hundreds mean mV) with a warning. Potentials beyond ±10 V are a
+    misreading: the map is dropped."""
     if reading.map is None:
         return
+    largest = max(abs(lab.value) for lab in reading.labels if lab.inlier)
     if reading.title is not None and reading.title.factor is not None:
         reading.factor = reading.title.factor
-        return
-    if reading.axis == "x":
-        values = [abs(lab.value) for lab in reading.labels if lab.inlier]
-        unit = "mV" if max(values) > 5 else "V"
+    elif reading.axis == "x":
+        unit = "mV" if largest > 5 else "V"
         reading.factor = POTENTIAL_UNITS[unit]
         if reading.title is None:
             reading.title = Title("", "E", unit, reading.factor, None)
@@ -327,6 +331,11 @@ def _units(reading: AxisReading) -> None:
         reading.warnings.append(f"x axis: no unit read; {unit} inferred from the tick values")
     else:
         reading.warnings.append("y axis: the current unit could not be read; currents are not given")
+    if reading.axis == "x" and largest * reading.factor > MAX_POTENTIAL_V:
+        # Pieces of overlapping labels can agree on a line of their own ("50", "40"... read from "0.50.40").
+        reading.warnings.append(f"x axis: tick values up to {largest:g} {reading.unit} are no CV's potentials; "
+                                "not used")
+        reading.map = None
 
 
 def manual_axes(width: int, height: int, frame: Box | None, x: tuple[float, float, str] | None,

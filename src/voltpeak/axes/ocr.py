@@ -39,7 +39,7 @@ def _tessdata() -> str:
 class Reader:
     """Tesseract for numbers (and characters with their glyphs), RapidOCR for text; kept open."""
 
-    def __init__(self):
+    def __init__(self, threads: int | None = None):
         try:
             from tesserocr import OEM, PSM, PyTessBaseAPI
         except ImportError:
@@ -52,7 +52,10 @@ class Reader:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError:
             raise InputError("reading plot axes needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime") from None
-        self._recogniser = RapidOCR().text_rec
+        # ``threads``: the recogniser's; None lets ONNX Runtime use every core (one process reading), 1 suits
+        # several worker processes reading side by side. (Tesseract here runs on one thread.)
+        self._recogniser = RapidOCR(**({"intra_op_num_threads": threads, "inter_op_num_threads": 1}
+                                       if threads else {})).text_rec
 
     def number(self, crop: np.ndarray) -> tuple[str, float]:
         """The characters of a number in ``crop`` (H, W grey, ink dark on light), and a confidence 0–1."""
@@ -100,10 +103,10 @@ class Reader:
         return text, out, max(0.0, self._text.MeanTextConf()) / 100
 
 
-@lru_cache(maxsize=1)
-def reader() -> Reader:
-    """The process's one ``Reader`` (opening Tesseract's models takes ~0.1 s)."""
-    return Reader()
+@lru_cache(maxsize=2)
+def reader(threads: int | None = None) -> Reader:
+    """The process's ``Reader`` (opening the models takes ~0.4 s), kept open."""
+    return Reader(threads)
 
 
 def prepare(crop: np.ndarray) -> Image.Image:

@@ -145,7 +145,7 @@ class _AxesAhead:
         from voltpeak.axes import read_file  # a light module: the workers need not import torch
 
         self._pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        self._futures = [self._pool.submit(read_file, str(path)) for _, path in items]
+        self._futures = [self._pool.submit(read_file, str(path), 1) for _, path in items]
 
     def readings(self, start: int, good: list[int]) -> list:
         return [self._futures[start + k].result() for k in good]
