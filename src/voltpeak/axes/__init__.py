@@ -142,22 +142,23 @@ def _read_labels(grey: np.ndarray, ink: np.ndarray, boxes: list[Box], reader, ag
 
 
 def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader) -> None:
-    """Tick labels read and fitted; an axis whose labels disagree is read again (exponents made negative, then a
-    second OCR engine), and the reading that agrees best kept."""
+    """Tick labels read and fitted; labels "m×10ⁿ" read with negative exponents where they agree as well, and an
+    axis whose labels disagree read by a second OCR engine; the reading that agrees best kept."""
     centre = (lambda b: b.cx) if reading.axis == "x" else (lambda b: b.cy)
     reading.labels = _read_labels(grey, ink, boxes, reader)
     _fit_axis(reading, centre)
-    for again in (lambda: _exponents_negated(reading.labels),
-                  lambda: _read_labels(grey, ink, boxes, reader, again=True)):
+    for k, again in enumerate((lambda: _exponents_negated(reading.labels),
+                               lambda: _read_labels(grey, ink, boxes, reader, again=True))):
         agreeing = len(reading.map.inliers) if reading.map else 0
-        if agreeing >= len(reading.labels) - 1:
+        if k and agreeing >= len(reading.labels) - 1:
             return
         labels = again()
         if labels is None:
             continue
         second = AxisReading(reading.axis, labels)
         _fit_axis(second, centre)
-        if second.map is not None and len(second.map.inliers) > agreeing:
+        # Negative exponents win a tie: no CV's axis counts in 10⁵ A (a lost superscript minus is common).
+        if second.map is not None and len(second.map.inliers) + (k == 0) > agreeing:
             reading.labels, reading.map, reading.scale, reading.warnings = (second.labels, second.map, second.scale,
                                                                             second.warnings)
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 LINE_FRACTION = 0.4  # of the image width (height) a row (column) must cover to be a spine, grid line or panel edge
-INK_CONTRAST = 90  # a pixel is ink when a channel differs from the background by more than this (0–255)
+INK_CONTRAST = 90  # a pixel is ink when a channel differs from the background by more than this (0–255), or
+# by more than half the text's own contrast where that is lower
 
 
 @dataclass
@@ -218,7 +219,11 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     frame = frame or find_frame(rgb, distance)
     if frame is None:
         return None
-    ink = distance > INK_CONTRAST
+    # Grey text on a tinted page (Solarized) reaches only ~150 from the background: ink is then half the text's
+    # contrast, or thin strokes (a minus, a decimal point) vanish and labels fall apart.
+    outside = np.concatenate([distance[frame.y1 + 2:].ravel(), distance[:, :max(0, frame.x0 - 2)].ravel()])
+    text = outside[outside > 12]
+    ink = distance > (min(INK_CONTRAST, 0.45 * np.percentile(text, 99)) if text.size else INK_CONTRAST)
     height, width = ink.shape
     # Below the frame: tick marks, then the labels, then the title. Tick labels at the frame's ends may overhang
     # its corners by half a label.
@@ -244,19 +249,23 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     for b in x_labels:  # an x label overhanging the corner is not a y label
         left[max(0, b.y0 - top):max(0, b.y1 - top), b.x0:b.x1] = False
     left = _drop_ticks(left, "y")
-    y_labels, y_title = [], None
-    # Glyphs of one label leave blank columns between them: bands join across gaps under half a label's height.
+    # Glyphs of one label leave blank columns between them: bands join across gaps under half a label's height
+    # (a third where that merges the title into the labels: then a "label" is over 3 labels tall, or does not
+    # reach the band's right edge, where every program aligns its y labels).
     glyph = int(np.median([b.height for b in x_labels])) if x_labels else 10
-    bands = [(left.shape[1] - b, left.shape[1] - a)
-             for a, b in _split(left[:, ::-1].sum(axis=0), max(3, glyph // 2 + 1))]
-    if bands:
-        a, b = bands[0]
-        strip = left[:, a:b]
-        for r0, r1 in _split(strip.sum(axis=1), 2):
-            cols = np.flatnonzero(strip[r0:r1].any(axis=0))
-            y_labels.append(Box(a + int(cols[0]), top + r0, a + int(cols[-1]) + 1, top + r1))
-        if len(bands) > 1:
-            y_title = _ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1])
+    profile = left[:, ::-1].sum(axis=0)
+    for gap in (glyph // 2 + 1, glyph // 3 + 1):
+        bands = [(left.shape[1] - b, left.shape[1] - a) for a, b in _split(profile, max(3, gap))]
+        y_labels = []
+        if bands:
+            a, b = bands[0]
+            strip = left[:, a:b]
+            for r0, r1 in _split(strip.sum(axis=1), 2):
+                cols = np.flatnonzero(strip[r0:r1].any(axis=0))
+                y_labels.append(Box(a + int(cols[0]), top + r0, a + int(cols[-1]) + 1, top + r1))
+        if all(box.height <= 3 * glyph and box.x1 >= a + strip.shape[1] - glyph for box in y_labels):
+            break
+    y_title = _ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1]) if len(bands) > 1 else None
     # Keep the labels that sit beside the frame (not a legend or title that happens to share the strip).
     x_labels = [b for b in x_labels if b.x1 > frame.x0 - reach // 2 and b.x0 < frame.x1 + reach // 2]
     y_labels = [b for b in y_labels if frame.y0 - reach // 2 < b.cy < frame.y1 + reach // 2]
