@@ -419,6 +419,53 @@ def test_review_in_data_space_draws_the_raw_cv(browser, lab, tmp_path):
         server.stop()
 
 
+def test_review_shows_the_axis_reading_and_potentials(browser, tmp_path):
+    """A plot drawn by matplotlib, predicted with its axes read: the card draws the label boxes (blue) and the
+    fitted tick positions (orange) over the image, and says units, reference, convention and couples."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    folder = tmp_path / "ds"
+    (folder / "images").mkdir(parents=True)
+    e = np.concatenate([np.linspace(-0.4, 0.6, 300), np.linspace(0.6, -0.4, 300)])
+    i = np.concatenate([10 * np.exp(-((e[:300] - 0.12) / 0.05) ** 2) + 1, -9 * np.exp(-((e[300:] - 0.06) / 0.05) ** 2)
+                        - 1])
+    fig, ax = plt.subplots(figsize=(5, 3.8), dpi=100)
+    ax.plot(e, i)
+    ax.set_xlabel("E / V vs Ag/AgCl")
+    ax.set_ylabel("I / µA")
+    fig.tight_layout()
+    fig.savefig(folder / "images" / "cv.png")
+    plt.close(fig)
+    done = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--model", "default", "images/cv.png"],
+                          cwd=folder, capture_output=True, text=True, timeout=300)
+    line = json.loads(done.stdout)
+    assert sorted(p["direction"] for p in line["peaks"]) == ["anodic", "cathodic"]
+    (folder / "pred.jsonl").write_text(done.stdout)
+    truth = {"source": "images/cv.png", "peaks": [{k: p[k] for k in ("direction", "x", "y")} for p in line["peaks"]]}
+    (folder / "truth.jsonl").write_text(json.dumps(truth) + "\n")
+    server = Server("--truth", str(folder / "truth.jsonl"), "--pred", str(folder / "pred.jsonl"),
+                    "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        page, errors = _page(browser, server.url + "/review")
+        page.wait_for_function("document.querySelector('.sample canvas')?.dataset.drawn === '1'")
+        words = page.locator(".sample .axes").inner_text()
+        assert "x: E / V vs Ag/AgCl" in words and "y: I / µA" in words and "convention: IUPAC" in words
+        assert "couple: E1/2 9" in words  # (0.12 + 0.06) / 2 = 90 mV
+        page.locator(".sample canvas").first.screenshot(path=str(tmp_path / "card.png"))
+        pixels = np.asarray(Image.open(tmp_path / "card.png").convert("RGB")).astype(int)
+        below = pixels[int(0.86 * len(pixels)):]  # the x tick labels' row: no curve there, only their boxes
+        blue = (abs(below[..., 0] - 0x15) < 40) & (abs(below[..., 1] - 0x65) < 40) & (below[..., 2] > 150)
+        orange = (pixels[..., 0] > 220) & (abs(pixels[..., 1] - 0x6F) < 40) & (pixels[..., 2] < 60)
+        assert blue.sum() > 100 and orange.sum() > 30
+        assert errors == []
+    finally:
+        server.stop()
+
+
 def test_runs_page_draws_curves(browser, tmp_path):
     for name, warm in (("with-warmup", 20), ("no-warmup", 0)):
         run = tmp_path / "runs" / name

@@ -85,7 +85,9 @@ class Review:
         p = self.pred.get(s["pred_source"]) or {}
         return {**{k: v for k, v in s.items() if k != "pred_source"}, "space": self.space,
                 "truth": self.truth[s["source"]].get("peaks", []), "pred": p.get("peaks") or [],
-                "text": p.get("text"), "has_image": self.image_path(n) is not None,
+                "text": p.get("text"), "axes": p.get("axes"), "convention": p.get("convention"),
+                "couples": p.get("couples") or [], "warning": p.get("warning"),
+                "has_image": self.image_path(n) is not None,
                 "has_cv": self.space == "data" and self.cv_path(n) is not None}
 
     def image_path(self, n: int) -> Path | None:

@@ -45,9 +45,10 @@ function card(row) {
     el("div", { class: "meta" }, el("span", { class: "tp" }, `TP ${row.tp}`), el("span", { class: "fp" }, `FP ${row.fp}`),
        el("span", { class: "fn" }, `FN ${row.fn}`), el("span", {}, `truth ${row.n_true} · predicted ${row.n_pred}`),
        row.family ? el("span", {}, row.family) : "", row.error ? el("span", { class: "perr" }, `error: ${row.error}`) : ""),
-    canvas, pre);
+    canvas, el("div", { class: "axes" }), pre);
   api(`/api/review/sample/${row.n}`).then((d) => {
     pre.textContent = d.text ?? "(no model text)";
+    div.querySelector(".axes").replaceChildren(...axesLines(d));
     if (d.has_image) drawImage(canvas, d); else if (d.has_cv) drawCV(canvas, d); else canvas.remove();
   }).catch((e) => { pre.textContent = String(e.message); });
   return div;
@@ -71,14 +72,67 @@ function drawImage(canvas, d) {
     const ctx = canvas.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.drawImage(img, 0, 0, w, h);
+    if (d.axes) drawAxes(ctx, d.axes, w / img.width);
+    ctx.font = "11px sans-serif";
     for (const [p, role, kind] of roles(d)) {
       if (p.x === undefined || p.y === undefined) continue;
       drawMarker(ctx, p.x * w, p.y * h, { shape: "circle", size: kind === "truth" ? 7 : 3.5, color: COLORS[role],
                                           filled: kind === "pred" });
+      if (kind === "pred" && p.potential !== undefined) {
+        ctx.fillStyle = COLORS[role];
+        ctx.fillText(`${(p.potential * 1000).toFixed(0)} mV`, p.x * w + 6, p.y * h + (p.direction === "anodic" ? -6 : 14));
+      }
     }
     canvas.dataset.drawn = "1";
   };
   img.src = `/api/review/image/${d.n}`;
+}
+
+const AXES = { inlier: "#1565c0", outlier: "#9e9e9e", tick: "#ff6f00" };
+
+function drawAxes(ctx, axes, k) {
+  // What the axis reader saw: the frame, each tick label's box (blue: on the fitted map, grey: left out) and, in
+  // orange, where the map puts each label's value on the frame's edge (it sits on the tick when the map is right).
+  ctx.save();
+  ctx.lineWidth = 1;
+  if (axes.frame) {
+    const [x0, y0, x1, y1] = axes.frame.map((v) => v * k);
+    ctx.strokeStyle = AXES.tick; ctx.setLineDash([4, 3]); ctx.strokeRect(x0, y0, x1 - x0, y1 - y0); ctx.setLineDash([]);
+  }
+  for (const [name, axis] of [["x", axes.x], ["y", axes.y]]) {
+    for (const label of axis?.labels ?? []) {
+      const [x0, y0, x1, y1] = label.box.map((v) => v * k);
+      ctx.strokeStyle = label.inlier ? AXES.inlier : AXES.outlier;
+      ctx.strokeRect(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2);
+      if (!axis.map || label.value === null || !axes.frame) continue;
+      const at = (label.value - axis.map.offset) / axis.map.slope * k;  // the fitted pixel of this value
+      ctx.strokeStyle = AXES.tick; ctx.beginPath();
+      if (name === "x") { const y = axes.frame[3] * k; ctx.moveTo(at, y - 6); ctx.lineTo(at, y + 6); }
+      else { const x = axes.frame[0] * k; ctx.moveTo(x - 6, at); ctx.lineTo(x + 6, at); }
+      ctx.stroke();
+    }
+  }
+  ctx.restore();
+}
+
+function axesLines(d) {
+  // The reading in words: quantity, unit and reference of each axis, the map's residual, the convention, couples.
+  if (!d.axes) return [];
+  const axis = (name, a) => {
+    if (!a) return `${name}: not read`;
+    const unit = a.unit ? `${a.quantity ?? ""} / ${a.unit}` : "no unit";
+    const ref = a.reference ? ` vs ${a.reference}` : "";
+    const fit = a.map ? `${a.labels.filter((l) => l.inlier).length} labels on the map, ±${a.map.residual_px} px`
+                      : (a.scale === "log" ? "log scale" : "no map");
+    return `${name}: ${unit}${ref} (${fit})`;
+  };
+  const lines = [el("div", {}, axis("x", d.axes.x)), el("div", {}, axis("y", d.axes.y))];
+  if (d.convention) lines.push(el("div", {}, `convention: ${d.convention === "us" ? "US (potential decreasing to the right)" : "IUPAC"}`));
+  for (const c of d.couples) {
+    if (c.E_half != null) lines.push(el("div", {}, `couple: E1/2 ${(c.E_half * 1000).toFixed(0)} mV, ΔEp ${(c.delta_Ep * 1000).toFixed(0)} mV`));
+  }
+  if (d.warning) lines.push(el("div", { class: "perr" }, `warning: ${d.warning}`));
+  return lines;
 }
 
 async function drawCV(canvas, d) {
