@@ -2,7 +2,7 @@
 
     python benchmarks/all.py [--quick]
 
-Runs detect.py, simulate.py, build.py, predict.py (the shipped models on a small fresh build) and serve.py in
+Runs detect.py, simulate.py, build.py, predict.py (the shipped models on a small fresh build), axes.py and serve.py in
 turn, each printing its own table, and ends with one table of their headline figures, each beside its baseline
 (a simpler method run in the same process, or the figure a goal names). ``--quick`` passes smaller sizes.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RUNS = (("detect.py", [], ["--n", "60"]), ("simulate.py", [], ["--n", "200", "--batch", "256"]),
         ("build.py", [], ["--n", "300", "--render", "10"]), ("predict.py", [], ["--n", "64"]),
+        ("axes.py", [], ["--n", "40"]),
         ("serve.py", [], ["--repeat", "3"]))
 
 

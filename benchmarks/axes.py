@@ -1,6 +1,8 @@
 """Benchmark of the axis reader on plots drawn by programs and styles voltpeak never trains on.
 
-    python benchmarks/axes.py [--n 120] [--model default] [--seed 4]
+    python benchmarks/axes.py [--n 120] [--model default --model mllm-small] [--seed 4]
+
+(``benchmarks/predict.py --axes N`` prints the same table.)
 
 Builds its own holdout from simulated CVs (exact truth): half drawn by matplotlib with its own style sheets and
 default tick formatting (so raw amps get matplotlib's "1e−5" offset text), half by gnuplot (Debian's
@@ -226,20 +228,17 @@ def score(truths: list[dict], preds: list[dict]) -> dict:
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=120)
-    parser.add_argument("--model", default="default")
-    parser.add_argument("--seed", type=int, default=4)
-    args = parser.parse_args()
+def run(n: int, model_name: str, seed: int) -> tuple[list[dict], dict]:
+    """Build the foreign holdout and predict it with axis reading on and off: truths, and per mode the lines and
+    the seconds taken."""
     from PIL import Image
 
     from voltpeak.models import load_model
     from voltpeak.predict import model_dir, predict
 
     with tempfile.TemporaryDirectory() as tmp:
-        truths = build(Path(tmp), args.n, args.seed)
-        model = load_model(model_dir(args.model))
+        truths = build(Path(tmp), n, seed)
+        model = load_model(model_dir(model_name))
         items = [(t["source"], Path(t["source"])) for t in truths]
         results = {}
         for mode in ("off", "auto"):
@@ -249,6 +248,11 @@ def main() -> int:
         for t, line in zip(truths, results["auto"]):
             with Image.open(t["source"]) as im:
                 line["height"] = im.height
+    return truths, results
+
+
+def table(truths: list[dict], results: dict, model_name: str) -> None:
+    """The per-slice table, images/s, and the summary records."""
     rows_on, rows_off = score(truths, results["auto"]), score(truths, results["off"])
     print("| slice | images | units right | potential right (of image-matched) | image F1 (axes off) | "
           "whole-plot flips (axes off) | data F1 | data sample acc. |")
@@ -261,13 +265,24 @@ def main() -> int:
               f"{100 * r['pot'] / max(r['matched'], 1):.1f} % ({r['matched']}) | {img['f1']:.3f} ({img_off['f1']:.3f})"
               f" | {r['flips']} ({off['flips']}) | {dat['f1']:.3f} | {dat['sample_accuracy']:.3f} |")
     n = len(truths)
-    print(f"\nimages/s ({args.model}, batch 16): detector alone {n / results['off_s']:.1f}, "
+    print(f"\nimages/s ({model_name}, batch 16): detector alone {n / results['off_s']:.1f}, "
           f"with axis reading {n / results['auto_s']:.1f}")
     a = rows_on["all"]
-    record("axes", "units right / potentials right (foreign plots)",
+    record("axes", f"{model_name}: units right / potentials right (foreign plots)",
            f"{100 * a['units'] / a['n']:.1f} % / {100 * a['pot'] / max(a['matched'], 1):.1f} %", "goal 98 % / 98 %")
-    record("axes", "images/s with axis reading", f"{n / results['auto_s']:.1f}",
+    record("axes", f"{model_name}: images/s with axis reading", f"{n / results['auto_s']:.1f}",
            f"{n / results['off_s']:.1f} detector alone; goal 10")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=120)
+    parser.add_argument("--model", action="append", help="repeatable; default: default")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    for name in args.model or ["default"]:
+        print(f"\n### {name}\n")
+        table(*run(args.n, name, args.seed), name)
     return 0
 
 

@@ -8,7 +8,8 @@ image-space P/R/F1, sample accuracy and median localisation error on the test sp
 ``--holdout`` (folders from ``voltpeak build``; without ``--dataset`` a small one is built from fresh simulations).
 The anchor row is the figure issue 8 quotes for a 0.85 M-parameter heatmap U-Net (31 images/s, F1 0.962).
 ``--slices`` adds P/R/F1 per slice of each set: single vs overlaid curves, IUPAC vs US axes, sharp (adsorbed) vs broad
-(diffusion) and noisy (SNR < 50) vs clean for simulated sources, real.
+(diffusion) and noisy (SNR < 50) vs clean for simulated sources, real. ``--axes N`` adds, per model, the axis
+reader's per-slice table on N foreign plots (matplotlib style sheets and gnuplot; ``benchmarks/axes.py``).
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=256, help="images per set")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--slices", action="store_true", help="also a table per slice of each set")
+    parser.add_argument("--axes", type=int, default=0, metavar="N",
+                        help="also the axis reader's per-slice table on N foreign plots")
     args = parser.parse_args()
     names = args.model or (sorted(p.name for p in SHIPPED.iterdir() if p.is_dir()) if SHIPPED.is_dir() else [])
     if not names:
@@ -152,6 +155,12 @@ def main() -> int:
                         print(f"| {name} | {set_name} | {slice_name} | {m['samples']} | {m['precision']:.3f} / "
                               f"{m['recall']:.3f} / {m['f1']:.3f} | {m['sample_accuracy']:.3f} | "
                               f"{m['median_distance'] or float('nan'):.4f} |")
+    if args.axes:
+        import axes
+
+        for name in names:
+            print(f"\n### axes read, {name}: {args.axes} foreign plots\n")
+            axes.table(*axes.run(args.axes, name, 4), name)
     return 0
 
 

@@ -268,14 +268,20 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     y_title = _ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1]) if len(bands) > 1 else None
     # Keep the labels that sit beside the frame (not a legend or title that happens to share the strip).
     x_labels = [b for b in x_labels if b.x1 > frame.x0 - reach // 2 and b.x0 < frame.x1 + reach // 2]
-    y_labels = [b for b in y_labels if frame.y0 - reach // 2 < b.cy < frame.y1 + reach // 2]
-    offset = _ink_box(ink, 0, max(0, frame.y0 - 2), max(0, frame.x0 - reach), frame.x0 + frame.width // 6)
+    # A tick label is centred on its tick, within the frame's height: the "1" of a "1e−5" above it is not one.
+    y_labels = [b for b in y_labels if frame.y0 - glyph // 2 <= b.cy <= frame.y1 + glyph // 2]
+    offset = _ink_box(ink, 0, max(0, frame.y0 - 2), max(0, frame.x0 - reach), frame.x0 + frame.width // 6,
+                      skip=y_labels)  # the top y label may reach above the frame
     return Layout(frame, x_labels, y_labels, x_title, y_title, offset, bg, ink)
 
 
-def _ink_box(ink: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> Box | None:
-    """The bounding box of the ink in a region, or None."""
+def _ink_box(ink: np.ndarray, r0: int, r1: int, c0: int, c1: int, skip: list[Box] = ()) -> Box | None:
+    """The bounding box of the ink in a region, boxes ``skip`` left out, or None."""
     region = ink[r0:r1, c0:c1]
+    if skip:
+        region = region.copy()
+        for b in skip:
+            region[max(0, b.y0 - r0):max(0, b.y1 - r0), max(0, b.x0 - c0):max(0, b.x1 - c0)] = False
     rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
     if len(rows) == 0:
         return None

@@ -56,6 +56,9 @@ class Reader:
         # several worker processes reading side by side. (Tesseract here runs on one thread.)
         self._recogniser = RapidOCR(**({"intra_op_num_threads": threads, "inter_op_num_threads": 1}
                                        if threads else {})).text_rec
+        # RapidOCR pads every line to 320 px wide (at 48 px tall) for its batches; our crops go one or a few at a
+        # time, so each is read at its own width: 1.4× faster, the same readings on 240 foreign plots.
+        self._recogniser.rec_image_shape = [3, 48, 48]
 
     def number(self, crop: np.ndarray) -> tuple[str, float]:
         """The characters of a number in ``crop`` (H, W grey, ink dark on light), and a confidence 0–1."""
