@@ -245,6 +245,34 @@ def test_predict_gives_potentials_that_match_the_truth(tmp_path):
     assert line["couples"][0]["E_half"] == pytest.approx(np.mean([p["potential"] for p in truth["peaks"]]), abs=tol)
 
 
+def test_read_ahead_workers_in_a_script_without_a_main_guard(tmp_path):
+    """``predict`` over more images than a batch reads their axes in worker processes; a user's script with no
+    ``if __name__ == "__main__"`` guard must work (and read the same axes as one image read in process), and an
+    unreadable file among them must not derail the others."""
+    e, i = cv_curve()
+    draw(tmp_path / "a.png", e, i)
+    draw(tmp_path / "b.png", e * 1000, -i, xlabel="Potential (mV vs. SCE)", us=True)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    script = tmp_path / "user_script.py"
+    script.write_text(f"""import json
+from pathlib import Path
+from voltpeak.models import load_model
+from voltpeak.predict import model_dir, predict
+paths = [Path({str(tmp_path)!r}) / n for n in ["a.png", "broken.png", "b.png", "a.png", "b.png"]]
+lines = predict(load_model(model_dir("default")), [(str(p), p) for p in paths], batch_size=2)
+for line in lines:
+    print(json.dumps({{"error": line.get("error"), "convention": line.get("convention"),
+                      "x": (line.get("axes") or {{}}).get("x", {{}}).get("map")}}))
+""")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(t) for t in done.stdout.splitlines()]
+    assert [line["convention"] for line in lines] == ["iupac", None, "us", "iupac", "us"]
+    assert lines[1]["error"] and not lines[0]["error"]
+    alone = read_axes(Image.open(tmp_path / "b.png")).x.map
+    assert lines[2]["x"]["slope"] == pytest.approx(alone.slope) and lines[2]["x"] == lines[4]["x"]
+
+
 def test_predict_on_images_without_axes_warns_and_exits_0(tmp_path):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)).save(tmp_path / "photo.png")

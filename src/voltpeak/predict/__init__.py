@@ -96,62 +96,96 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
         prefix = Collator.of(model).prefix(predict_prompt(model.config))
     device = next(model.parameters()).device
     ahead = _AxesAhead(items) if axes == "auto" and len(items) > batch_size else None
-    for a in progress(range(0, len(items), batch_size)):
-        chunk = items[a:a + batch_size]
-        images, good, lines = open_images(chunk)
-        readings = ahead.readings(a, good) if ahead else [axes_of(im, axes) for im in images]
-        known = [None if r is None else r.reversed for r in readings]
-        pixels, boxes = [], []
-        for k, im in zip(good, images):
-            tensor, box = letterbox(im, model.config.image_size)
-            pixels.append(tensor)
-            boxes.append((k, box))
-        if pixels and detector:
-            found = model.detect(torch.stack(pixels).to(device), [box for _, box in boxes], reversed_axes=known)
-            for (k, _), peaks in zip(boxes, found):
-                # The detector's raw output is its scored peak list; records carry the score as an extra key.
-                records = [{**Peak(p["direction"], x=p["x"], y=p["y"]).to_record(), "score": p["score"]}
-                           for p in peaks]
-                lines[k] = {"source": chunk[k][0], "peaks": records, "text": json.dumps(records), "error": None}
-        elif pixels:
-            ids = torch.tensor([prefix] * len(pixels), device=device)
-            texts = model.generate(torch.stack(pixels).to(device), ids, reversed_axes=known)
-            for (k, box), text in zip(boxes, texts):
-                line = {"source": chunk[k][0], "peaks": [], "text": text, "error": None}
-                try:
-                    found = read_answer(text, box, model.config.location_bins, model.config.image_size)
-                    line["peaks"] = [Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record()
-                                     for p in found]
-                except AnswerError as e:
-                    line["error"] = str(e)
-                lines[k] = line
-        for k, image, reading in zip(good, images, readings):
-            if reading is not None:
-                add_axes(lines[k], reading, image)
-        for k in range(len(chunk)):
-            yield lines[k]
-    if ahead:
-        ahead.close()
+    try:
+        for a in progress(range(0, len(items), batch_size)):
+            chunk = items[a:a + batch_size]
+            images, good, lines = open_images(chunk)
+            readings = ([ahead.reading(a + k, im) for k, im in zip(good, images)] if ahead else
+                        [axes_of(im, axes) for im in images])
+            known = [None if r is None else r.reversed for r in readings]
+            pixels, boxes = [], []
+            for k, im in zip(good, images):
+                tensor, box = letterbox(im, model.config.image_size)
+                pixels.append(tensor)
+                boxes.append((k, box))
+            if pixels and detector:
+                found = model.detect(torch.stack(pixels).to(device), [box for _, box in boxes], reversed_axes=known)
+                for (k, _), peaks in zip(boxes, found):
+                    # The detector's raw output is its scored peak list; records carry the score as an extra key.
+                    records = [{**Peak(p["direction"], x=p["x"], y=p["y"]).to_record(), "score": p["score"]}
+                               for p in peaks]
+                    lines[k] = {"source": chunk[k][0], "peaks": records, "text": json.dumps(records), "error": None}
+            elif pixels:
+                ids = torch.tensor([prefix] * len(pixels), device=device)
+                texts = model.generate(torch.stack(pixels).to(device), ids, reversed_axes=known)
+                for (k, box), text in zip(boxes, texts):
+                    line = {"source": chunk[k][0], "peaks": [], "text": text, "error": None}
+                    try:
+                        found = read_answer(text, box, model.config.location_bins, model.config.image_size)
+                        line["peaks"] = [Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record()
+                                         for p in found]
+                    except AnswerError as e:
+                        line["error"] = str(e)
+                    lines[k] = line
+            for k, image, reading in zip(good, images, readings):
+                if reading is not None:
+                    add_axes(lines[k], reading, image)
+            for k in range(len(chunk)):
+                yield lines[k]
+    finally:  # also when the caller stops early: no worker left behind
+        if ahead:
+            ahead.close()
 
 
 class _AxesAhead:
-    """Axes of many images read by two worker processes, ahead of the model (which waits only for its own batch):
-    OCR is most of predict's time on a CPU, and the model and the workers share the cores."""
+    """Axes of many images read by two worker processes (``voltpeak.axes.worker``) ahead of the model, which
+    waits only for its own batch: OCR is most of predict's time on a CPU, and the model and the workers share the
+    cores. Item k goes to worker k mod 2; each answers in order."""
+
+    WORKERS = 2
 
     def __init__(self, items: list[tuple[str, Path]]):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        import subprocess
+        import sys
+        import threading
 
-        from voltpeak.axes import read_file  # a light module: the workers need not import torch
+        self._procs = [subprocess.Popen([sys.executable, "-m", "voltpeak.axes.worker"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE) for _ in range(self.WORKERS)]
+        self._done: dict[int, object] = {}
+        self._next = [w for w in range(self.WORKERS)]  # the next item each worker will answer
+        paths = [str(path) for _, path in items]
+        for w, proc in enumerate(self._procs):  # fed from threads: a full pipe must not stall the model
+            threading.Thread(target=self._feed, args=(proc, paths[w::self.WORKERS]), daemon=True).start()
 
-        self._pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        self._futures = [self._pool.submit(read_file, str(path), 1) for _, path in items]
+    @staticmethod
+    def _feed(proc, paths: list[str]) -> None:
+        try:
+            for path in paths:
+                proc.stdin.write((json.dumps(path) + "\n").encode())
+            proc.stdin.close()
+        except (BrokenPipeError, ValueError):  # the worker ended early; its items are read in process instead
+            pass
 
-    def readings(self, start: int, good: list[int]) -> list:
-        return [self._futures[start + k].result() for k in good]
+    def reading(self, k: int, image):
+        """The ``AxesReading`` of item k (``image``: its opened image, read in process if its worker failed)."""
+        import pickle
+
+        w = k % self.WORKERS
+        while k not in self._done and self._next[w] <= k:
+            try:
+                status, value = pickle.load(self._procs[w].stdout)
+            except (EOFError, pickle.UnpicklingError):
+                break
+            if status == "error":
+                raise value
+            self._done[self._next[w]] = value
+            self._next[w] += self.WORKERS
+        return self._done.pop(k) if k in self._done else axes_of(image, "auto")
 
     def close(self):
-        self._pool.shutdown(cancel_futures=True)
+        for proc in self._procs:
+            proc.kill()
+            proc.wait()
 
 
 def axes_of(image, axes):
