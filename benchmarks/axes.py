@@ -4,9 +4,10 @@
 
 (``benchmarks/predict.py --axes N`` prints the same table.)
 
-Builds its own holdout from simulated CVs (exact truth): half drawn by matplotlib with its own style sheets and
-default tick formatting (so raw amps get matplotlib's "1e−5" offset text), half by gnuplot (Debian's
-``gnuplot-nox``; skipped with a note when absent). Single and overlaid curves, V and mV, A (with an exponent) to pA
+Builds its own holdout from simulated CVs (exact truth), drawn in turn by matplotlib with its own style sheets and
+default tick formatting (so raw amps get matplotlib's "1e−5" offset text), by gnuplot (Debian's ``gnuplot-nox``) and
+by R's base graphics (Debian's ``r-base-core``; y labels along the axis half the time); a program not installed is
+left out with a note. Single and overlaid curves, V and mV, A (with an exponent) to pA
 and current densities, IUPAC and US convention. Then ``voltpeak predict`` with axis reading on and off, and a table
 per slice: quantity and unit right (% of images), potential within DESIGN's data tolerance (% of image-matched
 peaks), image-space F1, plots whose every peak has the wrong direction, data-space F1 and sample accuracy; and
@@ -147,6 +148,41 @@ print GPVAL_TERM_XMIN, GPVAL_TERM_XMAX, GPVAL_TERM_YMIN, GPVAL_TERM_YMAX
     return out
 
 
+def draw_r(graph, path: Path, rng) -> list[tuple[float, float]]:
+    """R's base graphics (Debian's ``r-base-core``): its own margins, fonts and tick choice, y labels written along
+    the axis half the time (R's default, ``las = 0``)."""
+    w, h = int(rng.integers(16, 26)) * 28, int(rng.integers(12, 18)) * 28
+    sign = -1 if graph["us"] else 1
+    data = path.with_suffix(".csv")
+    with open(data, "w") as f:
+        f.write("k,e,i\n")
+        for k, (e, i, _) in enumerate(graph["curves"]):
+            for a, b in zip(e / graph["factor_e"], sign * i / graph["factor_i"]):
+                f.write(f"{k},{a:.6g},{b:.6g}\n")
+    points = [(p.potential / graph["factor_e"], sign * p.current / graph["factor_i"])
+              for _, _, peaks in graph["curves"] for p in peaks]
+    xs = ",".join(f"{x:.6g}" for x, _ in points) or "NULL"
+    ys = ",".join(f"{y:.6g}" for _, y in points) or "NULL"
+    family = ["sans", "serif", "mono"][int(rng.integers(3))]
+    script = f"""d <- read.csv("{data}")
+png("{path}", width={w}, height={h}, pointsize={int(rng.integers(11, 15))}, family="{family}", type="cairo")
+par(las={int(rng.integers(2))})
+xl <- range(d$e); if ({'TRUE' if graph['us'] else 'FALSE'}) xl <- rev(xl)
+plot(d$e[d$k == 0], d$i[d$k == 0], type="l", xlim=xl, ylim=range(d$i), col="black",
+     xlab="{graph['title_e']}", ylab="{graph['title_i']}")
+if (max(d$k) > 0) lines(d$e[d$k == 1], d$i[d$k == 1], col="red")
+{'grid()' if rng.random() < 0.4 else ''}
+cat(grconvertX(c({xs}), "user", "device"), "\n", grconvertY(c({ys}), "user", "device"), "\n")
+invisible(dev.off())
+"""
+    done = subprocess.run(["Rscript", "-"], input=script, text=True, check=True, capture_output=True)
+    data.unlink()
+    rows = done.stdout.strip().split("\n")
+    px = [float(v) for v in rows[0].split()] if points else []
+    py = [float(v) for v in rows[1].split()] if points else []
+    return [(x / w, y / h) for x, y in zip(px, py)]
+
+
 def build(folder: Path, n: int, seed: int) -> list[dict]:
     from voltpeak.dataset import load_pool
     from voltpeak.simulate.batch import simulate_to_folder
@@ -155,15 +191,19 @@ def build(folder: Path, n: int, seed: int) -> list[dict]:
     simulate_to_folder(max(40, n // 2), folder / "pool", seed, SimulationConfig())
     pool = load_pool(str(folder / "pool")).cvs
     rng = np.random.default_rng(seed)
-    programs = ["matplotlib"] + (["gnuplot"] if shutil.which("gnuplot") else [])
-    if len(programs) == 1:
-        print("gnuplot not found (apt-get install gnuplot-nox): matplotlib style sheets only")
+    programs = ["matplotlib"]
+    for program, command, package in (("gnuplot", "gnuplot", "gnuplot-nox"), ("R", "Rscript", "r-base-core")):
+        if shutil.which(command):
+            programs.append(program)
+        else:
+            print(f"{program} not found (apt-get install {package}): left out")
+    draw = {"matplotlib": draw_matplotlib, "gnuplot": draw_gnuplot, "R": draw_r}
     truths = []
     for k in range(n):
         program = programs[k % len(programs)]
         graph = compose(rng, pool)
         path = folder / f"{program}-{k:04d}.png"
-        xy = (draw_matplotlib if program == "matplotlib" else draw_gnuplot)(graph, path, rng)
+        xy = draw[program](graph, path, rng)
         peaks = [p for _, _, ps in graph["curves"] for p in ps]
         window = (min(c[0].min() for c in graph["curves"]), max(c[0].max() for c in graph["curves"]))
         truths.append({"source": str(path), "program": program, "peaks": [
@@ -212,16 +252,22 @@ def score(truths: list[dict], preds: list[dict]) -> dict:
         tol = data_tolerance_V(t["window"])
         pot_ok = sum(1 for i, j in image.tp if pp[i].potential is not None and abs(pp[i].potential - tp[j].potential)
                      <= tol)
+        # A model that writes its own potentials (Qwen-VL answers, in the plot's printed units): scored the same way.
+        own = [p["peaks"][i].get("answer_potential") for i, _ in image.tp]
+        own_ok = sum(1 for v, (_, j) in zip(own, image.tp) if v is not None and
+                     abs(v * t["factor_e"] - tp[j].potential) <= tol)
         swapped = [Peak("cathodic" if q.direction == "anodic" else "anodic", x=q.x, y=q.y) for q in pp]
         flip = bool(tp) and len(match_peaks(swapped, tp, "image").tp) == len(tp) and not image.tp
         units_ok = units_right(t, p)
         for key in ["all"] + slices(t):
-            r = rows.setdefault(key, {"n": 0, "units": 0, "matched": 0, "pot": 0, "flips": 0, "image": [],
-                                      "data": []})
+            r = rows.setdefault(key, {"n": 0, "units": 0, "matched": 0, "pot": 0, "own": 0, "own_n": 0, "flips": 0,
+                                      "image": [], "data": []})
             r["n"] += 1
             r["units"] += units_ok
             r["matched"] += len(image.tp)
             r["pot"] += pot_ok
+            r["own"] += own_ok
+            r["own_n"] += sum(v is not None for v in own)
             r["flips"] += flip
             r["image"].append(image)
             r["data"].append(data)
@@ -264,10 +310,14 @@ def table(truths: list[dict], results: dict, model_name: str) -> None:
         print(f"| {key} | {r['n']} | {100 * r['units'] / r['n']:.1f} % | "
               f"{100 * r['pot'] / max(r['matched'], 1):.1f} % ({r['matched']}) | {img['f1']:.3f} ({img_off['f1']:.3f})"
               f" | {r['flips']} ({off['flips']}) | {dat['f1']:.3f} | {dat['sample_accuracy']:.3f} |")
+    a = rows_on["all"]
+    print("\nthe model's own potentials (from its answers): " + (
+        f"{100 * a['own'] / a['own_n']:.1f} % right of {a['own_n']} image-matched peaks, against "
+        f"{100 * a['pot'] / max(a['matched'], 1):.1f} % read off the axes by the reader" if a["own_n"] else
+        "none (its answers give positions only)"))
     n = len(truths)
     print(f"\nimages/s ({model_name}, batch 16): detector alone {n / results['off_s']:.1f}, "
           f"with axis reading {n / results['auto_s']:.1f}")
-    a = rows_on["all"]
     record("axes", f"{model_name}: units right / potentials right (foreign plots)",
            f"{100 * a['units'] / a['n']:.1f} % / {100 * a['pot'] / max(a['matched'], 1):.1f} %", "goal 98 % / 98 %")
     record("axes", f"{model_name}: images/s with axis reading", f"{n / results['auto_s']:.1f}",

@@ -78,7 +78,7 @@ def test_multipliers(text, factor):
 
 
 def draw(path: Path, e, i, xlabel="E / V vs Ag/AgCl", ylabel="I / µA", us=False, log=False, ticks=True,
-         style="default", size=(5.6, 4.2), xticks=None):
+         style="default", size=(5.6, 4.2), xticks=None, y_along=False):
     """A CV plotted by matplotlib itself (its own style sheet and tick formatter); returns the pixel (x, y from the
     top-left) of each given (E, I) data point, so tests know where values lie."""
     import matplotlib
@@ -91,6 +91,8 @@ def draw(path: Path, e, i, xlabel="E / V vs Ag/AgCl", ylabel="I / µA", us=False
         (ax.semilogy if log else ax.plot)(e, i)
         if xticks is not None:
             ax.set_xticks(xticks)
+        if y_along:  # y labels written along the axis, bottom to top (R's default)
+            ax.tick_params(axis="y", labelrotation=90)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if us:
@@ -139,6 +141,15 @@ def test_frames_with_corner_labels_or_only_a_grid(tmp_path, style):
     assert (reading.x.unit, reading.y.unit) == ("V", "µA")
     for k in (0, 150, 420, 700):
         assert reading.potential_V(px[k] / reading.width) == pytest.approx(e[k], abs=0.01)
+        assert reading.current(py[k] / reading.height) == pytest.approx(i[k] * 1e-6, abs=0.3e-6)
+
+
+def test_y_labels_written_along_the_axis(tmp_path):
+    e, i = cv_curve()
+    _, py = draw(tmp_path / "along.png", e, i, y_along=True)
+    reading = read_axes(Image.open(tmp_path / "along.png"))
+    assert reading.y.unit == "µA" and len(reading.y.map.inliers) >= 4
+    for k in (150, 420):
         assert reading.current(py[k] / reading.height) == pytest.approx(i[k] * 1e-6, abs=0.3e-6)
 
 

@@ -173,6 +173,9 @@ def test_answers_become_fractions_or_a_parse_error():
                                                                            ("cathodic", 0.25, 0.5)]
     assert lines[1]["peaks"] == [] and "no peak list" in lines[1]["error"]
     assert lines[2] == {"source": "c.png", "peaks": [], "text": "[]", "error": None}
+    own = next(answer_lines(["d.png"], ['[{"label": "anodic", "point_2d": [140, 56], "potential": 215, '
+                                        '"current": 12.4}]'], [(224, 280)]))
+    assert (own["peaks"][0]["answer_potential"], own["peaks"][0]["answer_current"]) == (215, 12.4)
 
 
 def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny, dataset, tmp_path):

@@ -128,27 +128,34 @@ def _minus_first(mask: np.ndarray) -> bool:
                 and rows[-1] < 0.85 * full)
 
 
-def _read_labels(grey: np.ndarray, ink: np.ndarray, boxes: list[Box], reader, again: bool = False) -> list[Label]:
-    boxes = [b for b in boxes if b.width >= 2 and b.height >= 4]
-    crops = [grey[max(0, b.y0 - 1):b.y1 + 1, max(0, b.x0 - 1):b.x1 + 1] for b in boxes]
+def _read_labels(grey: np.ndarray, ink: np.ndarray, boxes: list[Box], reader, again: bool = False,
+                 turn: int = 0) -> list[Label]:
+    """Each box's number (``turn``: quarter turns of the crops first, -1 for labels written bottom to top)."""
+    boxes = [b for b in boxes if min(b.width, b.height) >= 2 and max(b.width, b.height) >= 4]
+    crops = [np.rot90(grey[max(0, b.y0 - 1):b.y1 + 1, max(0, b.x0 - 1):b.x1 + 1], turn) for b in boxes]
     found = reader.numbers_again(crops) if again else [reader.number(c) for c in crops]
     labels = []
     for b, (text, conf) in zip(boxes, found):
         value = parse_number(text)
-        if value is not None and value > 0 and _minus_first(ink[b.y0:b.y1, b.x0:b.x1]):
+        if value is not None and value > 0 and _minus_first(np.rot90(ink[b.y0:b.y1, b.x0:b.x1], turn)):
             value = -value  # OCR often drops U+2212; the bar is plain in the pixels
         labels.append(Label(text, value, b, conf))
     return labels
 
 
 def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader) -> None:
-    """Tick labels read and fitted; labels "m×10ⁿ" read with negative exponents where they agree as well, and an
-    axis whose labels disagree read by a second OCR engine; the reading that agrees best kept."""
+    """Tick labels read and fitted. Where they disagree, other readings are tried and the one that agrees best
+    kept: "m×10ⁿ" with negative exponents (kept on a tie: no CV's axis counts in 10⁵ A), y labels written along
+    the axis (R's default: a quarter turn first), and a second OCR engine."""
     centre = (lambda b: b.cx) if reading.axis == "x" else (lambda b: b.cy)
     reading.labels = _read_labels(grey, ink, boxes, reader)
     _fit_axis(reading, centre)
-    for k, again in enumerate((lambda: _exponents_negated(reading.labels),
-                               lambda: _read_labels(grey, ink, boxes, reader, again=True))):
+    turn = 0
+    tries = [(0, lambda: _exponents_negated(reading.labels))]
+    if reading.axis == "y":
+        tries.append((-1, lambda: _read_labels(grey, ink, boxes, reader, turn=-1)))
+    tries.append((None, lambda: _read_labels(grey, ink, boxes, reader, again=True, turn=turn)))
+    for k, (turned, again) in enumerate(tries):
         agreeing = len(reading.map.inliers) if reading.map else 0
         if k and agreeing >= len(reading.labels) - 1:
             return
@@ -157,10 +164,10 @@ def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader) -> Non
             continue
         second = AxisReading(reading.axis, labels)
         _fit_axis(second, centre)
-        # Negative exponents win a tie: no CV's axis counts in 10⁵ A (a lost superscript minus is common).
         if second.map is not None and len(second.map.inliers) + (k == 0) > agreeing:
             reading.labels, reading.map, reading.scale, reading.warnings = (second.labels, second.map, second.scale,
                                                                             second.warnings)
+            turn = turn if turned is None else turned
 
 
 def _exponents_negated(labels: list[Label]) -> list[Label] | None:

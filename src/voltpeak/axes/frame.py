@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 LINE_FRACTION = 0.4  # of the image width (height) a row (column) must cover to be a spine, grid line or panel edge
+MIN_INK_PX = 6  # a band of fewer ink pixels is specks (the faint ends of tick marks), not text
 INK_CONTRAST = 90  # a pixel is ink when a channel differs from the background by more than this (0–255), or
 # by more than half the text's own contrast where that is lower
 
@@ -233,7 +234,8 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     below[:, :max(0, frame.x0 - 2 - xa)] &= False  # the y labels' column left of the frame is not the x axis's
     below = _drop_ticks(below, "x")
     x_labels, x_title = [], None
-    bands = _bands(below.sum(axis=1))
+    rows = below.sum(axis=1)
+    bands = [(a, b) for a, b in _bands(rows) if rows[a:b].sum() >= MIN_INK_PX]
     if bands:
         a, b = bands[0]
         strip = below[a:b]
@@ -249,23 +251,8 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     for b in x_labels:  # an x label overhanging the corner is not a y label
         left[max(0, b.y0 - top):max(0, b.y1 - top), b.x0:b.x1] = False
     left = _drop_ticks(left, "y")
-    # Glyphs of one label leave blank columns between them: bands join across gaps under half a label's height
-    # (a third where that merges the title into the labels: then a "label" is over 3 labels tall, or does not
-    # reach the band's right edge, where every program aligns its y labels).
     glyph = int(np.median([b.height for b in x_labels])) if x_labels else 10
-    profile = left[:, ::-1].sum(axis=0)
-    for gap in (glyph // 2 + 1, glyph // 3 + 1):
-        bands = [(left.shape[1] - b, left.shape[1] - a) for a, b in _split(profile, max(3, gap))]
-        y_labels = []
-        if bands:
-            a, b = bands[0]
-            strip = left[:, a:b]
-            for r0, r1 in _split(strip.sum(axis=1), 2):
-                cols = np.flatnonzero(strip[r0:r1].any(axis=0))
-                y_labels.append(Box(a + int(cols[0]), top + r0, a + int(cols[-1]) + 1, top + r1))
-        if all(box.height <= 3 * glyph and box.x1 >= a + strip.shape[1] - glyph for box in y_labels):
-            break
-    y_title = _ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1]) if len(bands) > 1 else None
+    y_labels, y_title = _y_side(left, top, glyph, ink)
     # Keep the labels that sit beside the frame (not a legend or title that happens to share the strip).
     x_labels = [b for b in x_labels if b.x1 > frame.x0 - reach // 2 and b.x0 < frame.x1 + reach // 2]
     # A tick label is centred on its tick, within the frame's height: the "1" of a "1e−5" above it is not one.
@@ -273,6 +260,50 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     offset = _ink_box(ink, 0, max(0, frame.y0 - 2), max(0, frame.x0 - reach), frame.x0 + frame.width // 6,
                       skip=y_labels)  # the top y label may reach above the frame
     return Layout(frame, x_labels, y_labels, x_title, y_title, offset, bg, ink)
+
+
+def _y_side(left: np.ndarray, top: int, glyph: int, ink: np.ndarray) -> tuple[list[Box], Box | None]:
+    """The y tick labels' boxes and the y title's box in ``left`` (the ink left of the frame, tick marks dropped,
+    its first row at image row ``top``); ``glyph``: the x labels' height (px).
+
+    Glyphs of one label leave blank columns between them: bands join across gaps under half a glyph's height.
+    Where that merges the title into the labels (a band over 1.5 glyphs wide with a "label" over 3 glyphs tall, or
+    one that does not reach the band's right edge, where every program aligns its y labels), a third of a glyph is
+    tried, then the title's columns (ink that runs on over 2.5 glyphs, as a rotated line of text does and a tick
+    label lying flat does not) are set aside first: R's labels almost touch its title.
+    """
+    title_columns = _long_runs(left, glyph // 2 + 1, 2.5 * glyph)
+    tries = [(glyph // 2 + 1, False), (glyph // 3 + 1, False)] + [(glyph // 2 + 1, True)] * bool(title_columns.any())
+    for gap, set_aside in tries:
+        mask = left & ~title_columns[None, :] if set_aside else left
+        profile = mask[:, ::-1].sum(axis=0)
+        bands = [(mask.shape[1] - b, mask.shape[1] - a) for a, b in _split(profile, max(3, gap))
+                 if profile[a:b].sum() >= MIN_INK_PX]
+        labels = []
+        if bands:
+            a, b = bands[0]
+            strip = mask[:, a:b]
+            # A band about one glyph wide holds labels written along the axis (R's default) or very short ones:
+            # rows join across the gaps between glyphs. Wider labels lie flat: any blank row parts them.
+            narrow = b - a <= 1.5 * glyph
+            for r0, r1 in _split(strip.sum(axis=1), glyph // 2 + 1 if narrow else 2):
+                cols = np.flatnonzero(strip[r0:r1].any(axis=0))
+                labels.append(Box(a + int(cols[0]), top + r0, a + int(cols[-1]) + 1, top + r1))
+            if narrow or all(box.height <= 3 * glyph and box.x1 >= b - glyph for box in labels):
+                break
+    if set_aside:
+        cols = np.flatnonzero(title_columns)
+        return labels, _ink_box(ink, top, top + left.shape[0], int(cols[0]), int(cols[-1]) + 1)
+    return labels, (_ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1]) if len(bands) > 1 else None)
+
+
+def _long_runs(mask: np.ndarray, gap: int, length: float) -> np.ndarray:
+    """Per column of ``mask``, whether its ink, joined across gaps under ``gap`` rows, runs on over ``length``."""
+    out = np.zeros(mask.shape[1], dtype=bool)
+    for c in np.flatnonzero(mask.any(axis=0)):
+        runs = _split(mask[:, c].astype(np.int8), gap)
+        out[c] = max(r1 - r0 for r0, r1 in runs) > length
+    return out
 
 
 def _ink_box(ink: np.ndarray, r0: int, r1: int, c0: int, c1: int, skip: list[Box] = ()) -> Box | None:

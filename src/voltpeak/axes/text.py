@@ -92,10 +92,10 @@ def parse_title(text: str, axis: str) -> Title:
         return Title(raw, quantity, unit, factor, reference, multiplier)
     density = re.search(r"densit|cm|m\s*-\s*2|m2|/\s*m\b", t_units, re.IGNORECASE) is not None
     unit = factor = None
-    m = re.search(_PREFIX + r"A(?![a-zA-Z])\s*(?:/\s*|\s+|·)?\s*(?P<area>c?m{1,2})?\s*(?P<pow>\^?-?2|²)?", t_units)
+    m = re.search(_PREFIX + r"A(?![a-zA-Z])\s*(?:/\s*|\s+|·)?\s*(?P<area>[ce]?m{1,2})?\s*(?P<pow>\^?-?2|²)?", t_units)
     if m:
         prefix = m.group("prefix")
-        area = m.group("area")
+        area = m.group("area") and m.group("area").replace("e", "c")  # a small c read as e
         factor = _PREFIXES[prefix] * multiplier
         shown = {"μ": "µ", "u": "µ"}.get(prefix, prefix) + "A"
         if area and (m.group("pow") or density):

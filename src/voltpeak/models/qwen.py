@@ -297,13 +297,15 @@ def part_of(name: str) -> str:
 
 
 def read_peaks(text: str, size: tuple[int, int]) -> list[dict]:
-    """Peaks (direction, x, y fractions) from a Qwen answer for an input of ``size`` (height, width) pixels;
-    raises AnswerError."""
+    """Peaks (direction, x, y fractions, and the model's own ``potential`` and ``current`` in the plot's printed
+    units where it wrote them) from a Qwen answer for an input of ``size`` (height, width) pixels; raises
+    AnswerError."""
     out = []
     for p in parse_answer(text):
         if "x_px" in p:
             x, y = to_fractions(p["x_px"], p["y_px"], size)
-            out.append({"direction": p["direction"], "x": x, "y": y})
+            out.append({"direction": p["direction"], "x": x, "y": y,
+                        **{key: p[key] for key in ("potential", "current") if key in p}})
     return out
 
 
@@ -314,7 +316,10 @@ def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, in
     for source, text, size in zip(sources, texts, sizes):
         line = {"source": source, "peaks": [], "text": text, "error": None}
         try:
-            line["peaks"] = [Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record()
+            # The model's own reading of the axes (printed units) is kept beside the axis reader's SI values,
+            # so the two can be compared (benchmarks/axes.py).
+            line["peaks"] = [{**Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record(),
+                              **{f"answer_{key}": p[key] for key in ("potential", "current") if key in p}}
                              for p in read_peaks(text, size)]
         except AnswerError as e:
             line["error"] = str(e)
