@@ -25,7 +25,7 @@ __all__ = ["AxesReading", "AxisReading", "read_axes", "read_file", "manual_axes"
            "find_frame"]
 
 MAX_POTENTIAL_V = 10.0  # a tick value beyond ±10 V on a potential axis is a misreading
-MIN_AGREEING = 3  # tick labels that must agree on a map (2 when only 2 were read)
+MIN_AGREEING = 3  # tick labels that must agree on a map (2 when only 2 of at most 3 were read)
 
 
 @dataclass
@@ -113,19 +113,33 @@ class AxesReading:
 
 
 def _minus_first(mask: np.ndarray) -> bool:
-    """Whether a label's ink (H, W bool) starts with a minus sign: a flat bar, away from top and bottom, before
-    the first gap."""
+    """Whether a label's ink (H, W bool) starts with a minus sign: a flat bar at mid-height, at least 1.5 times as
+    long as thick, before more ink (touching it or not)."""
     cols = np.flatnonzero(mask.any(axis=0))
     if len(cols) < 3:
         return False
-    gaps = np.flatnonzero(np.diff(cols) > 1)
-    end = cols[gaps[0]] + 1 if len(gaps) else cols[-1] + 1
-    piece = mask[:, cols[0]:end]
-    rows = np.flatnonzero(piece.any(axis=1))
-    h, w = rows[-1] - rows[0] + 1, end - cols[0]
     full = mask.shape[0]
-    return bool(len(gaps) and h <= max(2, 0.3 * full) and w >= 1.5 * h and rows[0] > 0.2 * full
-                and rows[-1] < 0.85 * full)
+    bar = None  # the rows of the bar, the same in each of its columns
+    length = 0
+    for c in range(cols[0], cols[-1] + 1):
+        rows = np.flatnonzero(mask[:, c])
+        if len(rows) == 0:
+            if length:  # a blank column ends the bar
+                break
+            continue
+        if bar is None and rows[-1] - rows[0] < max(2, 0.3 * full):
+            bar = (rows[0], rows[-1])
+        if bar is None or rows[0] < bar[0] or rows[-1] > bar[1]:
+            break
+        length += 1
+    else:
+        return False  # nothing after the bar
+    if bar is None:
+        return False
+    thick = bar[1] - bar[0] + 1
+    # Mid-height: a serif 1's flag (upper quarter) and foot (bottom) are not minus signs.
+    return bool(length >= 1.5 * thick and bar[0] >= 0.3 * full and bar[1] < 0.8 * full
+                and length < 0.6 * (cols[-1] - cols[0] + 1))
 
 
 def _read_labels(grey: np.ndarray, ink: np.ndarray, boxes: list[Box], reader, again: bool = False,
@@ -143,17 +157,22 @@ def _read_labels(grey: np.ndarray, ink: np.ndarray, boxes: list[Box], reader, ag
     return labels
 
 
-def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader) -> None:
-    """Tick labels read and fitted. Where they disagree, other readings are tried and the one that agrees best
-    kept: "m×10ⁿ" with negative exponents (kept on a tie: no CV's axis counts in 10⁵ A), y labels written along
-    the axis (R's default: a quarter turn first), and a second OCR engine."""
+def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader, glyph: float) -> None:
+    """Tick labels read and fitted (``glyph``: the height of a line of label text, px). Where they disagree, other
+    readings are tried and the one that agrees best kept: "m×10ⁿ" with negative exponents (kept on a tie: no CV's
+    axis counts in 10⁵ A), y labels turned the other way, and a second OCR engine.
+
+    y labels written along the axis (R's default) are read after a quarter turn: their boxes are a glyph wide, where
+    labels lying flat are a glyph tall."""
     centre = (lambda b: b.cx) if reading.axis == "x" else (lambda b: b.cy)
-    reading.labels = _read_labels(grey, ink, boxes, reader)
+    along = reading.axis == "y" and bool(boxes) and (np.median([abs(b.width - glyph) for b in boxes])
+                                                     < np.median([abs(b.height - glyph) for b in boxes]))
+    turn = -1 if along else 0
+    reading.labels = _read_labels(grey, ink, boxes, reader, turn=turn)
     _fit_axis(reading, centre)
-    turn = 0
-    tries = [(0, lambda: _exponents_negated(reading.labels))]
+    tries = [(turn, lambda: _exponents_negated(reading.labels))]
     if reading.axis == "y":
-        tries.append((-1, lambda: _read_labels(grey, ink, boxes, reader, turn=-1)))
+        tries.append((-1 - turn, lambda: _read_labels(grey, ink, boxes, reader, turn=-1 - turn)))
     tries.append((None, lambda: _read_labels(grey, ink, boxes, reader, again=True, turn=turn)))
     for k, (turned, again) in enumerate(tries):
         agreeing = len(reading.map.inliers) if reading.map else 0
@@ -190,7 +209,8 @@ def _exponents_negated(labels: list[Label]) -> list[Label] | None:
 def _fit_axis(reading: AxisReading, centre) -> None:
     read = [lab for lab in reading.labels if lab.value is not None]
     m = robust_fit([centre(lab.box) for lab in read], [lab.value for lab in read]) if len(read) >= 2 else None
-    need = 2 if len(read) == 2 else MIN_AGREEING
+    # Two labels may make a map where no more were found (R draws three or four); two of many agree by chance.
+    need = 2 if len(read) == 2 and len(reading.labels) <= 3 else MIN_AGREEING
     if m is not None and len(m.inliers) >= need:
         for k in m.inliers:
             read[k].inlier = True
@@ -229,8 +249,9 @@ def read_axes(image, reader=None) -> AxesReading:
     grey = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     if lay.background.mean() < 128:  # a dark theme: ink light on dark
         grey = 255 - grey
-    _read_axis(x, lay.x_labels, grey, lay.ink, reader)
-    _read_axis(y, lay.y_labels, grey, lay.ink, reader)
+    glyph = float(np.median([b.height for b in lay.x_labels])) if lay.x_labels else 10.0
+    _read_axis(x, lay.x_labels, grey, lay.ink, reader, glyph)
+    _read_axis(y, lay.y_labels, grey, lay.ink, reader, glyph)
     _read_title(x, lay.x_title, grey, reader, rotate=False)
     _read_title(y, lay.y_title, grey, reader, rotate=True)
     _offset_text(y, lay, grey, reader)
@@ -264,12 +285,15 @@ def _read_title(reading: AxisReading, box: Box | None, grey: np.ndarray, reader,
         line = np.rot90(crop, k=k)
         text, conf = reader.text(line)
         title = parse_title(text, reading.axis)
-        if reading.axis == "y" and title.unit in (None, "A"):
-            # RapidOCR now and then drops a µ ("I/A", "<I>/LA"); Tesseract sees a letter there (p, y, U...).
+        if reading.axis == "y" and (title.unit in (None, "A") or title.unit.startswith("µ")):
+            # RapidOCR now and then drops a µ ("I/A", "<I>/LA"), or reads a small serif p as µ; Tesseract's
+            # letter there (p, y, U...) is checked by its glyph: a p closes its bowl, a µ does not.
             text, symbols, _ = reader.symbols(line)
             second = parse_title(_micro(text, symbols), "y")
-            if second.unit not in (None, "A"):
+            if title.unit in (None, "A") and second.unit not in (None, "A"):
                 title = second
+            elif title.unit and title.unit.startswith("µ") and (second.unit or "").startswith("p"):
+                title.unit, title.factor = "p" + title.unit[1:], title.factor and title.factor * 1e-6
         key = (title.unit is not None, conf)
         if best is None or key > best[0]:
             best = (key, title)
@@ -300,7 +324,7 @@ def _has_hole(glyph: np.ndarray) -> bool:
 
     if glyph.size == 0:
         return False
-    paper = np.pad(glyph > 128, 1, constant_values=True)
+    paper = np.pad(glyph > 200, 1, constant_values=True)  # faint thin strokes (a serif bowl) count as ink
     labels, count = ndimage.label(paper)
     return count > 1
 

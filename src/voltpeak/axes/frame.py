@@ -243,6 +243,11 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
         for c0, c1 in _labels_in_row(strip.sum(axis=0), b - a):
             rows = np.flatnonzero(strip[:, c0:c1].any(axis=1))
             x_labels.append(Box(xa + c0, row0 + int(rows[0]), xa + c1, row0 + int(rows[-1]) + 1))
+        if x_labels:  # the first label's minus may lie left of the frame, in the columns cleared above
+            first = x_labels[0]
+            row = ink[first.y0:first.y1, :first.x0].any(axis=0)
+            while first.x0 > 0 and row[max(0, first.x0 - 3):first.x0].any():
+                first.x0 -= 1
         if len(bands) > 1:
             x_title = _ink_box(ink, frame.y1 + 1 + bands[1][0], frame.y1 + 1 + bands[1][1], xa, xb)
     # Left of the frame: tick marks, labels, title (bands found from the frame outwards).
@@ -269,13 +274,17 @@ def _y_side(left: np.ndarray, top: int, glyph: int, ink: np.ndarray) -> tuple[li
     Glyphs of one label leave blank columns between them: bands join across gaps under half a glyph's height.
     Where that merges the title into the labels (a band over 1.5 glyphs wide with a "label" over 3 glyphs tall, or
     one that does not reach the band's right edge, where every program aligns its y labels), a third of a glyph is
-    tried, then the title's columns (ink that runs on over 2.5 glyphs, as a rotated line of text does and a tick
-    label lying flat does not) are set aside first: R's labels almost touch its title.
+    tried, then the title is set aside first: the columns up to the last where ink runs on over 2.5 glyphs (as a
+    rotated line of text does and a tick label lying flat does not), and half a glyph more. R's labels almost touch
+    its title.
     """
-    title_columns = _long_runs(left, glyph // 2 + 1, 2.5 * glyph)
-    tries = [(glyph // 2 + 1, False), (glyph // 3 + 1, False)] + [(glyph // 2 + 1, True)] * bool(title_columns.any())
+    long = np.flatnonzero(_long_runs(left, glyph // 2 + 1, 2.5 * glyph))
+    cut = int(long[-1]) + 3 if len(long) else 0  # columns [0, cut): the title
+    tries = [(glyph // 2 + 1, False), (glyph // 3 + 1, False)] + [(glyph // 2 + 1, True)] * bool(cut)
     for gap, set_aside in tries:
-        mask = left & ~title_columns[None, :] if set_aside else left
+        mask = left.copy() if set_aside else left
+        if set_aside:
+            mask[:, :cut] = False
         profile = mask[:, ::-1].sum(axis=0)
         bands = [(mask.shape[1] - b, mask.shape[1] - a) for a, b in _split(profile, max(3, gap))
                  if profile[a:b].sum() >= MIN_INK_PX]
@@ -292,8 +301,7 @@ def _y_side(left: np.ndarray, top: int, glyph: int, ink: np.ndarray) -> tuple[li
             if narrow or all(box.height <= 3 * glyph and box.x1 >= b - glyph for box in labels):
                 break
     if set_aside:
-        cols = np.flatnonzero(title_columns)
-        return labels, _ink_box(ink, top, top + left.shape[0], int(cols[0]), int(cols[-1]) + 1)
+        return labels, _ink_box(ink, top, top + left.shape[0], 0, cut)
     return labels, (_ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1]) if len(bands) > 1 else None)
 
 
