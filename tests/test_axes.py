@@ -175,6 +175,36 @@ def test_a_lost_superscript_minus_is_put_back_where_the_labels_then_agree():
     assert _exponents_negated([Label("0.5", 0.5, Box(0, 0, 1, 1), 1.0)]) is None
 
 
+def _mask(rows: str) -> np.ndarray:
+    return np.array([[c == "#" for c in row] for row in rows.split()])
+
+
+def test_minus_signs_in_the_pixels():
+    """Masks as R drew them (serif, 9 px): a minus touching its 0 is one; the flag of a serif 1 is none."""
+    from voltpeak.axes import _minus_first
+
+    minus_zero = _mask("""......###.
+                          .....#..##
+                          ....##...#
+                          ....##...#
+                          ....##...#
+                          ....##...#
+                          ######...#
+                          .....#..##
+                          ......###.""")
+    one = _mask("""..#.......
+                   ..#.......
+                   ###.....##
+                   ..#....#..
+                   ..#...##..
+                   ..#...####
+                   ..#...##..
+                   ..#....#..
+                   ..#.....##""")
+    assert _minus_first(minus_zero) and not _minus_first(one)
+    assert not _minus_first(minus_zero[:, :4])  # a bar with nothing after it is no label's minus
+
+
 def test_potential_labels_beyond_10_V_are_a_misreading():
     """Pieces of overlapping labels ("0.50.40.30" read as 50, 40, 30) agree on a line: no CV spans ±50 V."""
     from voltpeak.axes import AxisReading, Label, _fit_axis, _units
