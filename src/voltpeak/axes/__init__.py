@@ -170,6 +170,7 @@ def _read_axis(reading: AxisReading, boxes: list[Box], grey, ink, reader, glyph:
     turn = -1 if along else 0
     reading.labels = _read_labels(grey, ink, boxes, reader, turn=turn)
     _fit_axis(reading, centre)
+    # (the turn a reading was made at, None: whichever is kept by then; how to make it)
     tries = [(turn, lambda: _exponents_negated(reading.labels))]
     if reading.axis == "y":
         tries.append((-1 - turn, lambda: _read_labels(grey, ink, boxes, reader, turn=-1 - turn)))
@@ -249,9 +250,8 @@ def read_axes(image, reader=None) -> AxesReading:
     grey = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     if lay.background.mean() < 128:  # a dark theme: ink light on dark
         grey = 255 - grey
-    glyph = float(np.median([b.height for b in lay.x_labels])) if lay.x_labels else 10.0
-    _read_axis(x, lay.x_labels, grey, lay.ink, reader, glyph)
-    _read_axis(y, lay.y_labels, grey, lay.ink, reader, glyph)
+    _read_axis(x, lay.x_labels, grey, lay.ink, reader, lay.glyph)
+    _read_axis(y, lay.y_labels, grey, lay.ink, reader, lay.glyph)
     _read_title(x, lay.x_title, grey, reader, rotate=False)
     _read_title(y, lay.y_title, grey, reader, rotate=True)
     _offset_text(y, lay, grey, reader)

@@ -58,6 +58,7 @@ class Layout:
     x_title: Box | None
     y_title: Box | None
     y_offset: Box | None  # a multiplier or offset text above the frame's top-left corner (matplotlib's "1e−5")
+    glyph: int  # the height of the x labels' text (px; 10 without x labels)
     background: np.ndarray  # RGB
     ink: np.ndarray  # (H, W) bool: text and lines
 
@@ -264,7 +265,7 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     y_labels = [b for b in y_labels if frame.y0 - glyph // 2 <= b.cy <= frame.y1 + glyph // 2]
     offset = _ink_box(ink, 0, max(0, frame.y0 - 2), max(0, frame.x0 - reach), frame.x0 + frame.width // 6,
                       skip=y_labels)  # the top y label may reach above the frame
-    return Layout(frame, x_labels, y_labels, x_title, y_title, offset, bg, ink)
+    return Layout(frame, x_labels, y_labels, x_title, y_title, offset, glyph, bg, ink)
 
 
 def _y_side(left: np.ndarray, top: int, glyph: int, ink: np.ndarray) -> tuple[list[Box], Box | None]:
@@ -275,8 +276,8 @@ def _y_side(left: np.ndarray, top: int, glyph: int, ink: np.ndarray) -> tuple[li
     Where that merges the title into the labels (a band over 1.5 glyphs wide with a "label" over 3 glyphs tall, or
     one that does not reach the band's right edge, where every program aligns its y labels), a third of a glyph is
     tried, then the title is set aside first: the columns up to the last where ink runs on over 2.5 glyphs (as a
-    rotated line of text does and a tick label lying flat does not), and half a glyph more. R's labels almost touch
-    its title.
+    rotated line of text does and a tick label lying flat does not), and 2 px more. R's labels almost touch its
+    title.
     """
     long = np.flatnonzero(_long_runs(left, glyph // 2 + 1, 2.5 * glyph))
     cut = int(long[-1]) + 3 if len(long) else 0  # columns [0, cut): the title
