@@ -144,6 +144,34 @@ def test_evaluate_command(tmp_path):
     assert json.loads(proc.stdout)["f1"] == 0.0
 
 
+def test_evaluate_says_when_nothing_could_be_matched(tmp_path):
+    """No source in common, or image predictions scored in data space: a warning and exit 2, not F1 0 in silence."""
+    truth = tmp_path / "t.jsonl"
+    truth.write_text(json.dumps({"source": "a.png", "peaks": [{"direction": "anodic", "potential": 0.1,
+                                                               "x": 0.5, "y": 0.3}]}) + "\n")
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"source": "b.png", "peaks": [{"direction": "anodic", "potential": 0.1}]}) + "\n")
+    image = tmp_path / "image.jsonl"
+    image.write_text(json.dumps({"source": "a.png", "peaks": [{"direction": "anodic", "x": 0.5, "y": 0.3}]}) + "\n")
+    proc = run("evaluate", "--truth", truth, "--pred", other)
+    assert proc.returncode == 2 and "no prediction shares a source" in proc.stderr
+    proc = run("evaluate", "--truth", truth, "--pred", image)
+    assert proc.returncode == 2 and "carry no potential" in proc.stderr and "--space image" in proc.stderr
+    proc = run("evaluate", "--truth", truth, "--pred", image, "--space", "image")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["f1"] == 1.0 and "warning" not in proc.stderr
+
+
+def test_predict_on_a_jsonl_that_is_not_a_built_split(tmp_path):
+    """A truth file or a non-JSON line given to predict: one line naming the line, exit 2, no traceback."""
+    (tmp_path / "truth.jsonl").write_text(json.dumps({"source": "a.png", "peaks": []}) + "\n")
+    (tmp_path / "junk.jsonl").write_text("not json\n")
+    for name, line in (("truth.jsonl", 1), ("junk.jsonl", 1)):
+        proc = run("predict", "--model", "default", tmp_path / name)
+        assert proc.returncode == 2, proc.stderr
+        assert f"{name}:{line}: not a line of a built split" in proc.stderr
+        assert_clean_errors(proc)
+
+
 def test_demo_runs_the_whole_loop_and_protects_its_folder(tmp_path):
     report = tmp_path / "report"
     proc = run("demo", "--out", report)

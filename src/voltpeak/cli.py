@@ -115,9 +115,14 @@ def cmd_evaluate(args) -> int:
     result = evaluate_files(args.truth, args.pred, args.space, args.tolerance, args.same_cycle)
     print(json.dumps(result["metrics"]))
     print(report(result), file=sys.stderr)
+    for warning in result["warnings"]:
+        print(f"voltpeak evaluate: warning: {warning}", file=sys.stderr)
     if out:
         out.write(result, indent=1)
         out.close()
+    if result["nothing_matched"]:
+        print("voltpeak evaluate: nothing could be matched; the scores above mean nothing", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

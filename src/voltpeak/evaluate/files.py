@@ -113,12 +113,26 @@ def evaluate_files(truth_path, pred_path, space: str = "data", tolerance: float 
         })
     metrics = summarise(matchings, space)
     metrics.update({"space": space, "unparseable": len(unparseable), "missing": len(missing)})
+    # What makes a score meaningless: no source in common, or predictions without the coordinate the space scores.
+    warnings = []
+    if truth and not used:
+        warnings.append("no prediction shares a source with the truth (sources match by their exact string, else "
+                        "by a unique file name)")
+    key, need = ("potential", "predictions scored in data space need potentials (image predictions: --space image, "
+                 "or voltpeak predict with the plot's axes read)") if space == "data" else (
+        "x", "predictions scored in image space need x and y (data predictions: --space data)")
+    scored = [p for s in used if not pred[s].get("error") for p in pred[s].get("peaks") or []]
+    blank = sum(1 for p in scored if p.get(key) is None)
+    if blank:
+        warnings.append(f"{blank} of {len(scored)} predicted peaks carry no {key}: {need}")
     return {
         "metrics": metrics,
         "per_source": per_source,
         "unparseable": unparseable,
         "missing": missing,
         "unexpected": [s for s in pred if s not in used],
+        "warnings": warnings,
+        "nothing_matched": bool(truth) and (not used or (bool(scored) and blank == len(scored))),
     }
 
 

@@ -51,10 +51,15 @@ def image_inputs(inputs: list[str]) -> list[tuple[str, Path]]:
     for item in inputs:
         p = Path(item)
         if p.suffix == ".jsonl" and p.is_file():
-            for line in p.read_text(encoding="utf-8").splitlines():
-                if line.strip():
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
                     image = json.loads(line)["images"][0]
-                    out.append((image, p.parent / image))
+                except (ValueError, KeyError, IndexError, TypeError):
+                    raise InputError(f"{item}:{n}: not a line of a built split (a JSON object with \"images\"); "
+                                     "predict takes images or the train/val/test .jsonl of voltpeak build") from None
+                out.append((image, p.parent / image))
         else:
             out.append((item, p))
     return out
