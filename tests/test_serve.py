@@ -513,3 +513,14 @@ def test_serve_refuses_bad_arguments_in_one_line(tmp_path):
                               timeout=60)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
+
+
+def test_serve_on_a_busy_port_says_so_before_any_url(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "voltpeak", "serve", "--port", str(port), "--db",
+                               str(tmp_path / "labels.sqlite")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "http://" not in done.stderr

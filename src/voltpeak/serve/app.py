@@ -11,6 +11,7 @@ told otherwise.
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -302,5 +303,13 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8765, log=pr
 
         model_dir(config.suggest)  # a clear error now rather than on the first CV
     app = create_app(config)
+    # The port is taken here, before the URL is printed: a busy one is one line, not uvicorn's [Errno 98] later.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e} (choose another with --port)") from None
     log(f"voltpeak serve: http://{host}:{port}/ (label, review, runs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
