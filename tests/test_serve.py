@@ -524,3 +524,32 @@ def test_serve_on_a_busy_port_says_so_before_any_url(tmp_path):
                                str(tmp_path / "labels.sqlite")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "http://" not in done.stderr
+
+
+def test_unreadable_cvs_are_marked_and_explained_not_a_server_error(browser, lab, tmp_path):
+    """An empty CSV, random bytes and a two-row CSV beside real files: the API answers 422 with the reason
+    `voltpeak detect` gives, the page says it under the plot, and the file list marks the file."""
+    (lab / "empty.csv").write_text("")
+    (lab / "random.csv").write_bytes(np.random.default_rng(0).integers(0, 256, 300, dtype=np.uint8).tobytes())
+    (lab / "two.csv").write_text("E,I\n0.1,1e-6\n")
+    server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        for name, reason in (("empty.csv", "empty file"), ("random.csv", "binary content"),
+                             ("two.csv", "fewer than 5 rows")):
+            for api in ("cv", "suggestions"):
+                with pytest.raises(urllib.error.HTTPError) as e:
+                    server.get(f"/api/{api}/0/{name}")
+                assert e.value.code == 422 and reason in json.loads(e.value.read())["detail"]
+        page, errors = _page(browser, server.url + "/label?file=" + urllib.parse.quote("0/two.csv"))
+        page.wait_for_function("document.querySelector('#error').textContent.length > 0")
+        message = page.locator("#error").inner_text()
+        assert message == "two.csv: fewer than 5 rows with both potential and current", message
+        marked = page.locator("#files li.unreadable")
+        assert set(marked.all_inner_texts()) == {"unreadable empty.csv", "unreadable random.csv",
+                                                 "unreadable two.csv"}
+        assert errors == []
+        page.locator("#files li", has_text=GAMRY).click()  # a good file still opens after a bad one
+        page.wait_for_function(f"window.voltpeakOpened && window.voltpeakOpened.id === '0/{GAMRY}'")
+        assert page.locator("#error").inner_text() == ""
+    finally:
+        server.stop()

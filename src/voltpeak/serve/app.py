@@ -22,7 +22,7 @@ from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from voltpeak.errors import InputError
+from voltpeak.errors import InputError, VoltpeakError
 from voltpeak.serve.paths import inside
 from voltpeak.serve.review import Review
 from voltpeak.serve.runs import find_runs, read_metrics, run_dirs
@@ -164,6 +164,14 @@ def create_app(config: ServeConfig):
             raise HTTPException(404, "no such file")
         return path
 
+    unreadable: dict[str, str] = {}  # file id → why it cannot be read, as voltpeak detect says it
+
+    def unreadable_file(file_id: str, path: Path, error: VoltpeakError) -> HTTPException:
+        """A 422 saying why a CV cannot be read (its path as the list shows it, not the server's); the file list
+        marks the file from now on."""
+        unreadable[file_id] = str(error).replace(str(path), file_id.partition("/")[2])
+        return HTTPException(422, unreadable[file_id])
+
     def labels_reply(file_id: str, ids=None) -> dict:
         return {"labels": store.labels(file_id), "ids": ids or []}
 
@@ -178,7 +186,8 @@ def create_app(config: ServeConfig):
     def api_files():
         statuses, counts = store.statuses(), store.counts()
         items = [{"id": fid, "name": path.name, "folder": str(config.data[int(fid.split("/")[0])].name),
-                  "path": fid.split("/", 1)[1], "status": statuses.get(fid, "todo"), "labels": counts.get(fid, 0)}
+                  "path": fid.split("/", 1)[1], "status": statuses.get(fid, "todo"), "labels": counts.get(fid, 0),
+                  **({"error": unreadable[fid]} if fid in unreadable else {})}
                  for fid, path in files()]
         progress = {s: sum(i["status"] == s for i in items) for s in ("todo", "done", "skipped")}
         return {"files": items, "progress": progress}
@@ -188,8 +197,8 @@ def create_app(config: ServeConfig):
         path = cv_path(file_id)
         try:
             return cv_payload(file_id, path)
-        except InputError as e:
-            raise HTTPException(422, str(e)) from None
+        except VoltpeakError as e:
+            raise unreadable_file(file_id, path, e) from None
 
     @app.get("/api/labels/{file_id:path}")
     def api_labels(file_id: str):
@@ -203,7 +212,7 @@ def create_app(config: ServeConfig):
         try:
             labels = [{**snap(path, int(item["sweep"]), int(item["index"]), item.get("snap", True) is False),
                        "origin": str(item.get("origin", "hand"))[:16]} for item in items[:200]]
-        except (KeyError, TypeError, ValueError, InputError) as e:
+        except (KeyError, TypeError, ValueError) as e:  # a VoltpeakError (unreadable CV) is a ValueError too
             raise HTTPException(422, f"bad label: {e}") from None
         return labels_reply(file_id, store.add(file_id, labels))
 
@@ -212,7 +221,7 @@ def create_app(config: ServeConfig):
         path = cv_path(file_id)
         try:
             lab = snap(path, int(body["sweep"]), int(body["index"]), body.get("snap", True) is False)
-        except (KeyError, TypeError, ValueError, InputError) as e:
+        except (KeyError, TypeError, ValueError) as e:
             raise HTTPException(422, f"bad label: {e}") from None
         if not store.move(file_id, label_id, lab):
             raise HTTPException(404, "no such label")
@@ -226,10 +235,11 @@ def create_app(config: ServeConfig):
 
     @app.get("/api/suggestions/{file_id:path}")
     def api_suggestions(file_id: str):
+        path = cv_path(file_id)
         try:
-            return {"suggestions": suggestions(cv_path(file_id), config.suggest), "source": config.suggest}
-        except InputError as e:
-            raise HTTPException(422, str(e)) from None
+            return {"suggestions": suggestions(path, config.suggest), "source": config.suggest}
+        except VoltpeakError as e:
+            raise unreadable_file(file_id, path, e) from None
 
     @app.post("/api/status/{file_id:path}")
     def api_status(file_id: str, body: Annotated[dict, Body()]):

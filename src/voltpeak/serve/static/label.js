@@ -28,9 +28,11 @@ function renderFiles() {
   ul.replaceChildren();
   S.files.forEach((f, i) => {
     if (q && !f.path.toLowerCase().includes(q)) return;
-    const li = el("li", { class: `${f.status}${i === S.pos ? " current" : ""}`, title: f.path,
-                          onclick: () => open(i) },
-                  el("span", { class: "badge" }, f.status), " ", f.path, f.labels ? ` (${f.labels})` : "");
+    // A file that could not be read keeps its place in the list, marked, with the reason on hover.
+    const li = el("li", { class: `${f.error ? "unreadable" : f.status}${i === S.pos ? " current" : ""}`,
+                          title: f.error || f.path, onclick: () => open(i) },
+                  el("span", { class: "badge" }, f.error ? "unreadable" : f.status), " ", f.path,
+                  f.labels ? ` (${f.labels})` : "");
     ul.append(li);
   });
 }
@@ -57,7 +59,10 @@ async function open(i) {
     api(`/api/suggestions/${encodeURI(f.id)}`).then((s) => {
       if (S.cv && S.cv.id === f.id) { S.suggestions = s.suggestions; drawMarkers(); window.voltpeakSuggested = f.id; }
     }).catch(showError);
-  } catch (e) { S.cv = null; plot.setData([]); showError(e); }
+  } catch (e) {
+    S.cv = null; plot.setData([]); showError(e);
+    if (e.status === 422) { f.error = e.message; renderFiles(); }
+  }
 }
 
 function drawCV(keepView) {

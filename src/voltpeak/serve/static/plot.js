@@ -260,7 +260,15 @@ async function api(path, options = {}) {
   const init = { ...options, headers: { "Content-Type": "application/json", ...(options.headers || {}) } };
   if (init.body && typeof init.body !== "string") init.body = JSON.stringify(init.body);
   const r = await fetch(path, init);
-  if (!r.ok) throw new Error(`${r.status}: ${(await r.text()).slice(0, 200)}`);
+  if (!r.ok) {
+    // The server's reason ({"detail": ...}) in words; e.status keeps the code (422: the request or file is bad).
+    const text = await r.text();
+    let detail = text;
+    try { detail = String(JSON.parse(text).detail ?? text); } catch { /* not JSON: the text itself */ }
+    const e = new Error(r.status === 422 ? detail : `${r.status}: ${detail.slice(0, 200)}`);
+    e.status = r.status;
+    throw e;
+  }
   return r.json();
 }
 
