@@ -466,6 +466,29 @@ def test_review_shows_the_axis_reading_and_potentials(browser, tmp_path):
         server.stop()
 
 
+def test_review_in_data_space_with_absolute_sources(browser, lab, tmp_path):
+    """Sources as ``voltpeak detect /abs/path`` writes them, truth kept in another folder: the CV is drawn."""
+    from voltpeak.detect import detect
+    from voltpeak.read import read
+
+    v = read(lab / GAMRY)
+    found = [p.to_record() for p in detect(v)]
+    elsewhere = tmp_path / "report"
+    elsewhere.mkdir()
+    source = str((lab / GAMRY).resolve())
+    (elsewhere / "truth.jsonl").write_text(json.dumps({"source": source, "peaks": found}) + "\n")
+    (elsewhere / "pred.jsonl").write_text(json.dumps({"source": source, "peaks": found, "error": None}) + "\n")
+    server = Server("--truth", str(elsewhere / "truth.jsonl"), "--pred", str(elsewhere / "pred.jsonl"), "--space",
+                    "data", "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        assert len(server.get("/api/review/cv/0")["sweeps"]) == len(v.sweeps())
+        page, errors = _page(browser, server.url + "/review")
+        page.wait_for_function("document.querySelector('.sample canvas')?.dataset.drawn === '1'")
+        assert errors == []
+    finally:
+        server.stop()
+
+
 def test_runs_page_draws_curves(browser, tmp_path):
     for name, warm in (("with-warmup", 20), ("no-warmup", 0)):
         run = tmp_path / "runs" / name

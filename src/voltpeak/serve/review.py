@@ -11,6 +11,7 @@ from voltpeak.serve.paths import inside
 
 FILTERS = ("has_fp", "has_fn", "wrong_count", "parse_error", "perfect")
 SORTS = ("worst", "source", "peaks", "fp", "fn")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
@@ -90,13 +91,22 @@ class Review:
                 "has_image": self.image_path(n) is not None,
                 "has_cv": self.space == "data" and self.cv_path(n) is not None}
 
+    def source_path(self, n: int) -> Path | None:
+        """The file of sample ``n``: a relative source inside the roots (never outside them); an absolute one, as
+        ``voltpeak detect /abs/path`` writes it, as named in the truth file (clients pick samples by number, so
+        no path of theirs is ever opened)."""
+        source = self.samples[n]["source"]
+        if Path(source).is_absolute():
+            return Path(source) if Path(source).is_file() else None
+        return inside_any(self.roots, source)
+
     def image_path(self, n: int) -> Path | None:
-        path = inside_any(self.roots, self.samples[n]["source"])
-        return path if path and path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") else None
+        path = self.source_path(n)
+        return path if path and path.suffix.lower() in IMAGE_SUFFIXES else None
 
     def cv_path(self, n: int) -> Path | None:
-        path = inside_any(self.roots, self.samples[n]["source"])
-        return path if path and path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp") else None
+        path = self.source_path(n)
+        return path if path and path.suffix.lower() not in IMAGE_SUFFIXES else None
 
 
 def inside_any(roots: list[Path], relative: str) -> Path | None:
