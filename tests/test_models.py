@@ -105,6 +105,31 @@ def test_learning_rate_schedule():
     assert all(lr_at(s, c) >= lr_at(s + 1, c) for s in range(10, 100))
 
 
+def test_a_time_budget_bounds_the_run_and_its_schedule(dataset, tmp_path):
+    """``minutes``: the run stops (validated and saved) within its wall time, however many ``steps`` it was
+    given, and its cosine schedule reaches the bottom at the budget's end."""
+    import time
+
+    config = _config(dataset, tmp_path / "budget", steps=1_000_000, minutes=0.1, val_every=1_000_000,
+                     save_every=1_000_000)
+    t = time.perf_counter()
+    run = train(config, log=lambda *_: None)
+    took = time.perf_counter() - t
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert took < 6 + 3, took  # 6 s budget; a closing validation's worth of slack
+    assert 2 < len(rows) < 1_000_000 and "val_f1" in rows[-1]
+    assert (run / "checkpoints" / "last").read_text() == f"step-{len(rows):06d}"
+    assert rows[-1]["lr"] < 0.3 * config.lr  # the schedule ran down with the time, not with the million steps
+    with pytest.raises(InputError, match="minutes"):
+        TrainConfig(dataset="x", minutes=-1).validate()
+
+
+def test_time_budget_schedule():
+    c = TrainConfig(dataset="x", steps=1_000_000, warmup_steps=10, min_lr_ratio=0.1, minutes=1)
+    assert lr_at(5, c, 0.01) == pytest.approx(0.5)  # warm-up by steps
+    assert lr_at(50, c, 0.5) == pytest.approx(0.55) and lr_at(60, c, 1.0) == pytest.approx(0.1)
+
+
 def _config(dataset: Path, out: Path, **changes) -> TrainConfig:
     return TrainConfig(**{"dataset": str(dataset), "out": str(out), "model": TINY, "steps": 6, "batch_size": 4,
                           "lr": 3e-3, "warmup_steps": 2, "val_every": 3, "val_samples": 2, "save_every": 3,

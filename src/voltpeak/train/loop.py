@@ -47,6 +47,8 @@ class TrainConfig:
     out: str = "runs/mllm"
     model: dict = field(default_factory=dict)  # MLLMConfig fields; HeatmapConfig ("heatmap"), QwenConfig ("qwen")
     steps: int = 1000
+    minutes: float = 0.0  # a wall-time budget for the whole run (0: none): stepping stops in time to validate and
+    # save before it is spent, and the cosine schedule runs on the budget's fraction used, not on ``steps``
     batch_size: int = 8
     grad_accum: int = 1
     lr: float = 1e-3
@@ -85,6 +87,10 @@ class TrainConfig:
             raise InputError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if isinstance(self.shrink, bool) or not isinstance(self.shrink, (int, float)) or not 0 <= self.shrink <= 1:
             raise InputError(f"shrink must be a fraction from 0 to 1, got {self.shrink!r}")
+        if not self.minutes >= 0:
+            raise InputError(f"minutes must be 0 (no budget) or more, got {self.minutes}")
+        if self.minutes and self.model.get("kind") == "qwen":
+            raise InputError("minutes (a time budget) is for voltpeak's own loop; Qwen-VL trains by steps")
         if self.report_to not in ("none", "tensorboard", "wandb", "mlflow"):
             raise InputError(f"report_to must be none, tensorboard, wandb or mlflow, got {self.report_to!r}")
         try:
@@ -104,11 +110,12 @@ def _model_config(data: dict):
     return HeatmapConfig.from_dict(data) if kind == "heatmap" else MLLMConfig.from_dict(data)
 
 
-def lr_at(step: int, config: TrainConfig) -> float:
-    """The learning-rate factor at ``step`` (from 1): linear warm-up, then cosine down to ``min_lr_ratio``."""
+def lr_at(step: int, config: TrainConfig, spent: float | None = None) -> float:
+    """The learning-rate factor at ``step`` (from 1): linear warm-up, then cosine down to ``min_lr_ratio`` over
+    the steps, or over the time budget where one is set (``spent``: the fraction of it used so far)."""
     if step <= config.warmup_steps:
         return step / max(1, config.warmup_steps)
-    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    progress = spent if spent is not None else (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
     return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
@@ -127,9 +134,10 @@ def preflight(model, log=print) -> dict[str, int]:
 
 
 def evaluate_model(model, examples, batch_size: int = 16) -> dict:
-    """Predict ``examples`` (as ``voltpeak predict`` does) and score them in image space (DESIGN's matcher)."""
+    """Predict ``examples`` (as ``voltpeak predict`` does, the model's own direction: no axis reading) and score
+    them in image space (DESIGN's matcher)."""
     model.eval()
-    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], batch_size))
+    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], batch_size, axes="off"))
     model.train()
     return _score(lines, examples)
 
@@ -152,7 +160,7 @@ def tune_threshold(model: HeatmapNet, examples, grid=THRESHOLDS) -> float:
     """The detector's heatmap threshold with the best F1 on ``examples`` (its validation samples)."""
     keep, model.config.threshold = model.config.threshold, min(grid)
     model.eval()
-    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples]))
+    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], axes="off"))
     model.train()
     model.config.threshold = keep
     return float(max(grid, key=lambda t: _score(lines, examples, t)["f1"]))
@@ -192,6 +200,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         from voltpeak.train.sft import train_qwen
 
         return train_qwen(config, resume, log)
+    clock = time.perf_counter()  # the time budget counts from here: loading and building are part of the run
     run = Path(config.out)
     last = run / "checkpoints" / "last"
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
@@ -250,10 +259,20 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     scaler = torch.amp.GradScaler("cuda", enabled=autocast and config.precision == "fp16")
     order = np.random.default_rng([config.seed, epoch]).permutation(len(examples))
     started, done_here, window = time.perf_counter(), 0, config.batch_size * world
+    budget = config.minutes * 60
+    finishing = 0.0  # seconds a closing validation and save take: kept in hand at the end of a budget
+    if budget and main:  # measured once before the first step, so even a short budget keeps enough in hand
+        t = time.perf_counter()
+        evaluate_model(model, validation)
+        finishing = 2 * (time.perf_counter() - t)
+        model.train()
+    ended = False
     with open(run / "metrics.jsonl" if main else os.devnull, "a", encoding="utf-8") as metrics:
-        while step < config.steps and (stop_after is None or done_here < stop_after):
+        while not ended and step < config.steps and (stop_after is None or done_here < stop_after):
             step += 1
-            factor = lr_at(step, config)
+            step_started = time.perf_counter()
+            spent = (step_started - clock) / budget if budget else None
+            factor = lr_at(step, config, spent)
             for g in optimizer.param_groups:
                 g["lr"] = g["base_lr"] * factor
             batches = []
@@ -278,21 +297,35 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
             scaler.update()
             optimizer.zero_grad(set_to_none=True)
             done_here += 1
+            now = time.perf_counter()
+            # Out of time when one more step and the closing validation and save would overrun the budget.
+            ended = bool(budget) and now - clock + (now - step_started) + finishing >= budget
+            if world > 1:  # every process stops at the same step
+                flag = torch.tensor([float(ended)], device=device)
+                torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+                ended = bool(flag.item())
+            final = ended or step == config.steps
             if not main:
                 continue
             row = {"step": step, "loss": total / tokens, "lr": config.lr * factor, "epoch": epoch,
-                   "seconds": round(time.perf_counter() - started, 2)}
-            if step == config.steps and isinstance(model, HeatmapNet):
+                   "seconds": round(now - started, 2)}
+            closing = time.perf_counter()
+            if final and isinstance(model, HeatmapNet):
                 model.config.threshold = tune_threshold(model, validation)
                 log(f"heatmap threshold tuned on the validation samples: {model.config.threshold}")
-            if step % config.val_every == 0 or step == config.steps:
+            if step % config.val_every == 0 or final:
                 row.update({f"val_{k}": v for k, v in evaluate_model(model, validation).items()})
                 log(f"step {step}: loss {row['loss']:.4f}, val F1 {row['val_f1']:.3f}")
             metrics.write(json.dumps(row) + "\n")
             metrics.flush()
             report(row)
-            if step % config.save_every == 0 or step == config.steps:
+            if step % config.save_every == 0 or final:
                 _save(run, model, optimizer, step, epoch, position, config.keep_checkpoints)
+            if step % config.val_every == 0 or step % config.save_every == 0:
+                # What a closing validation and save cost, measured (tuning the threshold: about one more).
+                finishing = max(finishing, 2 * (time.perf_counter() - closing))
+    if ended and main:
+        log(f"time budget of {config.minutes:g} min reached at step {step}")
     if world > 1:
         torch.distributed.barrier()  # the others wait for the last checkpoint
         torch.distributed.destroy_process_group()
