@@ -517,6 +517,32 @@ def test_runs_page_draws_curves(browser, tmp_path):
         server.stop()
 
 
+def test_a_run_validated_once_is_drawn_and_its_list_line_is_whole(browser, tmp_path):
+    run = tmp_path / "runs" / "a-run-with-a-rather-long-name-validated-once"
+    run.mkdir(parents=True)
+    rows = [{"step": s, "loss": 1.0 / s, "lr": 1e-3} for s in range(1, 31)]
+    rows[-1].update({"val_f1": 0.8, "val_sample_accuracy": 0.6})
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    server = Server("--runs", str(tmp_path / "runs"), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        page, errors = _page(browser, server.url + "/runs")
+        page.wait_for_function("window.voltpeakRunsDrawn && window.voltpeakRunsDrawn.length === 1")
+        line = page.locator("#runs li").first
+        assert "30 steps · best val F1 0.800" in line.inner_text()
+        assert page.evaluate("(() => { const li = document.querySelector('#runs li');"
+                             " return li.scrollWidth <= li.clientWidth; })()")
+        from PIL import Image
+
+        for chart in ("val_f1", "val_sample_accuracy"):
+            page.locator(f"#c-{chart}").screenshot(path=str(tmp_path / f"{chart}.png"))
+            pixels = np.asarray(Image.open(tmp_path / f"{chart}.png").convert("RGB")).astype(int)
+            blue = (pixels[..., 2] > 150) & (pixels[..., 0] < 90) & (pixels[..., 1] < 160)  # the run's colour
+            assert blue.sum() > 12, chart  # its one point, as a dot
+        assert errors == []
+    finally:
+        server.stop()
+
+
 def test_the_label_list_holds_cv_files_only(shared_data, tmp_path):
     from voltpeak.serve.app import list_cv_files
 

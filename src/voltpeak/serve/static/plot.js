@@ -212,13 +212,18 @@ class Plot {
       ctx.strokeStyle = s.color || "#1f77b4"; ctx.lineWidth = s.width || 1.3; ctx.setLineDash(s.dash || []);
       ctx.beginPath();
       let pen = false;
+      const ok = (i) => i >= 0 && i < s.x.length && Number.isFinite(s.x[i]) && Number.isFinite(this._y(s.y[i]));
+      const dots = [];
       for (let i = 0; i < s.x.length; i++) {
-        const yv = this._y(s.y[i]);
-        if (!Number.isFinite(yv) || !Number.isFinite(s.x[i])) { pen = false; continue; }
+        if (!ok(i)) { pen = false; continue; }
         const [sx, sy] = this.toScreen(s.x[i], s.y[i]);
         if (pen) ctx.lineTo(sx, sy); else { ctx.moveTo(sx, sy); pen = true; }
+        // A point with no drawn neighbour makes no line: a dot shows it (a run validated once); ``points``: all.
+        if (s.points || (!ok(i - 1) && !ok(i + 1))) dots.push([sx, sy]);
       }
       ctx.stroke();
+      ctx.fillStyle = s.color || "#1f77b4";
+      for (const [sx, sy] of dots) { ctx.beginPath(); ctx.arc(sx, sy, 2.5 + (s.width || 1.3) / 2, 0, 2 * Math.PI); ctx.fill(); }
     }
     ctx.setLineDash([]);
     for (const m of this.markers) drawMarker(ctx, ...this.toScreen(m.x, m.y), m);

@@ -30,7 +30,8 @@ async function draw() {
     charts[k].setData(chosen.map((name) => {
       const rows = (data[name] || []).filter((r) => typeof r[k] === "number");
       const color = PALETTE[runs.findIndex((r) => r.name === name) % PALETTE.length];
-      return { x: rows.map((r) => r.step), y: rows.map((r) => r[k]), color, width: 1.6, name };
+      // Validation is sparse (every val_every steps): its points are drawn, not only the lines between them.
+      return { x: rows.map((r) => r.step), y: rows.map((r) => r[k]), color, width: 1.6, name, points: k.startsWith("val_") };
     }));
   }
   window.voltpeakRunsDrawn = chosen;
