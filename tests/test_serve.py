@@ -244,6 +244,32 @@ def test_label_a_real_cv_by_clicking_then_keyboard_export(browser, lab, tmp_path
     assert len(load_pool(str(lab / "labels.jsonl")).cvs) == 2
 
 
+def test_a_double_click_on_the_curve_resets_the_view_and_adds_no_label(browser, lab, tmp_path):
+    from voltpeak.detect import detect
+    from voltpeak.read import read
+
+    v = read(lab / GAMRY)
+    peak = detect(v)[0]
+    server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        page, errors = _page(browser, server.url + "/label")
+        page.wait_for_function("window.voltpeakOpened && window.voltpeakSuggested && window.voltpeakLabels")
+        box = page.locator("#plot").bounding_box()
+        sx, sy = page.evaluate(f"window.voltpeakPlot.toScreen({peak.potential}, {peak.current})")
+        page.mouse.wheel(0, -300)  # zoomed in: the double-click must bring the whole CV back
+        page.mouse.dblclick(box["x"] + sx, box["y"] + sy)
+        page.wait_for_timeout(600)
+        assert page.evaluate("window.voltpeakLabels.length") == 0
+        view, extent = page.evaluate("[window.voltpeakPlot.view, window.voltpeakPlot.extent()]")
+        assert view == pytest.approx(extent)
+        sx, sy = page.evaluate(f"window.voltpeakPlot.toScreen({peak.potential}, {peak.current})")
+        page.mouse.click(box["x"] + sx, box["y"] + sy)  # one click still labels
+        page.wait_for_function("window.voltpeakLabels.length === 1")
+        assert errors == []
+    finally:
+        server.stop()
+
+
 def test_two_browser_tabs_labelling_one_cv_both_keep_their_labels(browser, lab, tmp_path):
     server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
     try:

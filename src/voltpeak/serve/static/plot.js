@@ -2,6 +2,8 @@
 // Used by the label page (CVs), the review page (CVs in data space) and the runs page (curves).
 "use strict";
 
+const DOUBLE_CLICK_MS = 250;  // a press this soon after a click makes the two a double-click
+
 const SI = [[1e-12, "p"], [1e-9, "n"], [1e-6, "µ"], [1e-3, "m"], [1, ""], [1e3, "k"]];
 
 function siScale(maxAbs) {
@@ -136,6 +138,8 @@ class Plot {
     }, { passive: false });
     c.addEventListener("mousedown", (e) => {
       if (e.button !== 0) return;
+      // The second press of a double-click: the first one's click is not a click (the double-click resets).
+      if (this._clickLater) { clearTimeout(this._clickLater); this._clickLater = null; this._second = true; }
       const [px, py] = pos(e);
       const m = this.markerAt(px, py);
       this._drag = { px, py, moved: false, marker: m && m.draggable ? m : null, view: { ...this.view }, hit: m };
@@ -165,7 +169,12 @@ class Plot {
       if (!d) return;
       const [px, py] = pos(e);
       if (d.marker && d.moved) { d.marker.dragging = false; this.handlers.drop && this.handlers.drop(d.marker, px, py); }
-      else if (!d.moved) this.handlers.click && this.handlers.click(px, py, d.hit, e);
+      else if (!d.moved && this._second) this._second = false;
+      else if (!d.moved && this.handlers.click) {
+        // A click counts once no second press follows within the double-click time.
+        this._clickLater = setTimeout(() => { this._clickLater = null; this.handlers.click(px, py, d.hit, e); },
+                                      DOUBLE_CLICK_MS);
+      }
     });
     c.addEventListener("dblclick", (e) => { e.preventDefault(); this.reset(); });
     c.addEventListener("contextmenu", (e) => {
