@@ -270,6 +270,24 @@ def test_a_double_click_on_the_curve_resets_the_view_and_adds_no_label(browser, 
         server.stop()
 
 
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_the_label_page_fits_the_window(browser, lab, tmp_path, width):
+    """Every control and the whole plot on screen, no sideways scrolling, at 1024 px as at 1280."""
+    server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        page = browser.new_context(viewport={"width": width, "height": 768}, bypass_csp=True).new_page()
+        page.goto(server.url + "/label")
+        page.wait_for_function("window.voltpeakOpened")
+        page.evaluate("document.querySelector('#state').textContent = 'saved'")
+        page.screenshot(path=str(tmp_path / f"label-{width}.png"))
+        right = page.evaluate("Math.max(...['prev', 'next', 'accept', 'done', 'skip', 'undo', 'redo', 'export', "
+                              "'state', 'plot'].map(id => document.getElementById(id).getBoundingClientRect().right))")
+        assert right <= width, right
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    finally:
+        server.stop()
+
+
 def test_two_browser_tabs_labelling_one_cv_both_keep_their_labels(browser, lab, tmp_path):
     server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
     try:
