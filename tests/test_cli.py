@@ -188,3 +188,16 @@ def test_demo_runs_the_whole_loop_and_protects_its_folder(tmp_path):
     proc = run("demo", "--out", report)
     assert proc.returncode == 2 and "--force" in proc.stderr
     assert (report / "index.html").is_file()  # the refused run left the report alone
+
+
+def test_detect_and_predict_point_to_each_other_and_version(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (255, 255, 255)).save(tmp_path / "plot.png")
+    proc = run("detect", tmp_path / "plot.png")
+    assert proc.returncode == 2 and "voltpeak predict --model default" in proc.stderr
+    assert_clean_errors(proc)
+    proc = run("predict", "--model", "default", "--no-axes", good_csv(tmp_path / "cv.csv"))
+    assert "voltpeak detect reads those" in json.loads(proc.stdout)["error"]
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip().startswith("voltpeak 0.")

@@ -12,6 +12,7 @@ from pathlib import Path
 from voltpeak.errors import InputError, VoltpeakError
 
 EXIT_BAD_INPUT = 2
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
 def _progress(items, desc: str, unit: str = "file", total: int | None = None):
@@ -59,6 +60,9 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
     from voltpeak.detect import Context, detect, find_couples
     from voltpeak.read import read
 
+    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+        raise VoltpeakError(f"{path}: a plot image, not CV data; voltpeak predict --model default {path} reads "
+                            "peaks off a plot")
     v = read(path)
     lo, hi = v.window_V
     if hi - lo <= 0:
@@ -300,7 +304,10 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from voltpeak import __version__
+
     parser = argparse.ArgumentParser(prog="voltpeak", description="Find the peaks of cyclic voltammograms.")
+    parser.add_argument("--version", action="version", version=f"voltpeak {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

@@ -29,6 +29,9 @@ from voltpeak.errors import InputError
 SHIPPED = Path(__file__).resolve().parent.parent / "models" / "shipped"
 
 
+DATA_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")  # what voltpeak detect reads
+
+
 def model_dir(name: str) -> Path:
     """The folder of a saved model: a shipped model's name, ``default``, a model folder or a run directory."""
     if name == "default" and (SHIPPED / "default").is_file():
@@ -76,7 +79,9 @@ def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[in
                 images.append(im.convert("RGB"))
             good.append(k)
         except (OSError, UnidentifiedImageError) as e:
-            failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}"}
+            hint = ("; a CV data file? voltpeak detect reads those" if Path(path).suffix.lower() in DATA_SUFFIXES
+                    else "")
+            failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}{hint}"}
     return images, good, failed
 
 
