@@ -443,6 +443,45 @@ def test_review_filters_to_samples_with_false_negatives(browser, tmp_path):
         server.stop()
 
 
+def test_review_tags_wrong_directions_and_keeps_its_filters_in_the_url(browser, tmp_path):
+    """A plot whose peaks were all found in place but called the wrong way is tagged and filtered as such; the
+    filters live in the URL; an empty filter says so instead of scoring nothing."""
+    from PIL import Image
+
+    folder = tmp_path / "ds"
+    (folder / "images").mkdir(parents=True)
+    peaks = [{"direction": "anodic", "x": 0.3, "y": 0.2}, {"direction": "cathodic", "x": 0.6, "y": 0.7}]
+    swapped = [{**p, "direction": "cathodic" if p["direction"] == "anodic" else "anodic"} for p in peaks]
+    truth, pred = [], []
+    for k, predicted in enumerate([peaks, swapped, peaks[:1]]):
+        src = f"images/s{k}.png"
+        Image.new("RGB", (280, 196), (255, 255, 255)).save(folder / src)
+        truth.append({"source": src, "peaks": peaks})
+        pred.append({"source": src, "peaks": predicted, "error": None})
+    (folder / "truth.jsonl").write_text("".join(json.dumps(t) + "\n" for t in truth))
+    (folder / "pred.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pred))
+    server = Server("--truth", str(folder / "truth.jsonl"), "--pred", str(folder / "pred.jsonl"),
+                    "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        assert [r["direction"] for r in server.get("/api/review?sort=source")["rows"]] == [0, 2, 0]
+        page, errors = _page(browser, server.url + "/review")
+        page.wait_for_function("window.voltpeakReview && window.voltpeakReview.length === 3")
+        page.check("input[value=direction]")
+        page.wait_for_function("window.voltpeakReview.length === 1")
+        assert page.evaluate("window.voltpeakReview") == ["images/s1.png"]
+        assert "2 found in place, wrong direction" in page.locator(".sample .meta").inner_text()
+        assert "filter=direction" in page.url
+        page.goto(page.url)  # the link keeps the filter
+        page.wait_for_function("window.voltpeakReview && window.voltpeakReview.length === 1")
+        assert page.is_checked("input[value=direction]")
+        page.check("input[value=perfect]")
+        page.wait_for_function("window.voltpeakReview.length === 0")
+        assert page.locator("#summary").inner_text().startswith("no samples match these filters")
+        assert errors == []
+    finally:
+        server.stop()
+
+
 def test_review_in_data_space_draws_the_raw_cv(browser, lab, tmp_path):
     from voltpeak.detect import detect
     from voltpeak.read import read

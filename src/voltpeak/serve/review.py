@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from voltpeak.evaluate import match_peaks
 from voltpeak.evaluate.files import evaluate_files, read_jsonl
+from voltpeak.peak import Peak
 from voltpeak.serve.paths import inside
 
-FILTERS = ("has_fp", "has_fn", "wrong_count", "parse_error", "perfect")
+FILTERS = ("has_fp", "has_fn", "wrong_count", "parse_error", "perfect", "direction")
 SORTS = ("worst", "source", "peaks", "fp", "fn")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -39,8 +41,10 @@ class Review:
         for k, r in enumerate(result["per_source"]):
             src, p_src = r["source"], r["prediction"]  # the matcher's pairing of sources (exact, or by file name)
             t = truth[src]
+            pred_peaks = (pred.get(p_src) or {}).get("peaks") or []
             samples.append({"n": k, "source": src, "pred_source": p_src, "tp": len(r["tp"]), "fp": len(r["fp"]),
                             "fn": len(r["fn"]), "n_true": r["n_true"], "n_pred": r["n_pred"],
+                            "direction": _direction_only(pred_peaks, t.get("peaks") or [], r, space),
                             "error": r["error"] if p_src else "no prediction",
                             "family": str((t.get("style") or {}).get("family", "")),
                             "match": {"tp": r["tp"], "fp": r["fp"], "fn": r["fn"], "errors": r["errors"]}})
@@ -51,7 +55,7 @@ class Review:
         for f in filters:
             if (f == "has_fp" and not s["fp"]) or (f == "has_fn" and not s["fn"]) or (
                     f == "wrong_count" and s["n_pred"] == s["n_true"]) or (f == "parse_error" and not s["error"]) or (
-                    f == "perfect" and (s["fp"] or s["fn"])):
+                    f == "perfect" and (s["fp"] or s["fn"])) or (f == "direction" and not s["direction"]):
                 return False
         return (not source or source.lower() in s["source"].lower()) and (peaks is None or s["n_true"] == peaks) and (
             not family or s["family"] == family)
@@ -75,7 +79,7 @@ class Review:
         slices = {name: [{"slice": v, "samples": a[3], **_prf(*a[:3])} for v, a in sorted(d.items(), key=order[name])]
                   for name, d in slices.items()}
         total = [sum(s[k] for s in rows) for k in ("tp", "fp", "fn")]
-        fields = ("n", "source", "tp", "fp", "fn", "n_true", "n_pred", "error", "family")
+        fields = ("n", "source", "tp", "fp", "fn", "n_true", "n_pred", "error", "family", "direction")
         return {"total": len(rows), "all": len(self.samples), "offset": offset,
                 "rows": [{k: s[k] for k in fields} for s in rows[offset:offset + limit]],
                 "metrics": _prf(*total), "overall": self.metrics, "slices": slices,
@@ -107,6 +111,17 @@ class Review:
     def cv_path(self, n: int) -> Path | None:
         path = self.source_path(n)
         return path if path and path.suffix.lower() not in IMAGE_SUFFIXES else None
+
+
+def _direction_only(pred: list[dict], truth: list[dict], result: dict, space: str) -> int:
+    """How many of a sample's false positives sit where a missed truth of the other direction is: found in place,
+    called the wrong way (a plot read in the wrong direction has all its peaks so)."""
+    if not result["fp"] or not result["fn"]:
+        return 0
+    swapped = [Peak.from_record({**pred[i], "direction": "cathodic" if pred[i]["direction"] == "anodic" else "anodic"})
+               for i in result["fp"]]
+    missed = [Peak.from_record(truth[j]) for j in result["fn"]]
+    return len(match_peaks(swapped, missed, space, result.get("tolerance")).tp)
 
 
 def inside_any(roots: list[Path], relative: str) -> Path | None:

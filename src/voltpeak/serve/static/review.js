@@ -5,6 +5,16 @@ const R = { offset: 0, limit: 24, total: 0 };
 const $ = (id) => document.getElementById(id);
 const COLORS = { tp: "#1a8a3a", fp: "#d2691e", fn: "#c2185b" };
 
+function fromUrl() {
+  // The filters of a shared or reloaded link.
+  const q = new URLSearchParams(location.search);
+  for (const box of document.querySelectorAll("input[name=filter]")) box.checked = q.getAll("filter").includes(box.value);
+  for (const id of ["source", "peaks", "sort"]) if (q.has(id)) $(id).value = q.get(id);
+  if (q.has("family")) $("family").append(el("option", { value: q.get("family") }, q.get("family")));
+  if (q.has("family")) $("family").value = q.get("family");
+  R.offset = Number(q.get("offset")) || 0;
+}
+
 function query() {
   const q = new URLSearchParams();
   for (const box of document.querySelectorAll("input[name=filter]:checked")) q.append("filter", box.value);
@@ -19,14 +29,17 @@ function query() {
 async function load() {
   $("error").textContent = "";
   let page;
-  try { page = await api(`/api/review?${query()}`); } catch (e) { $("error").textContent = String(e.message); return; }
+  const q = query();
+  history.replaceState(null, "", `/review?${q}`);
+  try { page = await api(`/api/review?${q}`); } catch (e) { $("error").textContent = String(e.message); return; }
   R.total = page.total;
   const m = page.metrics, o = page.overall;
-  $("summary").textContent = `${page.total} of ${page.all} samples shown · P ${m.precision} R ${m.recall} F1 ${m.f1}` +
-    ` · all: F1 ${o.f1.toFixed(3)}, sample accuracy ${o.sample_accuracy.toFixed(3)}`;
+  const all = ` · all: F1 ${o.f1.toFixed(3)}, sample accuracy ${o.sample_accuracy.toFixed(3)}`;
+  $("summary").textContent = page.total ? `${page.total} of ${page.all} samples shown · P ${m.precision} R ${m.recall}` +
+    ` F1 ${m.f1}${all}` : `no samples match these filters (of ${page.all})${all}`;
   $("pageinfo").textContent = ` ${page.total ? R.offset + 1 : 0}–${Math.min(R.offset + R.limit, page.total)} of ${page.total} `;
-  const fam = $("family");
-  if (fam.options.length === 1) for (const f of page.families) fam.append(el("option", { value: f }, f));
+  const fam = $("family"), have = new Set([...fam.options].map((o) => o.value));
+  for (const f of page.families) if (!have.has(f)) fam.append(el("option", { value: f }, f));
   $("slices").replaceChildren(...Object.entries(page.slices).map(([name, rows]) => el("table", {},
     el("thead", {}, el("tr", {}, el("th", {}, name), el("th", {}, "n"), el("th", {}, "P"), el("th", {}, "R"),
                        el("th", {}, "F1"))),
@@ -44,7 +57,8 @@ function card(row) {
     el("div", { class: "src" }, row.source),
     el("div", { class: "meta" }, el("span", { class: "tp" }, `TP ${row.tp}`), el("span", { class: "fp" }, `FP ${row.fp}`),
        el("span", { class: "fn" }, `FN ${row.fn}`), el("span", {}, `truth ${row.n_true} · predicted ${row.n_pred}`),
-       row.family ? el("span", {}, row.family) : "", row.error ? el("span", { class: "perr" }, `error: ${row.error}`) : ""),
+       row.family ? el("span", {}, row.family) : "", row.error ? el("span", { class: "perr" }, `error: ${row.error}`) : "",
+       row.direction ? el("span", { class: "perr" }, `${row.direction} found in place, wrong direction`) : ""),
     canvas, el("div", { class: "axes" }), pre);
   api(`/api/review/sample/${row.n}`).then((d) => {
     pre.textContent = d.text ?? "(no model text)";
@@ -76,8 +90,9 @@ function drawImage(canvas, d) {
     ctx.font = "11px sans-serif";
     for (const [p, role, kind] of roles(d)) {
       if (p.x === undefined || p.y === undefined) continue;
-      drawMarker(ctx, p.x * w, p.y * h, { shape: "circle", size: kind === "truth" ? 7 : 3.5, color: COLORS[role],
-                                          filled: kind === "pred" });
+      // ▲ anodic, ▼ cathodic: a peak found in place but called the wrong way shows it.
+      drawMarker(ctx, p.x * w, p.y * h, { shape: p.direction === "anodic" ? "up" : "down",
+                                          size: kind === "truth" ? 8 : 4.5, color: COLORS[role], filled: kind === "pred" });
       if (kind === "pred" && p.potential !== undefined) {
         ctx.fillStyle = COLORS[role];
         ctx.fillText(`${(p.potential * 1000).toFixed(0)} mV`, p.x * w + 6, p.y * h + (p.direction === "anodic" ? -6 : 14));
@@ -154,6 +169,7 @@ for (const input of document.querySelectorAll(".filters input, .filters select")
   input.addEventListener("change", () => { R.offset = 0; load(); });
 }
 $("source").addEventListener("input", () => { R.offset = 0; load(); });
+fromUrl();
 $("prevpage").onclick = () => { R.offset = Math.max(0, R.offset - R.limit); load(); };
 $("nextpage").onclick = () => { if (R.offset + R.limit < R.total) { R.offset += R.limit; load(); } };
 load();
