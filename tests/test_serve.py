@@ -482,15 +482,20 @@ def test_review_tags_wrong_directions_and_keeps_its_filters_in_the_url(browser, 
         server.stop()
 
 
-def test_review_in_data_space_draws_the_raw_cv(browser, lab, tmp_path):
+@pytest.mark.parametrize("absolute", [False, True])
+def test_review_in_data_space_draws_the_raw_cv(browser, lab, tmp_path, absolute):
+    """Also with sources as ``voltpeak detect /abs/path`` writes them, the truth kept in another folder."""
     from voltpeak.detect import detect
     from voltpeak.read import read
 
     v = read(lab / GAMRY)
     found = [p.to_record() for p in detect(v)]
-    (lab / "truth.jsonl").write_text(json.dumps({"source": GAMRY, "peaks": found}) + "\n")
-    (lab / "pred.jsonl").write_text(json.dumps({"source": GAMRY, "peaks": found[:1], "text": "", "error": None}) + "\n")
-    server = Server("--truth", str(lab / "truth.jsonl"), "--pred", str(lab / "pred.jsonl"), "--space", "data",
+    folder, source = (tmp_path / "report", str((lab / GAMRY).resolve())) if absolute else (lab, GAMRY)
+    folder.mkdir(exist_ok=True)
+    (folder / "truth.jsonl").write_text(json.dumps({"source": source, "peaks": found}) + "\n")
+    (folder / "pred.jsonl").write_text(json.dumps({"source": source, "peaks": found[:1], "text": "", "error": None})
+                                       + "\n")
+    server = Server("--truth", str(folder / "truth.jsonl"), "--pred", str(folder / "pred.jsonl"), "--space", "data",
                     "--db", str(tmp_path / "labels.sqlite"))
     try:
         assert len(server.get("/api/review/cv/0")["sweeps"]) == len(v.sweeps())
@@ -544,29 +549,6 @@ def test_review_shows_the_axis_reading_and_potentials(browser, tmp_path):
         blue = (abs(below[..., 0] - 0x15) < 40) & (abs(below[..., 1] - 0x65) < 40) & (below[..., 2] > 150)
         orange = (pixels[..., 0] > 220) & (abs(pixels[..., 1] - 0x6F) < 40) & (pixels[..., 2] < 60)
         assert blue.sum() > 100 and orange.sum() > 30
-        assert errors == []
-    finally:
-        server.stop()
-
-
-def test_review_in_data_space_with_absolute_sources(browser, lab, tmp_path):
-    """Sources as ``voltpeak detect /abs/path`` writes them, truth kept in another folder: the CV is drawn."""
-    from voltpeak.detect import detect
-    from voltpeak.read import read
-
-    v = read(lab / GAMRY)
-    found = [p.to_record() for p in detect(v)]
-    elsewhere = tmp_path / "report"
-    elsewhere.mkdir()
-    source = str((lab / GAMRY).resolve())
-    (elsewhere / "truth.jsonl").write_text(json.dumps({"source": source, "peaks": found}) + "\n")
-    (elsewhere / "pred.jsonl").write_text(json.dumps({"source": source, "peaks": found, "error": None}) + "\n")
-    server = Server("--truth", str(elsewhere / "truth.jsonl"), "--pred", str(elsewhere / "pred.jsonl"), "--space",
-                    "data", "--db", str(tmp_path / "labels.sqlite"))
-    try:
-        assert len(server.get("/api/review/cv/0")["sweeps"]) == len(v.sweeps())
-        page, errors = _page(browser, server.url + "/review")
-        page.wait_for_function("document.querySelector('.sample canvas')?.dataset.drawn === '1'")
         assert errors == []
     finally:
         server.stop()
