@@ -284,8 +284,8 @@ def run(n: int, model_name: str, seed: int) -> tuple[list[dict], dict]:
     the seconds taken."""
     from PIL import Image
 
-    from voltpeak.models import load_model
-    from voltpeak.predict import model_dir, predict
+    from voltpeak.models import load_model, model_dir
+    from voltpeak.predict import predict
 
     with tempfile.TemporaryDirectory() as tmp:
         truths = build(Path(tmp), n, seed)

@@ -27,8 +27,11 @@ sys.path.insert(0, str(HERE))
 import torch  # noqa: E402
 from common import record  # noqa: E402
 
-from voltpeak.models import load_model  # noqa: E402
-from voltpeak.predict import SHIPPED, model_dir  # noqa: E402
+from voltpeak.models import (  # noqa: E402
+    SHIPPED,
+    load_model,  # noqa: E402
+    model_dir,
+)
 from voltpeak.train import batch_count, batch_loss, collator_for, evaluate_model  # noqa: E402
 from voltpeak.train.data import load_split  # noqa: E402
 

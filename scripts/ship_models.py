@@ -16,8 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from voltpeak.models import load_model  # noqa: E402
-from voltpeak.predict import SHIPPED, model_dir  # noqa: E402
+from voltpeak.models import (  # noqa: E402
+    SHIPPED,
+    load_model,  # noqa: E402
+    model_dir,
+)
 from voltpeak.train import evaluate_model  # noqa: E402
 from voltpeak.train.data import load_split  # noqa: E402
 

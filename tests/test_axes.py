@@ -298,7 +298,8 @@ def test_read_ahead_workers_in_a_script_without_a_main_guard(tmp_path):
     script.write_text(f"""import json
 from pathlib import Path
 from voltpeak.models import load_model
-from voltpeak.predict import model_dir, predict
+from voltpeak.models import model_dir
+from voltpeak.predict import predict
 paths = [Path({str(tmp_path)!r}) / n for n in ["a.png", "broken.png", "b.png", "a.png", "b.png"]]
 lines = predict(load_model(model_dir("default")), [(str(p), p) for p in paths], batch_size=2)
 for line in lines:

@@ -195,7 +195,7 @@ def test_a_bad_shrink_is_refused_in_one_line(value, tmp_path):
 def test_the_shipped_models_load_and_find_peaks(dataset, tmp_path):
     # `--model default` (the detector, the better on validation) and `--model mllm-small` work out of the box on
     # real built plots: every line parsed, peaks as DESIGN records; most truth peaks found on these easy graphs.
-    from voltpeak.predict import SHIPPED
+    from voltpeak.models import SHIPPED
 
     assert (SHIPPED / (SHIPPED / "default").read_text().strip() / "model.safetensors").is_file()
     for name in ("default", "mllm-small"):

@@ -201,8 +201,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from voltpeak.models import load_model
-    from voltpeak.predict import image_inputs, model_dir, predict, with_axes
+    from voltpeak.models import load_model, model_dir
+    from voltpeak.predict import image_inputs, predict, with_axes
 
     axes = _axes_option(args)
     folder = model_dir(args.model)

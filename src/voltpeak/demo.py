@@ -176,8 +176,7 @@ def _row(model: str, set_name: str, space: str, metrics: dict) -> dict:
 
 def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int = 240, seed: int = 7) -> int:
     from voltpeak.evaluate.files import evaluate_files
-    from voltpeak.models import load_model
-    from voltpeak.predict import SHIPPED, model_dir
+    from voltpeak.models import SHIPPED, load_model, model_dir
     from voltpeak.simulate.batch import simulate_to_folder
     from voltpeak.simulate.config import SimulationConfig
 
@@ -222,7 +221,7 @@ def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int =
     model = load_model(model_dir("default"))
     models = [(f"shipped {name}", model)]
     if train_minutes:
-        from voltpeak.predict import model_dir as find
+        from voltpeak.models import model_dir as find
 
         models.append(("demo-trained", load_model(find(str(out_dir / "run")))))
     shared = next((p for p in SHARED_CANDIDATES if p.is_dir()), None)

@@ -11,6 +11,7 @@ masked; EOS right after the answer), averaged per token. All parts live on one d
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -138,7 +139,7 @@ class HeatmapTower(nn.Module):
         from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 
         if config.vision_path:
-            from voltpeak.predict import model_dir
+            from voltpeak.models import model_dir
 
             self.net = HeatmapNet.from_pretrained(model_dir(config.vision_path))  # a model or a run directory
             config.vision_config = asdict(self.net.config)
@@ -314,6 +315,10 @@ class MLLM(nn.Module):
         return out.logits, loss, int((target != -100).sum())
 
     @torch.no_grad()
+    def prompt_ids(self, prompt: str | None = None) -> list[int]:
+        """The ids the answer follows (``prompt``: default the model's own)."""
+        return prompt_ids(self.tokenizer, self.image_tokens, predict_prompt(self.config) if prompt is None else prompt)
+
     def generate(self, pixels: torch.Tensor, prompt_ids: torch.Tensor, max_new_tokens: int | None = None,
                  reversed_axes: list[bool | None] | None = None) -> list[str]:
         """Greedy answers for a batch (prompts of equal length: the same prompt for all)."""
@@ -433,3 +438,37 @@ def letterbox(image, size: int) -> tuple[torch.Tensor, Letterbox]:
     array = np.asarray(canvas, dtype=np.float32) / 255.0
     tensor = torch.from_numpy((array - 0.5) / 0.5).permute(2, 0, 1)
     return tensor, Letterbox(w / image.width, ox, oy, image.width, image.height)
+
+
+def prompt_ids(tokenizer, image_tokens: int, prompt: str) -> list[int]:
+    """BOS, ``image_tokens`` image placeholders, then the prompt's ids: what every answer follows."""
+    return ([tokenizer.convert_tokens_to_ids(BOS)] + [tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)] * image_tokens
+            + tokenizer.encode(prompt, add_special_tokens=False))
+
+
+def predict_prompt(config=None) -> str:
+    """The prompt of prediction and validation: the model's own, else the first dataset wording."""
+    from voltpeak.dataset.answer import PROMPTS
+
+    return (config.prompt if config is not None else "") or PROMPTS[0]
+
+
+_LOC = re.compile(r"(anodic|cathodic)\s*<x(\d+)>\s*<y(\d+)>")
+
+
+def read_answer(text: str, box: Letterbox, bins: int, size: int) -> list[dict]:
+    """Peaks (direction, x, y fractions of the original image) from a model answer: location tokens over the
+    square input (``bins`` of them per side), or DESIGN's JSON answer in pixels; raises AnswerError."""
+    from voltpeak.dataset.answer import AnswerError, parse_answer
+
+    if bins:
+        found = [(m.group(1), int(m.group(2)), int(m.group(3))) for m in _LOC.finditer(text)]
+        if not found and text.strip() != "none":
+            raise AnswerError(f"no location tokens in the answer: {text[:80]!r}")
+        out = []
+        for direction, bx, by in found:
+            fx, fy = box.to_fraction((bx + 0.5) * size / bins, (by + 0.5) * size / bins)
+            out.append({"direction": direction, "x": fx, "y": fy})
+        return out
+    return [{"direction": p["direction"], "x": p["x_px"] / box.width, "y": p["y_px"] / box.height}
+            for p in parse_answer(text) if "x_px" in p]

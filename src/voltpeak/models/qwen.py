@@ -328,7 +328,7 @@ def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, in
 
 def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int = 8, progress=lambda x: x):
     """DESIGN predict lines for (source, image path) with the transformers backend."""
-    from voltpeak.predict import open_images
+    from voltpeak.models.inputs import open_images
 
     for a in progress(range(0, len(items), batch_size)):
         chunk = items[a:a + batch_size]
@@ -347,7 +347,7 @@ def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
     except ImportError:
         raise InputError("vLLM is not installed here (on a GPU machine: pip install 'voltpeak[vllm]')") from None
 
-    from voltpeak.predict import open_images
+    from voltpeak.models.inputs import open_images
 
     directory = Path(directory)
     if (directory / "adapter_config.json").is_file():

@@ -25,27 +25,7 @@ from pathlib import Path
 import torch
 
 from voltpeak.errors import InputError
-
-SHIPPED = Path(__file__).resolve().parent.parent / "models" / "shipped"
-
-
-DATA_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")  # what voltpeak detect reads
-
-
-def model_dir(name: str) -> Path:
-    """The folder of a saved model: a shipped model's name, ``default``, a model folder or a run directory."""
-    if name == "default" and (SHIPPED / "default").is_file():
-        name = (SHIPPED / "default").read_text().strip()
-    path = SHIPPED / name if name and "/" not in name and (SHIPPED / name).is_dir() else Path(name)
-    if (path / "checkpoints" / "last").exists():  # a run directory: its newest checkpoint
-        path = path / "checkpoints" / (path / "checkpoints" / "last").read_text().strip()
-        path = path / "model" if (path / "model").is_dir() else path  # Qwen checkpoints are the model
-    if (path / "voltpeak.json").is_file():  # a Qwen-VL fine-tune (adapter or merged)
-        return path
-    if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
-        raise InputError(f"{name}: not a saved voltpeak model (config.json + model.safetensors, or voltpeak.json)"
-                         + (" — no model is shipped in this checkout" if name == "default" else ""))
-    return path
+from voltpeak.models.inputs import open_images
 
 
 def image_inputs(inputs: list[str]) -> list[tuple[str, Path]]:
@@ -68,23 +48,6 @@ def image_inputs(inputs: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
-def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[int, dict]]:
-    """(RGB images, their indices in ``chunk``, by index the output lines of the files that cannot be read)."""
-    from PIL import Image, UnidentifiedImageError
-
-    images, good, failed = [], [], {}
-    for k, (source, path) in enumerate(chunk):
-        try:
-            with Image.open(path) as im:
-                images.append(im.convert("RGB"))
-            good.append(k)
-        except (OSError, UnidentifiedImageError) as e:
-            hint = ("; a CV data file? voltpeak detect reads those" if Path(path).suffix.lower() in DATA_SUFFIXES
-                    else "")
-            failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}{hint}"}
-    return images, good, failed
-
-
 def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x, axes="auto"):
     """Yield one output line per (source, image path).
 
@@ -92,9 +55,8 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
     returning an ``AxesReading`` (``voltpeak.axes.manual_axes``) gives them by hand."""
     from voltpeak.dataset.answer import AnswerError
     from voltpeak.models.heatmap import HeatmapNet
-    from voltpeak.models.mllm import letterbox
+    from voltpeak.models.mllm import letterbox, read_answer
     from voltpeak.peak import Peak
-    from voltpeak.train.data import Collator, predict_prompt, read_answer
 
     if getattr(model, "kind", None) == "qwen":
         from voltpeak.models.qwen import predict_lines
@@ -103,7 +65,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
         return
     detector = isinstance(model, HeatmapNet)
     if not detector:
-        prefix = Collator.of(model).prefix(predict_prompt(model.config))
+        prefix = model.prompt_ids()
     device = next(model.parameters()).device
     ahead = _AxesAhead(items) if axes == "auto" and len(items) > batch_size else None
     try:

@@ -309,7 +309,7 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8765, log=pr
     if (config.truth is None) != (config.pred is None):
         raise InputError("--truth and --pred go together")
     if config.suggest != "detector":
-        from voltpeak.predict import model_dir
+        from voltpeak.models import model_dir
 
         model_dir(config.suggest)  # a clear error now rather than on the first CV
     app = create_app(config)

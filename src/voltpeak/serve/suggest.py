@@ -36,8 +36,7 @@ def label_record(v, sweep: int, idx: int, origin: str | None = None) -> dict:
 
 @lru_cache(maxsize=2)
 def _model(name: str):
-    from voltpeak.models import load_model
-    from voltpeak.predict import model_dir
+    from voltpeak.models import load_model, model_dir
 
     return load_model(model_dir(name))
 

@@ -4,15 +4,13 @@ text in the model's own format (the dataset's JSON answer, or location tokens)."
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from voltpeak.dataset.answer import PROMPTS, AnswerError, parse_answer
 from voltpeak.errors import InputError
-from voltpeak.models.mllm import BOS, EOS, IMAGE_TOKEN, Letterbox, letterbox
+from voltpeak.models.mllm import EOS, IMAGE_TOKEN, Letterbox, letterbox, predict_prompt, prompt_ids
 
 
 @dataclass
@@ -25,9 +23,6 @@ class Example:
     target: str
     peaks: list = field(default_factory=list)
     reversed: bool = False
-
-
-_LOC = re.compile(r"(anodic|cathodic)\s*<x(\d+)>\s*<y(\d+)>")
 
 
 def load_split(folder: str | Path, split: str, limit: int | None = None) -> list[Example]:
@@ -72,21 +67,6 @@ def target_text(example: Example, box: Letterbox, bins: int, size: int) -> str:
         by = min(bins - 1, max(0, int(y / size * bins)))
         parts.append(f"{p['direction']}<x{bx:03d}><y{by:03d}>")
     return "".join(parts) or "none"
-
-
-def read_answer(text: str, box: Letterbox, bins: int, size: int) -> list[dict]:
-    """Peaks (direction, x, y fractions of the original image) from a model answer; raises AnswerError."""
-    if bins:
-        found = [(m.group(1), int(m.group(2)), int(m.group(3))) for m in _LOC.finditer(text)]
-        if not found and text.strip() != "none":
-            raise AnswerError(f"no location tokens in the answer: {text[:80]!r}")
-        out = []
-        for direction, bx, by in found:
-            fx, fy = box.to_fraction((bx + 0.5) * size / bins, (by + 0.5) * size / bins)
-            out.append({"direction": direction, "x": fx, "y": fy})
-        return out
-    return [{"direction": p["direction"], "x": p["x_px"] / box.width, "y": p["y_px"] / box.height}
-            for p in parse_answer(text) if "x_px" in p]
 
 
 class Images:
@@ -190,9 +170,7 @@ class Collator:
                    predict_prompt(model.config) if fixed_prompt else None, cache)
 
     def prefix(self, prompt: str) -> list[int]:
-        t = self.tokenizer
-        return ([t.convert_tokens_to_ids(BOS)] + [t.convert_tokens_to_ids(IMAGE_TOKEN)] * self.image_tokens
-                + t.encode(prompt, add_special_tokens=False))
+        return prompt_ids(self.tokenizer, self.image_tokens, prompt)
 
     def __call__(self, examples: list[Example]) -> dict:
         pixels, ids, labels, boxes = [], [], [], []
@@ -216,8 +194,3 @@ class Collator:
             mask[k, :len(x)] = 1
         return {"pixels": torch.stack(pixels), "input_ids": batch_ids, "attention_mask": mask,
                 "labels": batch_labels, "boxes": boxes}
-
-
-def predict_prompt(config=None) -> str:
-    """The prompt of prediction and validation: the model's own, else the first dataset wording."""
-    return (config.prompt if config is not None else "") or PROMPTS[0]

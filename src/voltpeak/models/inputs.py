@@ -1,0 +1,28 @@
+"""The images a model is asked about, opened: the one step every model kind and backend shares before its own.
+
+A file that cannot be opened becomes its output line with an ``error`` (never an exception), as DESIGN's predict
+lines say.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")  # what voltpeak detect reads
+
+
+def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[int, dict]]:
+    """(RGB images, their indices in ``chunk``, by index the output lines of the files that cannot be read)."""
+    from PIL import Image, UnidentifiedImageError
+
+    images, good, failed = [], [], {}
+    for k, (source, path) in enumerate(chunk):
+        try:
+            with Image.open(path) as im:
+                images.append(im.convert("RGB"))
+            good.append(k)
+        except (OSError, UnidentifiedImageError) as e:
+            hint = ("; a CV data file? voltpeak detect reads those" if Path(path).suffix.lower() in DATA_SUFFIXES
+                    else "")
+            failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}{hint}"}
+    return images, good, failed
