@@ -18,8 +18,7 @@ from voltpeak.train import TrainConfig, train
 from voltpeak.train.data import HeatmapCollator, load_split, shrink
 from voltpeak.train.loop import THRESHOLDS
 
-TINY = {"kind": "heatmap", "image_size": 128, "channels": [16, 24, 32, 48], "stem": 2, "stride": 2,
-        "reversed_head": "layout"}
+TINY = {"kind": "heatmap", "image_size": 128, "channels": [16, 24, 32, 48], "stem": 2, "stride": 2}
 
 
 @pytest.mark.parametrize("stem, stride", [(2, 2), (2, 4), (4, 4), (4, 8)])
@@ -48,8 +47,10 @@ def test_encoding_then_decoding_gives_the_positions_back(stem, stride):
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="stride"):
         HeatmapConfig.from_dict({**TINY, "stride": 3})
-    with pytest.raises(ValueError, match="reversed_head"):
-        HeatmapConfig.from_dict({**TINY, "reversed_head": "global"})
+    # Saved before the "layout" head was dropped: the shipped head loads, the dropped one is refused.
+    assert HeatmapConfig.from_dict({**TINY, "reversed_head": "pooled"}) == HeatmapConfig.from_dict(TINY)
+    with pytest.raises(InputError, match="unknown heatmap setting"):
+        HeatmapConfig.from_dict({**TINY, "reversed_head": "layout"})
     with pytest.raises(InputError, match="unknown heatmap setting"):
         HeatmapConfig.from_dict({**TINY, "depth": 3})
 
@@ -121,27 +122,20 @@ def test_the_detector_as_the_mllm_vision_tower(tmp_path):
     assert torch.allclose(model(pixels, ids, torch.ones_like(ids))[0], loaded(pixels, ids, torch.ones_like(ids))[0])
 
 
-def test_the_half_turn_keeps_directions_and_moves_peaks(dataset):
-    # A plot turned by 180° is the same CV drawn in the US convention: directions stay, positions go to S − x,
-    # the axes count as reversed, so every peak's "points up" flips.
+def test_colour_augmentation_keeps_pixels_and_labels(dataset):
+    """Augmented colours: each image's channels permuted (the same values per pixel) or turned grey (equal
+    channels) or kept; the targets are those of the plain batch."""
     net = HeatmapNet(HeatmapConfig.from_dict(TINY))
-    examples = load_split(dataset, "train", 3)
+    examples = load_split(dataset, "train", 6)
     plain = HeatmapCollator(net)(examples)
-    turning = HeatmapCollator(net, augment=True)
-    turning.TURN = 1.0
-    turned = turning(examples)
-    assert torch.equal(turned["heat"], plain["heat"].flip(2, 3))
-    assert torch.equal(turned["up"], (1 - plain["up"]).flip(2, 3) * turned["mask"])
-    assert torch.equal(turned["reversed"], 1 - plain["reversed"])
-    for k, ex in enumerate(examples):
-        for p in ex.peaks:
-            x, y = plain["boxes"][k].to_input(p["x"], p["y"])
-            cu, cv = round((128 - x) / 2 - 0.5), round((128 - y) / 2 - 0.5)
-            assert turned["heat"][k, 0, cv, cu] == 1.0
-    # Colours: channels permuted (the same values per pixel), turned grey (equal channels), or kept.
-    flipped = plain["pixels"].flip(2, 3)
-    assert all(torch.allclose(turned["pixels"][k].sort(0).values, flipped[k].sort(0).values, atol=1e-6)
-               or torch.equal(turned["pixels"][k][0], turned["pixels"][k][2]) for k in range(3))
+    torch.manual_seed(0)
+    coloured = HeatmapCollator(net, augment=True)(examples)
+    for key in ("heat", "up", "mask", "offset", "reversed"):
+        assert torch.equal(coloured[key], plain[key]), key
+    px, pc = plain["pixels"], coloured["pixels"]
+    assert all(torch.allclose(pc[k].sort(0).values, px[k].sort(0).values, atol=1e-6)
+               or torch.equal(pc[k][0], pc[k][2]) for k in range(len(examples)))
+    assert not torch.equal(pc, px)  # some image did change
 
 
 @pytest.mark.parametrize("sx, sy, u, v", [(1.0, 1.0, 0.0, 0.0), (0.6, 0.6, 0.0, 1.0), (0.73, 0.91, 0.35, 0.8)])

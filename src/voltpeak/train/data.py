@@ -96,12 +96,8 @@ class HeatmapCollator:
     turned grey (a fifth); a fraction ``shrink`` shrunk by a factor of ``SCALES`` along each axis (drawn apart:
     other aspect ratios too) and placed anywhere on the white square, as plots sit in figures with wide margins or
     in other shapes (measured: their tick labels then shrink past reading, and the reversed-axes head, taught on
-    them, lost the US convention; so it does not learn from shrunk images); and a fraction ``TURN`` turned by
-    180°. A turn draws the same CV with both axes reversed, as the US convention does, so every peak keeps its
-    direction and moves to (S − x, S − y). It is off by default: measured, the reversed-axes head learned to read
-    upside-down text from it instead of the US convention's own cues."""
+    them, lost the US convention; so it does not learn from shrunk images)."""
 
-    TURN = 0.0
     SCALES = (0.6, 1.0)
 
     def __init__(self, model, cache: bool = False, augment: bool = False, shrink: float = 0.0):
@@ -120,21 +116,16 @@ class HeatmapCollator:
                     tensor = tensor[torch.randperm(3)]
                 elif draw < 0.7:
                     tensor = (tensor * torch.tensor([0.299, 0.587, 0.114])[:, None, None]).sum(0).expand(3, -1, -1)
-            turn = self.augment and torch.rand(1).item() < self.TURN
             at = [(DIRECTIONS.index(p["direction"]), *box.to_input(p["x"], p["y"])) for p in ex.peaks]
             shrunk = self.augment and torch.rand(1).item() < self.shrink
             if shrunk:
                 lo, hi = self.SCALES
                 sx, sy = (lo + (hi - lo) * torch.rand(2)).tolist()
                 tensor, at = shrink(tensor, at, sx, sy, *torch.rand(2).tolist())
-            if turn:
-                size = tensor.shape[-1]
-                tensor = tensor.flip(1, 2)
-                at = [(d, size - x, size - y) for d, x, y in at]
             pixels.append(tensor)
             boxes.append(box)
             peaks.append(at)
-            flags.append(ex.reversed != turn)
+            flags.append(ex.reversed)
             readable.append(not shrunk)
         return {"pixels": torch.stack(pixels), **self.model.targets(peaks, flags, readable), "boxes": boxes}
 
