@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 SHARED_DEFAULT = HERE.parent.parent / "shared"
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from voltpeak.cli import detect_file  # noqa: E402
+from voltpeak.detect import detect_file  # noqa: E402
 from voltpeak.evaluate import match_peaks, summarise  # noqa: E402
 from voltpeak.peak import Peak  # noqa: E402
 

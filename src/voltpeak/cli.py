@@ -12,7 +12,6 @@ from pathlib import Path
 from voltpeak.errors import InputError, VoltpeakError
 
 EXIT_BAD_INPUT = 2
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
 def _progress(items, desc: str, unit: str = "file", total: int | None = None):
@@ -55,47 +54,9 @@ class Output:
                 os.unlink(self._tmp)
 
 
-def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
-    """One output line of ``voltpeak detect`` for one file (an ``error`` line when it cannot be done)."""
-    from voltpeak.detect import Context, detect, find_couples
-    from voltpeak.read import read
-
-    if Path(path).suffix.lower() in IMAGE_SUFFIXES:
-        raise VoltpeakError(f"{path}: a plot image, not CV data; voltpeak predict --model default {path} reads "
-                            "peaks off a plot")
-    v = read(path)
-    lo, hi = v.window_V
-    if hi - lo <= 0:
-        raise VoltpeakError(f"{path}: the potential is constant; not a voltammogram")
-    ctx = Context.of(v, convention)  # sweeps, cycles and noise, computed once for the whole analysis
-    n_cycles = int(ctx.cycles.max())
-    if cycle is not None and cycle > n_cycles:
-        raise VoltpeakError(f"{path}: no cycle {cycle} (the file has {n_cycles})")
-    peaks = detect(v, cycle, context=ctx)
-    couples = find_couples(v, peaks, context=ctx)
-    return {
-        "source": path,
-        "peaks": [p.to_record() for p in peaks],
-        "couples": [c.to_record(peaks) for c in couples],
-        "cycles": n_cycles,
-        "window": [round(lo, 6), round(hi, 6)],
-        "quantity": v.quantity,
-        "convention": "us" if ctx.sign < 0 else "iupac",
-    }
-
-
-def detect_line(path: str, cycle: int | None, convention: str = "auto") -> dict:
-    """``detect_file``, or the line that says why it could not be done; never raises for one bad file."""
-    try:
-        return detect_file(path, cycle, convention)
-    except VoltpeakError as e:
-        error = str(e)
-    except Exception as e:  # a bug must not cost the user the other files
-        error = f"unexpected error ({type(e).__name__}: {e})".splitlines()[0]
-    return {"source": path, "peaks": [], "couples": [], "error": error}
-
-
 def cmd_detect(args) -> int:
+    from voltpeak.detect import detect_line
+
     out = Output(args.output, args.force)
     failed = 0
     completed = False

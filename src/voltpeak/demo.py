@@ -40,7 +40,7 @@ def _write_jsonl(path: Path, lines: list[dict]):
 
 
 def _detect_all(paths: list[str], out_path: Path, cycle: int | None = None) -> list[dict]:
-    from voltpeak.cli import detect_line
+    from voltpeak.detect import detect_line
 
     lines = [detect_line(p, cycle) for p in paths]
     _write_jsonl(out_path, lines)
