@@ -56,6 +56,15 @@ def test_forward_backward_generate_and_masking(dataset):
         model.embed(batch["pixels"][:1], batch["input_ids"][:1, model.image_tokens:])
 
 
+@pytest.mark.parametrize("change, words", [({"vision": "vit"}, "vision must be one of conv, clip, heatmap"),
+                                           ({"dtype": "float8"}, "dtype must be one of"),
+                                           ({"lm_layers": 0}, "lm_layers must be at least 1")])
+def test_a_wrong_model_config_is_one_line_at_once(change, words):
+    """Checked when the config is read (train validates its config first), not a KeyError deep in building."""
+    with pytest.raises(InputError, match=words):
+        TrainConfig(dataset="x", model={**TINY, **change}).validate()
+
+
 def test_freeze_lora_and_preflight(tmp_path):
     frozen = _model(freeze_vision=True)
     assert frozen.trainable_parameters()["vision"] == 0 and preflight(frozen, log=lambda *_: None)["lm"] > 0

@@ -57,9 +57,22 @@ class MLLMConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> MLLMConfig:
+        """A config from saved or written settings, checked: a wrong choice is one line here, not an error deep in
+        building the model."""
         from voltpeak.settings import settings_from_dict
 
-        return settings_from_dict(cls, data, "model setting")
+        config = settings_from_dict(cls, data, "model setting")
+        choices = {"vision": ("conv", "clip", "heatmap"), "dtype": ("float32", "bfloat16", "float16")}
+        for name, allowed in choices.items():
+            if getattr(config, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+        for name in ("image_size", "vision_tokens", "lm_hidden", "lm_layers", "lm_heads", "max_length",
+                     "max_new_tokens", "connector_depth"):
+            if getattr(config, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(config, name)}")
+        if config.location_bins < 0 or config.lora_rank < 0:
+            raise ValueError("location_bins and lora_rank must be 0 or more")
+        return config
 
 
 class ConvStem(nn.Module):
