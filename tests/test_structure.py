@@ -38,3 +38,15 @@ def test_the_check_sees_function_level_imports():
     """The graph is read from the source, so an import inside a function counts (as it did before the split)."""
     found = imported("models")
     assert "voltpeak.models.inputs" in found["models/qwen.py"]
+
+
+def test_the_last_checkpoint_pointer_is_written_in_one_place(tmp_path):
+    """Every backend points ``checkpoints/last`` through ``mark_last`` (atomic); none writes it by hand."""
+    from voltpeak.train.rundir import mark_last
+
+    by_hand = [str(p.relative_to(SRC)) for p in (SRC / "train").glob("*.py")
+               if '"last").write_text' in p.read_text(encoding="utf-8")]
+    assert by_hand == []
+    (tmp_path / "last").write_text("step-000001")
+    mark_last(tmp_path, "step-000002")
+    assert (tmp_path / "last").read_text() == "step-000002" and not (tmp_path / ".last.tmp").exists()

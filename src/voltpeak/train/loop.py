@@ -39,6 +39,7 @@ from voltpeak.peak import Peak
 from voltpeak.predict import predict
 from voltpeak.settings import load_settings
 from voltpeak.train.data import Collator, HeatmapCollator, predict_prompt, training_data
+from voltpeak.train.rundir import mark_last
 
 
 @dataclass
@@ -378,9 +379,7 @@ def _save(run: Path, model, optimizer, step, epoch, position, keep: int):
     torch.save({"optimizer": optimizer.state_dict(), "step": step, "epoch": epoch, "position": position,
                 "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state(),
                 "python_rng": random.getstate()}, folder / "trainer.pt")
-    tmp = run / "checkpoints" / ".last.tmp"
-    tmp.write_text(folder.name)
-    os.replace(tmp, run / "checkpoints" / "last")
+    mark_last(run / "checkpoints", folder.name)
     old = sorted(p for p in (run / "checkpoints").glob("step-*") if p.is_dir())[:-keep]
     for p in old:
         shutil.rmtree(p)

@@ -13,7 +13,6 @@ rescaled to the size the configured processor resizes that image to.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +21,7 @@ import torch
 
 from voltpeak.errors import InputError
 from voltpeak.models.qwen import PROMPT, QwenConfig, QwenVL, predict_lines, rescale_answer, resized_size, write_saved
+from voltpeak.train.rundir import mark_last
 
 
 def sft_rows(examples, processor, fixed_prompt: bool = True) -> list[dict]:
@@ -108,9 +108,7 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
         def on_save(self, args, state, control, **kwargs):
             folder = checkpoints / f"checkpoint-{state.global_step}"
             write_saved(folder, model.config, model.processor)
-            tmp = checkpoints / ".last.tmp"
-            tmp.write_text(folder.name)
-            os.replace(tmp, last)
+            mark_last(checkpoints, folder.name)
 
     bf16, fp16 = config.precision == "bf16", config.precision == "fp16"
     args = SFTConfig(

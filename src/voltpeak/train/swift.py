@@ -35,6 +35,7 @@ from voltpeak.models.qwen import (
     whole_modules,
     write_saved,
 )
+from voltpeak.train.rundir import mark_last
 
 SWIFT_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "USE_HF": "1"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
@@ -210,7 +211,7 @@ def train_swift(config, resume: bool = False, log=print) -> Path:
     checkpoint = last_checkpoint(checkpoints)
     # The checkpoint becomes a voltpeak model too (voltpeak predict --model RUN, any backend).
     write_saved(checkpoint, qwen, processor)
-    (checkpoints / "last").write_text(checkpoint.name)
+    mark_last(checkpoints, checkpoint.name)
     lines = list(predict_swift(checkpoint, [(ex.image, Path(ex.image)) for ex in validation], run / "infer", log))
     with open(run / "predictions_val.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(line) + "\n" for line in lines)
