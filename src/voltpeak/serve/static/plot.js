@@ -167,10 +167,10 @@ class Plot {
       const d = this._drag;
       this._drag = null;
       if (!d) return;
-      const [px, py] = pos(e);
+      const [px, py] = pos(e), second = this._second;
+      this._second = false;
       if (d.marker && d.moved) { d.marker.dragging = false; this.handlers.drop && this.handlers.drop(d.marker, px, py); }
-      else if (!d.moved && this._second) this._second = false;
-      else if (!d.moved && this.handlers.click) {
+      else if (!d.moved && !second && this.handlers.click) {
         // A click counts once no second press follows within the double-click time.
         this._clickLater = setTimeout(() => { this._clickLater = null; this.handlers.click(px, py, d.hit, e); },
                                       DOUBLE_CLICK_MS);

@@ -10,8 +10,10 @@ function fromUrl() {
   const q = new URLSearchParams(location.search);
   for (const box of document.querySelectorAll("input[name=filter]")) box.checked = q.getAll("filter").includes(box.value);
   for (const id of ["source", "peaks", "sort"]) if (q.has(id)) $(id).value = q.get(id);
-  if (q.has("family")) $("family").append(el("option", { value: q.get("family") }, q.get("family")));
-  if (q.has("family")) $("family").value = q.get("family");
+  if (q.has("family")) {  // the families arrive with the first page; this one is needed now
+    $("family").append(el("option", { value: q.get("family") }, q.get("family")));
+    $("family").value = q.get("family");
+  }
   R.offset = Number(q.get("offset")) || 0;
 }
 
