@@ -180,7 +180,8 @@ def test_demo_runs_the_whole_loop_and_protects_its_folder(tmp_path):
     bundled = rows[("classical detector", "bundled CV files")]
     assert bundled["sources"] == len(list(examples_dir().glob("cv_*"))) and bundled["f1"] >= 0.9
     test = next(r for (m, s), r in rows.items() if m.startswith("shipped") and s == "test")
-    assert test["sources"] == 240 and test["f1"] > 0.7  # the shipped model on plots of fresh simulations
+    # The shipped model on plots of fresh simulations (seeded): F1 0.949 measured 2026-12-02; a regression fails.
+    assert test["sources"] == 240 and test["f1"] > 0.9
     page = (report / "index.html").read_text()
     assert "Worst samples" in page and "voltpeak serve --truth" in proc.stdout
     for name in re.findall(r"src='([^']+)'", page):

@@ -188,10 +188,12 @@ def test_a_bad_shrink_is_refused_in_one_line(value, tmp_path):
 
 def test_the_shipped_models_load_and_find_peaks(dataset, tmp_path):
     # `--model default` (the detector, the better on validation) and `--model mllm-small` work out of the box on
-    # real built plots: every line parsed, peaks as DESIGN records; most truth peaks found on these easy graphs.
+    # real built plots: every line parsed, peaks as DESIGN records, and near their documented test-split F1 (~0.93
+    # and ~0.91; measured on these 8 plots 2026-12-02: 0.952 and 0.900), so a worse model or a broken predict path
+    # fails here.
     from voltpeak.models import SHIPPED
 
     assert (SHIPPED / (SHIPPED / "default").read_text().strip() / "model.safetensors").is_file()
-    for name in ("default", "mllm-small"):
+    for name, bar in (("default", 0.9), ("mllm-small", 0.85)):
         metrics = score_on_training_images(name, dataset, 8, tmp_path / name)
-        assert metrics["f1"] >= 0.5, (name, metrics)
+        assert metrics["f1"] >= bar, (name, metrics)
