@@ -621,6 +621,44 @@ def test_the_label_list_holds_cv_files_only(shared_data, tmp_path):
     assert ids == csvs  # one entry per data package (its CSV), no config, no hidden file
 
 
+def test_the_label_sidebar_groups_names_in_full_and_keeps_the_open_file_in_sight(browser, shared_data, lab,
+                                                                                 tmp_path):
+    """Folders as groups, names whole, a BioLogic recording once (.mpr beside its .mpt), no symlink out of the
+    folder, the open file scrolled into view, and the suggester named."""
+    from voltpeak.serve.app import list_cv_files
+
+    long = "a-" + "very-long-file-name-" * 4 + ".csv"
+    (lab / "deeper").mkdir()
+    shutil.copy(lab / GAMRY, lab / "deeper" / long)
+    for suffix in (".mpr", ".mpt"):
+        shutil.copy(shared_data / "biologic" / f"cv{suffix}", lab / "deeper" / f"cv{suffix}")
+    outside = tmp_path / "outside.csv"
+    shutil.copy(lab / GAMRY, outside)
+    (lab / "link.csv").symlink_to(outside)
+    for k in range(30):  # enough files that the last one starts out of sight
+        shutil.copy(lab / GAMRY, lab / "deeper" / f"zz-{k:02d}.DTA")
+    ids = [i for i, _ in list_cv_files([lab])]
+    assert "0/deeper/cv.mpr" in ids and "0/deeper/cv.mpt" not in ids and "0/link.csv" not in ids
+    server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        page = browser.new_context(viewport={"width": 1024, "height": 600}, bypass_csp=True).new_page()
+        page.goto(server.url + "/label?file=" + urllib.parse.quote("0/deeper/zz-29.DTA"))
+        page.wait_for_function("window.voltpeakOpened && window.voltpeakSuggested")
+        groups = page.locator("#files li.group").all_inner_texts()
+        assert groups == ["cvs/", "cvs/deeper/"], groups
+        item = page.locator("#files li", has_text=long)
+        assert long in item.inner_text()
+        assert page.evaluate("[...document.querySelectorAll('#files li')].every(li => li.scrollWidth <= "
+                             "li.clientWidth)")
+        assert page.locator("#files li.current").is_visible()
+        li, box = page.evaluate("[document.querySelector('#files li.current').getBoundingClientRect().toJSON(),"
+                                " document.querySelector('aside').getBoundingClientRect().toJSON()]")
+        assert box["top"] <= li["top"] and li["bottom"] <= box["bottom"] + 1, (li, box)  # in sight (to a pixel)
+        assert page.locator("#suggester").inner_text() == "suggestions: the classical detector"
+    finally:
+        server.stop()
+
+
 def test_serve_refuses_bad_arguments_in_one_line(tmp_path):
     for args in (["--data", str(tmp_path / "nowhere")], ["--truth", str(tmp_path / "t.jsonl")]):
         done = subprocess.run([sys.executable, "-m", "voltpeak", "serve", *args], capture_output=True, text=True,

@@ -48,15 +48,20 @@ class ServeConfig:
 
 
 def list_cv_files(roots: list[Path]) -> list[tuple[str, Path]]:
-    """(id, path) of every file the readers may take under the data folders, sorted; id = ``i/relative path``."""
+    """(id, path) of every file the readers may take under the data folders, sorted; id = ``i/relative path``.
+    Left out: hidden files, symlinks that lead out of their folder (the app refuses to open those), and the ``.mpt``
+    text export of a recording whose ``.mpr`` lies beside it (one recording, listed once)."""
     out = []
     for i, root in enumerate(roots):
         for path in sorted(root.rglob("*")):
             name = path.name.lower()
+            relative = path.relative_to(root).as_posix()
             if not path.is_file() or not name.endswith(CV_SUFFIXES) or any(
-                    part.startswith(".") for part in path.relative_to(root).parts):
+                    part.startswith(".") for part in path.relative_to(root).parts) or inside(root, relative) is None:
                 continue
-            out.append((f"{i}/{path.relative_to(root).as_posix()}", path))
+            if name.endswith(".mpt") and any(path.with_suffix(s).is_file() for s in (".mpr", ".MPR")):
+                continue
+            out.append((f"{i}/{relative}", path))
     return out
 
 

@@ -26,14 +26,19 @@ async function loadFiles() {
 function renderFiles() {
   const ul = $("files"), q = $("filter").value.toLowerCase();
   ul.replaceChildren();
+  let group = null;
   S.files.forEach((f, i) => {
     if (q && !f.path.toLowerCase().includes(q)) return;
+    // Files grouped under their folder (the data folder, then the subfolder); names in full, wrapped.
+    const slash = f.path.lastIndexOf("/"), here = f.folder + (slash > 0 ? `/${f.path.slice(0, slash)}` : "");
+    if (here !== group) { group = here; ul.append(el("li", { class: "group" }, `${here}/`)); }
     // A file that could not be read keeps its place in the list, marked, with the reason on hover.
     const li = el("li", { class: `${f.error ? "unreadable" : f.status}${i === S.pos ? " current" : ""}`,
                           title: f.error || f.path, onclick: () => open(i) },
-                  el("span", { class: "badge" }, f.error ? "unreadable" : f.status), " ", f.path,
+                  el("span", { class: "badge" }, f.error ? "unreadable" : f.status), " ", f.path.slice(slash + 1),
                   f.labels ? ` (${f.labels})` : "");
     ul.append(li);
+    if (i === S.pos) li.scrollIntoView({ block: "nearest" });  // the open file stays in sight
   });
 }
 
@@ -58,6 +63,7 @@ async function open(i) {
     window.voltpeakOpened = { id: f.id, ms: performance.now() - t0, points: cv.points };
     api(`/api/suggestions/${encodeURI(f.id)}`).then((s) => {
       if (S.cv && S.cv.id === f.id) { S.suggestions = s.suggestions; drawMarkers(); window.voltpeakSuggested = f.id; }
+      $("suggester").textContent = `suggestions: ${s.source === "detector" ? "the classical detector" : s.source}`;
     }).catch(showError);
   } catch (e) {
     S.cv = null; plot.setData([]); showError(e);
