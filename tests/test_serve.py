@@ -471,6 +471,18 @@ def test_review_tags_wrong_directions_and_keeps_its_filters_in_the_url(browser, 
         assert page.evaluate("window.voltpeakReview") == ["images/s1.png"]
         assert "2 found in place, wrong direction" in page.locator(".sample .meta").inner_text()
         assert "filter=direction" in page.url
+        # The detail view: the plot large, every peak in a table with its role, then Escape back to the grid.
+        page.wait_for_function("document.querySelector('.sample canvas')?.dataset.drawn === '1'")
+        page.locator(".sample canvas").first.click()
+        page.wait_for_function("document.querySelector('#detail canvas')?.dataset.drawn === '1'")
+        cells = [row.split("\t") for row in page.locator("#detail tbody tr").all_inner_texts()]
+        assert sorted((c[0], c[1], c[2]) for c in cells) == [
+            ("pred", "FP", "▲ anodic"), ("pred", "FP", "▼ cathodic"), ("truth", "FN", "▲ anodic"),
+            ("truth", "FN", "▼ cathodic")]
+        small = page.locator(".sample canvas").first.bounding_box()["width"]
+        assert page.locator("#detail canvas").bounding_box()["width"] > 2 * small
+        page.keyboard.press("Escape")
+        page.wait_for_function("!document.querySelector('#detail')")
         page.goto(page.url)  # the link keeps the filter
         page.wait_for_function("window.voltpeakReview && window.voltpeakReview.length === 1")
         assert page.is_checked("input[value=direction]")

@@ -66,9 +66,35 @@ function card(row) {
     pre.textContent = d.text ?? "(no model text)";
     div.querySelector(".axes").replaceChildren(...axesLines(d));
     if (d.has_image) drawImage(canvas, d); else if (d.has_cv) drawCV(canvas, d); else canvas.remove();
+    canvas.title = "details";
+    canvas.onclick = () => detail(d);
   }).catch((e) => { pre.textContent = String(e.message); });
   return div;
 }
+
+function detail(d) {
+  // One sample at full width: its plot with the overlays, every peak in a table (truth and prediction, their
+  // role), the axis reading and the model's raw text. Escape or the close button returns to the grid.
+  const canvas = el("canvas", { class: "big" });
+  const rows = roles(d).map(([p, role, kind]) => el("tr", { class: role },
+    el("td", {}, kind), el("td", {}, role.toUpperCase()), el("td", {}, p.direction === "anodic" ? "▲ anodic" : "▼ cathodic"),
+    el("td", {}, p.x === undefined ? "" : p.x.toFixed(4)), el("td", {}, p.y === undefined ? "" : p.y.toFixed(4)),
+    el("td", {}, p.potential === undefined || p.potential === null ? "" : `${(p.potential * 1000).toFixed(1)} mV`),
+    el("td", {}, p.current === undefined || p.current === null ? "" : p.current.toPrecision(3))));
+  const box = el("div", { id: "detail", class: "detail" },
+    el("div", { class: "bar" }, el("b", {}, d.source), el("button", { id: "close", onclick: closeDetail }, "close (Esc)")),
+    canvas,
+    el("table", {}, el("thead", {}, el("tr", {}, ...["", "role", "direction", "x", "y", "E", "I"].map((h) => el("th", {}, h)))),
+       el("tbody", {}, ...rows)),
+    el("div", { class: "axes" }, ...axesLines(d)),
+    el("pre", {}, d.text ?? "(no model text)"));
+  closeDetail();
+  document.body.append(box);
+  if (d.has_image) drawImage(canvas, d); else if (d.has_cv) drawCV(canvas, d); else canvas.remove();
+}
+
+function closeDetail() { $("detail")?.remove(); }
+document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeDetail(); });
 
 function roles(d) {
   // [record, role, kind] for every truth and prediction of the sample.
