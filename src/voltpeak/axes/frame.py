@@ -279,12 +279,15 @@ def _y_side(left: np.ndarray, top: int, glyph: int, ink: np.ndarray) -> tuple[li
     rotated line of text does and a tick label lying flat does not), and 2 px more. R's labels almost touch its
     title.
     """
-    long = np.flatnonzero(_long_runs(left, glyph // 2 + 1, 2.5 * glyph))
-    cut = int(long[-1]) + 3 if len(long) else 0  # columns [0, cut): the title
-    tries = [(glyph // 2 + 1, False), (glyph // 3 + 1, False)] + [(glyph // 2 + 1, True)] * bool(cut)
-    for gap, set_aside in tries:
-        mask = left.copy() if set_aside else left
-        if set_aside:
+    cut = 0  # columns [0, cut): the title, once set aside
+    for gap, set_aside in ((glyph // 2 + 1, False), (glyph // 3 + 1, False), (glyph // 2 + 1, True)):
+        mask = left
+        if set_aside:  # the last try (rare): only now the columns are measured
+            long = np.flatnonzero(_long_runs(left, glyph // 2 + 1, 2.5 * glyph))
+            if not len(long):
+                break
+            cut = int(long[-1]) + 3
+            mask = left.copy()
             mask[:, :cut] = False
         profile = mask[:, ::-1].sum(axis=0)
         bands = [(mask.shape[1] - b, mask.shape[1] - a) for a, b in _split(profile, max(3, gap))
@@ -301,7 +304,7 @@ def _y_side(left: np.ndarray, top: int, glyph: int, ink: np.ndarray) -> tuple[li
                 labels.append(Box(a + int(cols[0]), top + r0, a + int(cols[-1]) + 1, top + r1))
             if narrow or all(box.height <= 3 * glyph and box.x1 >= b - glyph for box in labels):
                 break
-    if set_aside:
+    if cut:
         return labels, _ink_box(ink, top, top + left.shape[0], 0, cut)
     return labels, (_ink_box(ink, top, top + left.shape[0], bands[1][0], bands[1][1]) if len(bands) > 1 else None)
 
