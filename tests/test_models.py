@@ -161,6 +161,9 @@ def test_a_killed_run_resumes_to_the_same_loss_curve(dataset, tmp_path):
     rows = [json.loads(x) for x in (whole / "metrics.jsonl").read_text().splitlines()]
     assert {"val_f1", "val_sample_accuracy", "val_parse_errors"} <= set(rows[2]) and rows[0]["lr"] < rows[1]["lr"]
     assert (whole / "config.json").is_file() and (whole / "checkpoints" / "last").read_text() == "step-000006"
+    # What a GPU run needs to continue exactly is saved too: the fp16 loss scale and the GPUs' generators.
+    saved = torch.load(whole / "checkpoints" / "step-000006" / "trainer.pt", weights_only=False)
+    assert {"scaler", "cuda_rng", "torch_rng", "numpy_rng", "python_rng", "optimizer"} <= set(saved)
 
 
 def test_tiny_model_overfits_eight_samples_to_f1_one(dataset, tmp_path):

@@ -258,6 +258,11 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     autocast = config.precision != "fp32" and device.type == "cuda"
     dtype = torch.bfloat16 if config.precision == "bf16" else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=autocast and config.precision == "fp16")
+    if state:  # the rest of what a resumed run must continue exactly: fp16 loss scale, the GPUs' generators
+        if state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
     order = np.random.default_rng([config.seed, epoch]).permutation(len(examples))
     started, done_here, window = time.perf_counter(), 0, config.batch_size * world
     budget = config.minutes * 60
@@ -321,7 +326,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
             metrics.flush()
             report(row)
             if step % config.save_every == 0 or final:
-                _save(run, model, optimizer, step, epoch, position, config.keep_checkpoints)
+                _save(run, model, optimizer, scaler, step, epoch, position, config.keep_checkpoints)
             if step % config.val_every == 0 or step % config.save_every == 0:
                 # What a closing validation and save cost, measured (tuning the threshold: about one more).
                 finishing = max(finishing, 2 * (time.perf_counter() - closing))
@@ -373,12 +378,14 @@ def _target(example, bins: int) -> str:
     return "".join(f"{p['direction']}<x000><y000>" for p in example.peaks) or "none"
 
 
-def _save(run: Path, model, optimizer, step, epoch, position, keep: int):
+def _save(run: Path, model, optimizer, scaler, step, epoch, position, keep: int):
     folder = run / "checkpoints" / f"step-{step:06d}"
     model.save_pretrained(folder / "model")
     torch.save({"optimizer": optimizer.state_dict(), "step": step, "epoch": epoch, "position": position,
                 "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state(),
-                "python_rng": random.getstate()}, folder / "trainer.pt")
+                "python_rng": random.getstate(), "scaler": scaler.state_dict(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
+               folder / "trainer.pt")
     mark_last(run / "checkpoints", folder.name)
     old = sorted(p for p in (run / "checkpoints").glob("step-*") if p.is_dir())[:-keep]
     for p in old:
