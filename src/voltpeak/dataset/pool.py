@@ -28,9 +28,8 @@ import numpy as np
 from voltpeak.errors import InputError, VoltpeakError
 from voltpeak.evaluate.files import read_jsonl
 from voltpeak.peak import Peak
+from voltpeak.read import CV_SUFFIXES
 from voltpeak.voltammogram import Voltammogram
-
-CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")  # what voltpeak detect reads
+from voltpeak.read import CV_SUFFIXES
 
 
 def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[int, dict]]:
@@ -22,7 +22,7 @@ def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[in
                 images.append(im.convert("RGB"))
             good.append(k)
         except (OSError, UnidentifiedImageError) as e:
-            hint = ("; a CV data file? voltpeak detect reads those" if Path(path).suffix.lower() in DATA_SUFFIXES
+            hint = ("; a CV data file? voltpeak detect reads those" if Path(path).suffix.lower() in CV_SUFFIXES
                     else "")
             failed[k] = {"source": source, "peaks": [], "text": None, "error": f"cannot read image: {e}{hint}"}
     return images, good, failed

@@ -11,7 +11,10 @@ from pathlib import Path
 from voltpeak.errors import ReadError
 from voltpeak.voltammogram import Voltammogram
 
-__all__ = ["read", "ReadError"]
+__all__ = ["read", "ReadError", "CV_SUFFIXES"]
+
+# What the readers take: CSV/TXT tables, Gamry .DTA, BioLogic .mpr/.mpt, echemdb packages (a .json beside its CSV).
+CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt", ".json")
 
 
 def read(path: str | Path) -> Voltammogram:
