@@ -3,8 +3,9 @@
 Each case sums 1–3 independent couples (reversible or quasi-reversible, random E°, concentration and k0) simulated
 by cvsim on one potential programme, then adds double-layer charging (with its RC transient after each switch),
 a sloped background and white noise down to a given signal-to-noise ratio (smallest peak height / noise std).
-The truth is the set of peaks of the noiseless total current (``voltpeak.detect.exact_peaks``): local
-extrema per sweep with a prominence of at least 1 % of the current range.
+The truth is the set of peaks of the noiseless total current (``voltpeak.simulate.truth.true_peaks``, which shares
+no code with the detector it judges): local extrema per sweep with a prominence of at least 1 % of the current
+range.
 
 Used by ``benchmarks/detect.py``, the tests and ``scripts/make_examples.py``.
 """
@@ -16,8 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from voltpeak.detect import exact_peaks
 from voltpeak.peak import Peak
+from voltpeak.simulate.truth import true_peaks
 from voltpeak.voltammogram import Voltammogram
 
 
@@ -74,7 +75,7 @@ def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 2
     charging[: len(kernel)] = direction[: len(kernel)]  # no warm-up artefact at the start
     background = rng.uniform(0.0, 0.3) * ip * charging + rng.uniform(-0.2, 0.2) * ip * E / window
     clean = Voltammogram(E, current + background, source="cvsim")
-    truth = exact_peaks(clean)
+    truth = true_peaks(clean)
     snr = float(np.exp(rng.uniform(np.log(snr_range[0]), np.log(snr_range[1]))))
     noisy = Voltammogram(E, clean.current + rng.normal(0.0, ip / snr, len(E)), source="cvsim")
     return Case(clean, noisy, truth, snr, n_couples)

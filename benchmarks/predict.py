@@ -32,7 +32,7 @@ from voltpeak.models import (  # noqa: E402
     load_model,  # noqa: E402
     model_dir,
 )
-from voltpeak.train import batch_count, batch_loss, collator_for, evaluate_model  # noqa: E402
+from voltpeak.train import collator_for, evaluate_model  # noqa: E402
 from voltpeak.train.data import load_split  # noqa: E402
 
 
@@ -103,7 +103,7 @@ def training_rate(model, examples, batch_size: int = 16, steps: int = 3) -> floa
                for k in range(steps)]
     t = time.perf_counter()
     for batch in batches:
-        (batch_loss(model, batch, "cpu") / max(1, batch_count(batch))).backward()
+        (model.batch_loss(batch, "cpu") / max(1, model.batch_count(batch))).backward()
         optimizer.step()
         optimizer.zero_grad()
     model.eval()

@@ -16,7 +16,7 @@ from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
 from voltpeak.train import TrainConfig, train
 from voltpeak.train.data import HeatmapCollator, load_split, shrink
-from voltpeak.train.loop import THRESHOLDS
+from voltpeak.train.validate import THRESHOLDS
 
 TINY = {"kind": "heatmap", "image_size": 128, "channels": [16, 24, 32, 48], "stem": 2, "stride": 2}
 

@@ -188,12 +188,20 @@ def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny,
     assert logged[0] == "trainable parameters: vision 58,816, merger 24,800, language 8,192"
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
-    assert rows[-1]["val_samples"] == 2 and 0 <= rows[-1]["val_f1"] <= 1
-    assert json.loads((run / "config.json").read_text())["model"]["kind"] == "qwen"
+    # The logged validation is the saved model's: its predictions on the validation samples, scored again here.
+    from voltpeak.models.qwen import predict_lines
+    from voltpeak.train import score
+    from voltpeak.train.data import training_data
+
+    validation = training_data(str(dataset), 0, 2)[1]
     checkpoint = run / "checkpoints" / (run / "checkpoints" / "last").read_text()
+    reloaded = QwenVL.from_pretrained(checkpoint)
+    again = list(predict_lines(reloaded, [(ex.image, Path(ex.image)) for ex in validation]))
+    assert {f"val_{k}": v for k, v in score(again, validation).items()} == {
+        k: v for k, v in rows[-1].items() if k.startswith("val_")}
+    assert json.loads((run / "config.json").read_text())["model"]["kind"] == "qwen"
     assert {"adapter_model.safetensors", "voltpeak.json", "optimizer.pt"} <= {p.name for p in checkpoint.iterdir()}
     # The saved adapter holds the trained vision tower: reloaded, it is the trained one, not the base.
-    reloaded = QwenVL.from_pretrained(checkpoint)
     trained = {n: p for n, p in reloaded.model.named_parameters() if "modules_to_save" in n and "blocks.0" in n}
     base = dict(QwenVL.build(reloaded.config).model.named_parameters())
     assert trained and any(not torch.equal(p, base[n]) for n, p in trained.items())
@@ -202,23 +210,32 @@ def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     line = json.loads(done.stdout)
-    assert line["source"] == str(image) and isinstance(line["text"], str)
-    assert (line["error"] is None) or (line["peaks"] == [] and line["error"])
+    expected = next(predict_lines(reloaded, [(str(image), image)]))
+    assert line["source"] == str(image) and line["text"] == expected["text"]
+    assert line["peaks"] == expected["peaks"] and line["error"] == expected["error"]
     assert not (run / "merged" / "adapter_config.json").exists()  # plain weights, for release and vLLM
     assert QwenVL.from_pretrained(run / "merged").config.path == str((run / "merged").resolve())
 
 
 def test_trl_run_resumes_from_its_last_checkpoint(tiny, dataset, tmp_path):
-    config = TrainConfig(dataset=str(dataset), out=str(tmp_path / "run"), steps=2, batch_size=2, warmup_steps=1,
+    """A run killed after step 2 (its step-3 checkpoint never written) resumes to the losses of the whole run."""
+    import shutil
+
+    from voltpeak.rundir import mark_last
+
+    config = TrainConfig(dataset=str(dataset), out=str(tmp_path / "run"), steps=3, batch_size=2, warmup_steps=1,
                          val_every=10, val_samples=1, save_every=1, model={"kind": "qwen", "path": str(tiny),
                                                                            "lora_r": R, "max_new_tokens": 4})
     run = train(config, log=lambda s: None)
+    whole = [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     with pytest.raises(InputError, match="holds a run"):
         train(config, log=lambda s: None)
-    config.steps = 3
+    shutil.rmtree(run / "checkpoints" / "checkpoint-3")
+    mark_last(run, "checkpoint-2")
     train(config, resume=True, log=lambda s: None)
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
+    assert [r["loss"] for r in rows] == pytest.approx(whole, rel=1e-4) and len(set(whole)) == 3
     assert (run / "checkpoints" / "last").read_text() == "checkpoint-3"
     state = json.loads((run / "checkpoints" / "checkpoint-3" / "trainer_state.json").read_text())
     assert state["global_step"] == 3 and [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3]

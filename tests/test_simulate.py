@@ -129,20 +129,42 @@ def test_truth_is_the_visible_peaks_and_fainter_ones_are_recorded_with_their_pro
     """Truth peaks reach 1 % of the noiseless current range (the bar before faint peaks were recorded: the same
     peaks); peaks down to 0.1 % are kept apart as faint, each record with its prominence, so a graph of one cycle
     can judge them against its own range."""
-    from voltpeak.detect import exact_peaks
     from voltpeak.simulate.cv import FAINT_FRACTION, VISIBLE_FRACTION
+    from voltpeak.simulate.truth import true_peaks
 
     sims = simulate_batch(SimulationConfig(cycles=(1, 2)), 11, range(40))
     assert sum(len(sim.faint) for sim in sims) >= 5
     for sim in sims:
         scale = np.ptp(sim.clean.current)
-        before = exact_peaks(sim.clean, VISIBLE_FRACTION)
+        before = true_peaks(sim.clean, VISIBLE_FRACTION)
         assert [(p.direction, p.index) for p in sim.truth] == [(p.direction, p.index) for p in before]
         assert all(FAINT_FRACTION * scale <= p.prominence < VISIBLE_FRACTION * scale for p in sim.faint)
         record = sim.truth_record("x.csv")
         assert [r["prominence"] for r in record["peaks"]] == pytest.approx([p.prominence for p in sim.truth],
                                                                           rel=1e-3)
         assert len(record["faint"]) == len(sim.faint)
+
+
+def test_truth_keeps_a_sharp_spike_by_the_switch_and_drops_turning_point_effects():
+    """The truth's own turning-point rule (voltpeak.simulate.truth, no detector code): on one anodic sweep of
+    1 V, a spike of 40 % of the range 10 mV before the switch is a peak; the same spike at 10 % is not (within 2 %
+    of the window only a major peak is); a one-sided roll-over 40 mV before the switch is not; a peak mid-sweep
+    is, at its sub-step potential."""
+    from voltpeak.simulate.truth import true_peaks
+    from voltpeak.voltammogram import Voltammogram
+
+    E = np.concatenate([np.linspace(0, 1, 1001), np.linspace(1, 0, 1001)[1:]])
+    up = np.arange(len(E)) <= 1000  # the anodic sweep, its switching sample included
+
+    def gauss(centre, height, width=0.004):
+        return height * np.exp(-((E - centre) / width) ** 2) * up
+
+    base = gauss(0.5003, 1.0, 0.03) - 1.0 * ~up  # a mid-sweep peak, and the return sweep 1 A below
+    major = true_peaks(Voltammogram(E, base + gauss(0.99, 0.8)))
+    assert [round(p.potential, 4) for p in major] == pytest.approx([0.5003, 0.99], abs=2e-4)
+    assert [round(p.potential, 4) for p in true_peaks(Voltammogram(E, base + gauss(0.99, 0.2)))] == [0.5003]
+    rollover = np.where(up & (E > 0.9), 0.5 * np.minimum(E - 0.9, 0.06) / 0.06 - 1.5 * np.maximum(E - 0.96, 0), 0)
+    assert [round(p.potential, 4) for p in true_peaks(Voltammogram(E, base + rollover))] == [0.5003]
 
 
 @pytest.mark.parametrize("couple, conditions, message", [

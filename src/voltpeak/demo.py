@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from voltpeak.errors import InputError
+from voltpeak.rundir import read_metrics
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository, when voltpeak runs from a clone
 SHARED_CANDIDATES = (Path.cwd().parent / "shared" / "data", ROOT.parent / "shared" / "data")
@@ -84,7 +85,7 @@ def _curve(run: Path, png: Path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    rows = read_metrics(run)
     fig = Figure(figsize=(7, 3.2), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 2, 1)

@@ -36,14 +36,14 @@ from voltpeak.errors import InputError
 from voltpeak.peak import Peak
 from voltpeak.render.draw import render
 from voltpeak.render.style import FAMILIES, sample_style
-from voltpeak.settings import load_settings
+from voltpeak.settings import Settings
 
 SPLITS = ("train", "val", "test")
 OUTPUTS = ("images", "parts", "hf", "manifest.json", "build.json")  # what --force may remove (plus split files)
 
 
 @dataclass
-class BuildConfig:
+class BuildConfig(Settings):
     """How graphs are composed and drawn; a JSON file may override any field (``voltpeak build --config``)."""
 
     max_curves: int = 4  # CVs per graph, at most
@@ -57,10 +57,6 @@ class BuildConfig:
     min_pixels: int = 256 * 28 * 28
     max_pixels: int = 576 * 28 * 28
     unit: int = 200  # samples per work unit (resume and shard granularity)
-
-    @classmethod
-    def load(cls, path: str | Path | None) -> BuildConfig:
-        return load_settings(cls, path)
 
     def validate(self):
         if not 1 <= self.max_curves <= 8 or len(self.curve_weights) < self.max_curves:

@@ -14,7 +14,7 @@ but not along the sweep, is never a peak.
 from voltpeak.detect.baseline import baseline
 from voltpeak.detect.couples import Couple, analyse, find_couples
 from voltpeak.detect.files import detect_file, detect_line
-from voltpeak.detect.peaks import Context, DetectorSettings, current_sign, detect, exact_peaks, prominent_maxima
+from voltpeak.detect.peaks import Context, DetectorSettings, current_sign, detect, prominent_maxima
 
-__all__ = ["DetectorSettings", "Context", "detect", "analyse", "exact_peaks", "find_couples", "Couple", "baseline",
+__all__ = ["DetectorSettings", "Context", "detect", "analyse", "find_couples", "Couple", "baseline",
            "current_sign", "prominent_maxima", "detect_file", "detect_line"]

@@ -235,15 +235,3 @@ def prominent_maxima(y: np.ndarray, min_prominence: float) -> tuple[np.ndarray, 
                 continue
         hills.append(k)
     return extrema[candidates[hills]], prominence[hills]
-
-
-def exact_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, convention: str = "iupac",
-                sw: list[tuple[int, int, int]] | None = None) -> list[Peak]:
-    """Peaks of a noiseless voltammogram (e.g. a simulation): every local extremum of the right kind on a sweep,
-    unsmoothed, whose prominence reaches ``min_prominence_fraction`` of the current range, turning-point effects
-    excluded as in ``detect``. This is the truth a simulator records. ``sw``: the sweeps, when already known."""
-    exact = DetectorSettings(noise_factor=0.0, min_prominence_fraction=min_prominence_fraction,
-                             max_smooth_window_V=0.0)
-    if len(v) < 5 or v.current.max() == v.current.min():
-        return []
-    return detect(v, settings=exact, context=Context.of(v, convention, exact, sw))

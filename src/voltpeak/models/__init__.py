@@ -9,6 +9,7 @@ from pathlib import Path
 from voltpeak.errors import InputError
 from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 from voltpeak.models.mllm import MLLM, MLLMConfig, letterbox, train_tokenizer
+from voltpeak.rundir import newest_checkpoint
 
 SHIPPED = Path(__file__).resolve().parent / "shipped"
 
@@ -18,8 +19,8 @@ def model_dir(name: str) -> Path:
     if name == "default" and (SHIPPED / "default").is_file():
         name = (SHIPPED / "default").read_text().strip()
     path = SHIPPED / name if name and "/" not in name and (SHIPPED / name).is_dir() else Path(name)
-    if (path / "checkpoints" / "last").exists():  # a run directory: its newest checkpoint
-        path = path / "checkpoints" / (path / "checkpoints" / "last").read_text().strip()
+    if newest_checkpoint(path) is not None:  # a run directory: its newest checkpoint
+        path = newest_checkpoint(path)
         path = path / "model" if (path / "model").is_dir() else path  # Qwen checkpoints are the model
     if (path / "voltpeak.json").is_file():  # a Qwen-VL fine-tune (adapter or merged)
         return path

@@ -20,7 +20,7 @@ diffusion tails run to) — and a peak is anodic when exactly one of them holds.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +28,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from voltpeak.settings import settings_from_dict
+from voltpeak.peak import Peak
+from voltpeak.settings import Settings
 
 DIRECTIONS = ("anodic", "cathodic")
 
 
 @dataclass
-class HeatmapConfig:
+class HeatmapConfig(Settings):
     """Sizes of the detector and its decoding. ``channels``: widths of the encoder stages, each halving the
     resolution (the first works at ``image_size / 2``); the decoder climbs back to ``image_size / stride``."""
 
@@ -48,19 +49,21 @@ class HeatmapConfig:
     offset_weight: float = 1.0
     reversed_weight: float = 5.0  # the per-image reversed-axes loss against the per-peak terms
 
+    _what = "heatmap setting"
+
     @classmethod
     def from_dict(cls, data: dict) -> HeatmapConfig:
         # Models saved before the "layout" head was dropped name the head that remains (docs/experiments.md).
-        data = {k: v for k, v in data.items() if (k, v) != ("reversed_head", "pooled")}
-        config = settings_from_dict(cls, data, "heatmap setting")
-        deepest = config.stem * 2 ** (len(config.channels) - 1)
-        if config.stem not in (2, 4):
-            raise ValueError(f"stem must be 2 or 4, got {config.stem}")
-        if config.stride < config.stem or config.stride & (config.stride - 1) or config.stride > deepest:
-            raise ValueError(f"stride must be a power of two from {config.stem} to {deepest}, got {config.stride}")
-        if config.image_size % deepest:
-            raise ValueError(f"image_size must be a multiple of {deepest}, got {config.image_size}")
-        return config
+        return super().from_dict({k: v for k, v in data.items() if (k, v) != ("reversed_head", "pooled")})
+
+    def validate(self):
+        deepest = self.stem * 2 ** (len(self.channels) - 1)
+        if self.stem not in (2, 4):
+            raise ValueError(f"stem must be 2 or 4, got {self.stem}")
+        if self.stride < self.stem or self.stride & (self.stride - 1) or self.stride > deepest:
+            raise ValueError(f"stride must be a power of two from {self.stem} to {deepest}, got {self.stride}")
+        if self.image_size % deepest:
+            raise ValueError(f"image_size must be a multiple of {deepest}, got {self.image_size}")
 
 
 def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -198,6 +201,29 @@ class HeatmapNet(nn.Module):
             found.append(sorted(rows, key=lambda r: (r["x"], r["y"])))
         return found
 
+    # ----- the contract every voltpeak model keeps (train and predict call only these) -----
+    def predict_batch(self, pixels: torch.Tensor, boxes, reversed_axes: list[bool | None] | None = None
+                      ) -> list[dict]:
+        """Per letterboxed image, its output line's ``peaks`` (records, each with the detector's ``score`` as an
+        extra key), ``text`` (the records as JSON) and ``error`` (None)."""
+        out = []
+        for peaks in self.detect(pixels, boxes, reversed_axes=reversed_axes):
+            records = [{**Peak(p["direction"], x=p["x"], y=p["y"]).to_record(), "score": p["score"]} for p in peaks]
+            out.append({"peaks": records, "text": json.dumps(records), "error": None})
+        return out
+
+    def batch_loss(self, batch: dict, device, forward=None) -> torch.Tensor:
+        """The summed loss of a training batch (``HeatmapCollator``'s); ``forward`` runs the net (itself, or its
+        DDP wrapper)."""
+        output, reversed_logit, _ = (forward or self)(batch["pixels"].to(device))
+        return self.loss(output, reversed_logit, {k: v.to(device) for k, v in batch.items() if k in (
+            "heat", "up", "mask", "offset", "reversed", "readable")})
+
+    @staticmethod
+    def batch_count(batch: dict) -> int:
+        """What a batch's loss sums over: its peaks."""
+        return int(batch["mask"].sum())
+
     # ----- saving -----
     def parts(self) -> dict[str, nn.Module]:
         return {"detector": self}
@@ -205,12 +231,15 @@ class HeatmapNet(nn.Module):
     def trainable_parameters(self) -> dict[str, int]:
         return {"detector": sum(p.numel() for p in self.parameters() if p.requires_grad)}
 
+    def meant_to_train(self) -> dict[str, bool]:
+        return {"detector": True}
+
     def save_pretrained(self, directory: str | Path):
         from safetensors.torch import save_file
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "config.json").write_text(json.dumps(asdict(self.config), indent=1))
+        self.config.save(directory / "config.json")
         save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()},
                   str(directory / "model.safetensors"))
 
@@ -219,7 +248,7 @@ class HeatmapNet(nn.Module):
         from safetensors.torch import load_file
 
         directory = Path(directory)
-        model = cls(HeatmapConfig.from_dict(json.loads((directory / "config.json").read_text())))
+        model = cls(HeatmapConfig.load(directory / "config.json"))
         model.load_state_dict(load_file(str(directory / "model.safetensors")))
         return model.to(device).eval()
 

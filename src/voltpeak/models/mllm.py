@@ -10,7 +10,6 @@ masked; EOS right after the answer), averaged per token. All parts live on one d
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,12 +18,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from voltpeak.settings import Settings
+
 IMAGE_TOKEN = "<image>"
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 
 
 @dataclass
-class MLLMConfig:
+class MLLMConfig(Settings):
     """Sizes and choices of the three parts. Pretrained parts come from local Hugging Face directories."""
 
     kind: str = "mllm"
@@ -55,24 +56,20 @@ class MLLMConfig:
     dtype: str = "float32"
     prompt: str = ""  # the prompt at prediction (and, with a fixed prompt, in training); "" for PROMPTS[0]
 
-    @classmethod
-    def from_dict(cls, data: dict) -> MLLMConfig:
-        """A config from saved or written settings, checked: a wrong choice is one line here, not an error deep in
-        building the model."""
-        from voltpeak.settings import settings_from_dict
+    _what = "model setting"
 
-        config = settings_from_dict(cls, data, "model setting")
+    def validate(self):
+        """A wrong choice is one line here, not an error deep in building the model."""
         choices = {"vision": ("conv", "clip", "heatmap"), "dtype": ("float32", "bfloat16", "float16")}
         for name, allowed in choices.items():
-            if getattr(config, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(config, name)!r}")
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         for name in ("image_size", "vision_tokens", "lm_hidden", "lm_layers", "lm_heads", "max_length",
                      "max_new_tokens", "connector_depth"):
-            if getattr(config, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(config, name)}")
-        if config.location_bins < 0 or config.lora_rank < 0:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.location_bins < 0 or self.lora_rank < 0:
             raise ValueError("location_bins and lora_rank must be 0 or more")
-        return config
 
 
 class ConvStem(nn.Module):
@@ -259,12 +256,16 @@ class MLLM(nn.Module):
         return {name: sum(p.numel() for p in part.parameters() if p.requires_grad)
                 for name, part in self.parts().items()}
 
+    def meant_to_train(self) -> dict[str, bool]:
+        """The parts the config trains (the preflight refuses one of these without a trainable parameter)."""
+        return {"vision": not self.config.freeze_vision, "connector": True, "lm": True}
+
     def save_pretrained(self, directory: str | Path):
         from safetensors.torch import save_file
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "config.json").write_text(json.dumps(asdict(self.config), indent=1))
+        self.config.save(directory / "config.json")
         state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
         save_file(_untie(state), str(directory / "model.safetensors"))
         self.tokenizer.save_pretrained(str(directory))
@@ -275,7 +276,7 @@ class MLLM(nn.Module):
         from transformers import PreTrainedTokenizerFast
 
         directory = Path(directory)
-        config = MLLMConfig.from_dict(json.loads((directory / "config.json").read_text()))
+        config = MLLMConfig.load(directory / "config.json")
         tokenizer = PreTrainedTokenizerFast.from_pretrained(str(directory))
         # The saved weights replace whatever a pretrained path would load: build from sizes only.
         model = cls.build(MLLMConfig(**{**asdict(config), "vision_path": None, "lm_path": None}), tokenizer) \
@@ -341,6 +342,39 @@ class MLLM(nn.Module):
                                eos_token_id=self.tokenizer.convert_tokens_to_ids(EOS),
                                pad_token_id=self.tokenizer.convert_tokens_to_ids(PAD))
         return [self.decode(row) for row in out]
+
+    # ----- the contract every voltpeak model keeps (train and predict call only these) -----
+    @torch.no_grad()
+    def predict_batch(self, pixels: torch.Tensor, boxes, reversed_axes: list[bool | None] | None = None
+                      ) -> list[dict]:
+        """Per letterboxed image, its output line's ``peaks`` (records), ``text`` (the answer) and ``error`` (why
+        the answer could not be read, else None)."""
+        from voltpeak.dataset.answer import AnswerError
+        from voltpeak.peak import Peak
+
+        ids = torch.tensor([self.prompt_ids()] * len(boxes), device=pixels.device)
+        out = []
+        for box, text in zip(boxes, self.generate(pixels, ids, reversed_axes=reversed_axes)):
+            line = {"peaks": [], "text": text, "error": None}
+            try:
+                found = read_answer(text, box, self.config.location_bins, self.config.image_size)
+                line["peaks"] = [Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record()
+                                 for p in found]
+            except AnswerError as e:
+                line["error"] = str(e)
+            out.append(line)
+        return out
+
+    def batch_loss(self, batch: dict, device, forward=None) -> torch.Tensor:
+        """The summed answer-token loss of a training batch (``Collator``'s); ``forward`` runs the model (itself,
+        or its DDP wrapper)."""
+        return (forward or self)(batch["pixels"].to(device), batch["input_ids"].to(device),
+                                 batch["attention_mask"].to(device), batch["labels"].to(device))[1]
+
+    @staticmethod
+    def batch_count(batch: dict) -> int:
+        """What a batch's loss sums over: its answer tokens."""
+        return int((batch["labels"][:, 1:] != -100).sum())
 
     def decode(self, ids) -> str:
         """Text of token ids without the special tokens, removed by name: ``skip_special_tokens`` would also drop

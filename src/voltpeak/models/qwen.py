@@ -14,7 +14,7 @@ sides multiples of patch × merge within the configured pixel bounds). The resiz
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -22,7 +22,7 @@ from transformers import Qwen2_5_VLProcessor
 
 from voltpeak.dataset.answer import PROMPTS, AnswerError, format_answer, parse_answer, smart_resize
 from voltpeak.errors import InputError
-from voltpeak.settings import settings_from_dict
+from voltpeak.settings import Settings
 
 FREEZE_MODES = ("full", "lora", "frozen")
 LM_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -31,7 +31,7 @@ PROMPT = PROMPTS[0]
 
 
 @dataclass
-class QwenConfig:
+class QwenConfig(Settings):
     kind: str = "qwen"
     path: str = ""  # the base model: a local folder (or a hub id where the machine reaches the hub)
     min_pixels: int = 0  # the processor's pixel bounds (0: the saved processor's own)
@@ -47,11 +47,7 @@ class QwenConfig:
     merge: bool = False  # after training, also write run/merged: the adapters merged into the weights
     extra: dict = field(default_factory=dict)  # more from_pretrained keywords (attn_implementation, ...)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> QwenConfig:
-        config = settings_from_dict(cls, data, "qwen model")
-        config.validate()
-        return config
+    _what = "qwen model"
 
     def validate(self):
         if not self.path:
@@ -67,14 +63,14 @@ class QwenConfig:
 
 def read_saved(folder: str | Path) -> QwenConfig:
     """The ``QwenConfig`` of a saved voltpeak Qwen model (its ``voltpeak.json``)."""
-    return QwenConfig.from_dict(json.loads((Path(folder) / "voltpeak.json").read_text()))
+    return QwenConfig.load(Path(folder) / "voltpeak.json")
 
 
 def write_saved(folder: str | Path, config: QwenConfig, processor, **changes):
     """What makes a folder of Qwen weights (an adapter checkpoint, a merged model) a voltpeak model: the processor
     and ``voltpeak.json`` (the config, with ``changes``)."""
     processor.save_pretrained(folder)
-    (Path(folder) / "voltpeak.json").write_text(json.dumps({**asdict(config), **changes}, indent=1))
+    config.save(Path(folder) / "voltpeak.json", **changes)
 
 
 class ImageOnlyProcessor(Qwen2_5_VLProcessor):

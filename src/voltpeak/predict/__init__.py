@@ -53,19 +53,13 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
 
     ``axes``: "auto" reads each plot's axes, "off" gives image positions only, and a function of an image
     returning an ``AxesReading`` (``voltpeak.axes.manual_axes``) gives them by hand."""
-    from voltpeak.dataset.answer import AnswerError
-    from voltpeak.models.heatmap import HeatmapNet
-    from voltpeak.models.mllm import letterbox, read_answer
-    from voltpeak.peak import Peak
+    from voltpeak.models.mllm import letterbox
 
     if getattr(model, "kind", None) == "qwen":
         from voltpeak.models.qwen import predict_lines
 
         yield from with_axes(predict_lines(model, items, batch_size, progress), items, axes)
         return
-    detector = isinstance(model, HeatmapNet)
-    if not detector:
-        prefix = model.prompt_ids()
     device = next(model.parameters()).device
     ahead = _AxesAhead(items) if axes == "auto" and len(items) > batch_size else None
     try:
@@ -80,25 +74,10 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
                 tensor, box = letterbox(im, model.config.image_size)
                 pixels.append(tensor)
                 boxes.append((k, box))
-            if pixels and detector:
-                found = model.detect(torch.stack(pixels).to(device), [box for _, box in boxes], reversed_axes=known)
-                for (k, _), peaks in zip(boxes, found):
-                    # The detector's raw output is its scored peak list; records carry the score as an extra key.
-                    records = [{**Peak(p["direction"], x=p["x"], y=p["y"]).to_record(), "score": p["score"]}
-                               for p in peaks]
-                    lines[k] = {"source": chunk[k][0], "peaks": records, "text": json.dumps(records), "error": None}
-            elif pixels:
-                ids = torch.tensor([prefix] * len(pixels), device=device)
-                texts = model.generate(torch.stack(pixels).to(device), ids, reversed_axes=known)
-                for (k, box), text in zip(boxes, texts):
-                    line = {"source": chunk[k][0], "peaks": [], "text": text, "error": None}
-                    try:
-                        found = read_answer(text, box, model.config.location_bins, model.config.image_size)
-                        line["peaks"] = [Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record()
-                                         for p in found]
-                    except AnswerError as e:
-                        line["error"] = str(e)
-                    lines[k] = line
+            if pixels:
+                found = model.predict_batch(torch.stack(pixels).to(device), [box for _, box in boxes], known)
+                for (k, _), line in zip(boxes, found):
+                    lines[k] = {"source": chunk[k][0], **line}
             for k, image, reading in zip(good, images, readings):
                 if reading is not None:
                     add_axes(lines[k], reading, image)

@@ -23,9 +23,10 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Red
 from fastapi.staticfiles import StaticFiles
 
 from voltpeak.errors import InputError, VoltpeakError
+from voltpeak.rundir import read_metrics
 from voltpeak.serve.paths import inside
 from voltpeak.serve.review import Review
-from voltpeak.serve.runs import find_runs, read_metrics, run_dirs
+from voltpeak.serve.runs import find_runs, run_dirs
 from voltpeak.serve.store import LabelStore
 from voltpeak.serve.suggest import label_record
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from voltpeak.rundir import CONFIG, METRICS, read_metrics
+
 DEPTH = 3  # run directories are looked for this many levels under each folder
 
 
@@ -13,7 +15,7 @@ def run_dirs(roots: list[Path]) -> dict[str, Path]:
     with the folder's name when there are several)."""
     out = {}
     for root in roots:
-        for metrics in sorted(p for d in range(DEPTH + 1) for p in root.glob("/".join(["*"] * d + ["metrics.jsonl"]))):
+        for metrics in sorted(p for d in range(DEPTH + 1) for p in root.glob("/".join(["*"] * d + [METRICS]))):
             run = metrics.parent
             name = run.relative_to(root).as_posix() if run != root else root.name
             out[f"{root.name}/{name}" if len(roots) > 1 else name] = run
@@ -26,9 +28,9 @@ def find_runs(roots: list[Path]) -> list[dict]:
     for name, run in run_dirs(roots).items():
         rows = read_metrics(run)
         config = {}
-        if (run / "config.json").is_file():
+        if (run / CONFIG).is_file():
             try:
-                config = json.loads((run / "config.json").read_text())
+                config = json.loads((run / CONFIG).read_text())
             except json.JSONDecodeError:
                 pass
         f1 = [r["val_f1"] for r in rows if isinstance(r.get("val_f1"), (int, float))]
@@ -38,17 +40,3 @@ def find_runs(roots: list[Path]) -> list[dict]:
                     "kind": (config.get("model") or {}).get("kind", "mllm") if config else None,
                     "backend": config.get("backend", "voltpeak") if config else None})
     return out
-
-
-def read_metrics(run: Path) -> list[dict]:
-    """The rows of a run's metrics.jsonl; a half-written last line (a run still writing) is skipped."""
-    rows = []
-    path = run / "metrics.jsonl"
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []:
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("step"), int):
-            rows.append(row)
-    return rows

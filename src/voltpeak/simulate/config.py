@@ -6,13 +6,12 @@ uniformly, or log-uniformly for the fields named in ``LOG_UNIFORM``), choices ar
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from voltpeak.errors import InputError
-from voltpeak.settings import load_settings
+from voltpeak.settings import Settings
 from voltpeak.simulate.cv import MECHANISMS, Conditions, RedoxCouple
 
 F = 96485.33212
@@ -24,7 +23,7 @@ LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s
 
 
 @dataclass
-class SimulationConfig:
+class SimulationConfig(Settings):
     couples: tuple = (1, 3)  # number of couples per CV, inclusive range
     window_V: tuple = (0.6, 1.6)
     centre_V: tuple = (-0.5, 0.5)
@@ -59,11 +58,6 @@ class SimulationConfig:
     resistive: float = 0.05  # probability of uncompensated resistance
     ir_drop_V: tuple = (0.005, 0.05)  # R_u × the largest peak current
 
-    @classmethod
-    def load(cls, path: str | Path | None) -> SimulationConfig:
-        """Defaults, overridden by the JSON file at ``path``; unknown keys and bad values are errors."""
-        return load_settings(cls, path)
-
     def validate(self):
         for f in fields(self):
             value = getattr(self, f.name)
@@ -87,9 +81,6 @@ class SimulationConfig:
         if max(self.step_V) > min(self.window_V):
             raise InputError(f"setting 'step_V' ({max(self.step_V)} V) is larger than the window "
                              f"({min(self.window_V)} V)")
-
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     def sample(self, rng: np.random.Generator) -> tuple[list[RedoxCouple], Conditions]:
         """One CV's couples and conditions."""

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from voltpeak.detect import exact_peaks
 from voltpeak.errors import InputError
 from voltpeak.peak import Peak
 from voltpeak.simulate.background import background
@@ -16,6 +15,7 @@ from voltpeak.simulate.diffusion import (
     ee_reduction_current,
     reduction_current,
 )
+from voltpeak.simulate.truth import true_peaks
 from voltpeak.simulate.waveform import potential_programme
 from voltpeak.voltammogram import Voltammogram, sweeps
 
@@ -237,7 +237,7 @@ def assemble(couples: list[RedoxCouple], conditions: Conditions, t: np.ndarray, 
         noise = noise + conditions.mains_A * np.sin(2 * np.pi * conditions.mains_hz * t + rng.uniform(0, 2 * np.pi))
     noisy = Voltammogram(E, total + noise, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
     sw = sweeps(E)  # the same for the total and each couple's own current
-    found = exact_peaks(clean, FAINT_FRACTION, sw=sw)
+    found = true_peaks(clean, FAINT_FRACTION, sw=sw)
     bar = VISIBLE_FRACTION * float(total.max() - total.min())
     truth = [p for p in found if p.prominence >= bar]
     faint = [p for p in found if p.prominence < bar]
@@ -251,7 +251,7 @@ def _shoulders(E, t, currents, clean, truth, sw) -> list[Peak]:
 
     out = []
     for current in currents:
-        alone = exact_peaks(Voltammogram(E, current, t), VISIBLE_FRACTION, sw=sw)
+        alone = true_peaks(Voltammogram(E, current, t), VISIBLE_FRACTION, sw=sw)
         m = match_peaks(truth, alone, window_V=clean.window_V)
         out += [alone[j] for j in m.fn]
     return out

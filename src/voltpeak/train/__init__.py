@@ -1,15 +1,6 @@
 """The training stage: ``voltpeak train --config FILE`` (see ``voltpeak.train.loop``)."""
 
-from voltpeak.train.loop import (
-    TrainConfig,
-    batch_count,
-    batch_loss,
-    collator_for,
-    evaluate_model,
-    lr_at,
-    preflight,
-    train,
-)
+from voltpeak.train.loop import TrainConfig, collator_for, lr_at, train
+from voltpeak.train.validate import evaluate_model, preflight, score
 
-__all__ = ["TrainConfig", "train", "lr_at", "preflight", "evaluate_model", "collator_for", "batch_loss",
-           "batch_count"]
+__all__ = ["TrainConfig", "train", "lr_at", "preflight", "evaluate_model", "score", "collator_for"]

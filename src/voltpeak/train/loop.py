@@ -24,26 +24,24 @@ import os
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from voltpeak.errors import InputError
-from voltpeak.evaluate import match_peaks, summarise
 from voltpeak.models import load_model
 from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
-from voltpeak.peak import Peak
-from voltpeak.predict import predict
-from voltpeak.settings import load_settings
+from voltpeak.rundir import METRICS, mark_last, newest_checkpoint, start_run, truncate_metrics
+from voltpeak.settings import Settings
 from voltpeak.train.data import Collator, HeatmapCollator, predict_prompt, training_data
-from voltpeak.train.rundir import mark_last
+from voltpeak.train.validate import evaluate_model, preflight, tune_threshold
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(Settings):
     dataset: str | list = ""  # a folder written by voltpeak build, or a list of them (training splits joined)
     out: str = "runs/mllm"
     model: dict = field(default_factory=dict)  # MLLMConfig fields; HeatmapConfig ("heatmap"), QwenConfig ("qwen")
@@ -73,10 +71,6 @@ class TrainConfig:
     shrink: float = 0.0  # the detector: the fraction of images shrunk and moved on their square (augment)
     fixed_prompt: bool = True  # train on the model's prediction prompt, not each sample's wording
     report_to: str = "none"  # none, tensorboard, wandb, mlflow
-
-    @classmethod
-    def load(cls, path) -> TrainConfig:
-        return load_settings(cls, path)
 
     def validate(self):
         if not self.dataset:
@@ -120,53 +114,6 @@ def lr_at(step: int, config: TrainConfig, spent: float | None = None) -> float:
     return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def preflight(model, log=print) -> dict[str, int]:
-    """Print the trainable parameters of each part; refuse a config that trains a part with none."""
-    counts = model.trainable_parameters()
-    log("trainable parameters: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-    must = model.meant_to_train() if hasattr(model, "meant_to_train") else {part: True for part in counts}
-    if isinstance(model, MLLM):
-        must["vision"] = not model.config.freeze_vision
-    empty = [part for part, trained in must.items() if trained and counts[part] == 0]
-    if empty:
-        raise InputError(f"the config trains {', '.join(empty)} but it has no trainable parameter "
-                         "(a frozen part the config means to train)")
-    return counts
-
-
-def evaluate_model(model, examples, batch_size: int = 16) -> dict:
-    """Predict ``examples`` (as ``voltpeak predict`` does, the model's own direction: no axis reading) and score
-    them in image space (DESIGN's matcher)."""
-    model.eval()
-    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], batch_size, axes="off"))
-    model.train()
-    return _score(lines, examples)
-
-
-def _score(lines: list[dict], examples, threshold: float = 0.0) -> dict:
-    matchings = [match_peaks([Peak.from_record(p) for p in line["peaks"] if p.get("score", 1.0) >= threshold],
-                             [Peak(p["direction"], x=p["x"], y=p["y"]) for p in ex.peaks], space="image")
-                 for line, ex in zip(lines, examples)]
-    m = summarise(matchings, space="image")
-    return {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"], "accuracy": m["accuracy"],
-            "sample_accuracy": m["sample_accuracy"], "median_distance": m["median_distance"],
-            "parse_errors": sum(line["error"] is not None for line in lines),
-            "samples": len(examples)}
-
-
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.1, 0.85, 0.05))
-
-
-def tune_threshold(model: HeatmapNet, examples, grid=THRESHOLDS) -> float:
-    """The detector's heatmap threshold with the best F1 on ``examples`` (its validation samples)."""
-    keep, model.config.threshold = model.config.threshold, min(grid)
-    model.eval()
-    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], axes="off"))
-    model.train()
-    model.config.threshold = keep
-    return float(max(grid, key=lambda t: _score(lines, examples, t)["f1"]))
-
-
 def _device(config: TrainConfig) -> torch.device:
     if config.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -184,7 +131,7 @@ def _reporter(config: TrainConfig, run: Path):
     if config.report_to == "wandb":
         import wandb
 
-        wandb.init(project="voltpeak", dir=str(run), config=asdict(config))
+        wandb.init(project="voltpeak", dir=str(run), config=config.to_dict())
         return lambda row: wandb.log(row, step=row["step"])
     if config.report_to == "mlflow":
         import mlflow
@@ -203,16 +150,12 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         return train_qwen(config, resume, log)
     clock = time.perf_counter()  # the time budget counts from here: loading and building are part of the run
     run = Path(config.out)
-    last = run / "checkpoints" / "last"
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     main = rank == 0  # the process that validates and writes the run directory
-    if main and run.exists() and (run / "metrics.jsonl").exists() and not resume:
-        raise InputError(f"{run} holds a run; use --resume to continue it, or another 'out'")
-    if resume and not last.exists():
-        raise InputError(f"{run}: no checkpoint to resume from")
     if main:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps(asdict(config), indent=1))
+        start_run(run, config, resume)
+    elif resume and newest_checkpoint(run) is None:
+        raise InputError(f"{run}: no checkpoint to resume from")
     if config.threads:
         torch.set_num_threads(config.threads)
     device = _device(config)
@@ -224,7 +167,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     examples, validation = training_data(config.dataset, config.train_limit, config.val_samples)
 
     if resume:
-        checkpoint = run / "checkpoints" / last.read_text().strip()
+        checkpoint = newest_checkpoint(run)
         model = load_model(checkpoint / "model", device=str(device))
         state = torch.load(checkpoint / "trainer.pt", weights_only=False)
     else:
@@ -253,7 +196,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         np.random.set_state(state["numpy_rng"])
         random.setstate(state["python_rng"])
         if main:
-            _truncate_metrics(run / "metrics.jsonl", step)
+            truncate_metrics(run, step)
     report = _reporter(config, run) if main else (lambda row: None)
     autocast = config.precision != "fp32" and device.type == "cuda"
     dtype = torch.bfloat16 if config.precision == "bf16" else torch.float16
@@ -273,7 +216,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         finishing = 2 * (time.perf_counter() - t)
         model.train()
     ended = False
-    with open(run / "metrics.jsonl" if main else os.devnull, "a", encoding="utf-8") as metrics:
+    with open(run / METRICS if main else os.devnull, "a", encoding="utf-8") as metrics:
         while not ended and step < config.steps and (stop_after is None or done_here < stop_after):
             step += 1
             step_started = time.perf_counter()
@@ -289,14 +232,21 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
                 mine = order[position + rank * config.batch_size:position + (rank + 1) * config.batch_size]
                 batches.append(collator([examples[i] for i in mine]))
                 position += window
-            # A mean over every answer token (peak, for the detector) of the window.
-            tokens = max(1, sum(batch_count(b) for b in batches))
+            # A mean over every answer token (peak, for the detector) of the window, on all processes together:
+            # DDP averages the processes' gradients, so each scales its sum by world / the window's count, and
+            # the step is the one a single process would take on the whole window.
+            tokens = sum(model.batch_count(b) for b in batches)
+            if world > 1:
+                tokens = int(_all_sum(float(tokens), device))
+            tokens = max(1, tokens)
             total = 0.0
             for b in batches:
                 with torch.autocast(device.type, dtype=dtype, enabled=autocast):
-                    loss = batch_loss(model, b, device, forward)
-                scaler.scale(loss / tokens).backward()
+                    loss = model.batch_loss(b, device, forward)
+                scaler.scale(loss * world / tokens).backward()
                 total += float(loss.detach())
+            if world > 1:
+                total = _all_sum(total, device)
             scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             scaler.step(optimizer)
@@ -338,6 +288,13 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     return run
 
 
+def _all_sum(value: float, device) -> float:
+    """``value`` summed over the processes of a distributed run."""
+    t = torch.tensor([value], dtype=torch.float64, device=device)
+    torch.distributed.all_reduce(t)
+    return float(t.item())
+
+
 def _build(model_config, examples, vocab: int):
     """A new model from its config (the MLLM with a tokenizer trained on the split's prompts and answers)."""
     if isinstance(model_config, HeatmapConfig):
@@ -349,26 +306,10 @@ def _build(model_config, examples, vocab: int):
 
 def collator_for(model, fixed_prompt: bool = True, cache: bool = False, augment: bool = False,
                  shrink: float = 0.0):
-    """What turns examples into the model's training batches."""
+    """What turns examples into the model's training batches (for its ``batch_loss``)."""
     if isinstance(model, HeatmapNet):
         return HeatmapCollator(model, cache, augment, shrink)
     return Collator.of(model, fixed_prompt, cache)
-
-
-def batch_count(batch: dict) -> int:
-    """What a batch's loss sums over: answer tokens, or peaks for the detector."""
-    return int(batch["mask"].sum()) if "heat" in batch else int((batch["labels"][:, 1:] != -100).sum())
-
-
-def batch_loss(model, batch: dict, device, forward=None) -> torch.Tensor:
-    """The summed loss of a batch; ``forward`` is what runs the model (itself, or its DDP wrapper)."""
-    forward = forward or model
-    if isinstance(model, HeatmapNet):
-        output, reversed_logit, _ = forward(batch["pixels"].to(device))
-        return model.loss(output, reversed_logit, {k: v.to(device) for k, v in batch.items() if k in (
-            "heat", "up", "mask", "offset", "reversed", "readable")})
-    return forward(batch["pixels"].to(device), batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                 batch["labels"].to(device))[1]
 
 
 def _target(example, bins: int) -> str:
@@ -386,16 +327,7 @@ def _save(run: Path, model, optimizer, scaler, step, epoch, position, keep: int)
                 "python_rng": random.getstate(), "scaler": scaler.state_dict(),
                 "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
                folder / "trainer.pt")
-    mark_last(run / "checkpoints", folder.name)
+    mark_last(run, folder.name)
     old = sorted(p for p in (run / "checkpoints").glob("step-*") if p.is_dir())[:-keep]
     for p in old:
         shutil.rmtree(p)
-
-
-def _truncate_metrics(path: Path, step: int):
-    """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from)."""
-    if not path.exists():
-        return
-    rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
-    path.write_text("".join(r + "\n" for r in rows))
-

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from voltpeak.errors import InputError
 from voltpeak.models.qwen import PROMPT, QwenConfig, QwenVL, predict_lines, rescale_answer, resized_size, write_saved
-from voltpeak.train.rundir import mark_last
+from voltpeak.rundir import METRICS, mark_last, newest_checkpoint, start_run, truncate_metrics
+from voltpeak.train.validate import preflight, score
 
 
 def sft_rows(examples, processor, fixed_prompt: bool = True) -> list[dict]:
@@ -61,17 +60,9 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
     from trl import SFTConfig, SFTTrainer
 
     from voltpeak.train.data import training_data
-    from voltpeak.train.loop import _score, _truncate_metrics, preflight
 
-    run = Path(config.out)
+    run = start_run(Path(config.out), config, resume)
     checkpoints = run / "checkpoints"
-    last = checkpoints / "last"
-    if run.exists() and (run / "metrics.jsonl").exists() and not resume:
-        raise InputError(f"{run} holds a run; use --resume to continue it, or another 'out'")
-    if resume and not last.exists():
-        raise InputError(f"{run}: no checkpoint to resume from")
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps(asdict(config), indent=1))
     if config.threads:
         torch.set_num_threads(config.threads)
     device = "cuda" if config.device == "auto" and torch.cuda.is_available() else (
@@ -92,7 +83,7 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
         def on_step_end(self, args, state, control, **kwargs):
             if state.global_step % config.val_every == 0 or state.global_step == config.steps:
                 lines = list(predict_lines(model, [(ex.image, Path(ex.image)) for ex in validation]))
-                self.pending = {f"val_{k}": v for k, v in _score(lines, validation).items()}
+                self.pending = {f"val_{k}": v for k, v in score(lines, validation).items()}
                 log(f"step {state.global_step}: val F1 {self.pending['val_f1']:.3f}")
 
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -102,13 +93,13 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
                    "epoch": float(logs.get("epoch", 0)), "seconds": round(time.perf_counter() - started, 2),
                    **self.pending}
             self.pending = {}
-            with open(run / "metrics.jsonl", "a", encoding="utf-8") as f:
+            with open(run / METRICS, "a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
 
         def on_save(self, args, state, control, **kwargs):
             folder = checkpoints / f"checkpoint-{state.global_step}"
             write_saved(folder, model.config, model.processor)
-            mark_last(checkpoints, folder.name)
+            mark_last(run, folder.name)
 
     bf16, fp16 = config.precision == "bf16", config.precision == "fp16"
     args = SFTConfig(
@@ -125,8 +116,8 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
     trainer.remove_callback(PrinterCallback)  # stdout stays clean; metrics.jsonl is the log
     checkpoint = None
     if resume:
-        checkpoint = str(checkpoints / last.read_text().strip())
-        _truncate_metrics(run / "metrics.jsonl", int(checkpoint.rsplit("-", 1)[1]))
+        checkpoint = str(newest_checkpoint(run))
+        truncate_metrics(run, int(checkpoint.rsplit("-", 1)[1]))
     trainer.train(resume_from_checkpoint=checkpoint)
     if qwen_config.merge:  # a plain Qwen-VL folder for release and vLLM
         model.merge(run / "merged")

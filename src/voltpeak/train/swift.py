@@ -19,7 +19,6 @@ import os
 import shlex
 import shutil
 import subprocess
-from dataclasses import asdict
 from pathlib import Path
 
 from voltpeak.errors import InputError
@@ -35,7 +34,8 @@ from voltpeak.models.qwen import (
     whole_modules,
     write_saved,
 )
-from voltpeak.train.rundir import mark_last
+from voltpeak.rundir import mark_last, start_run, write_metrics
+from voltpeak.train.validate import score
 
 SWIFT_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "USE_HF": "1"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
@@ -185,18 +185,13 @@ def train_swift(config, resume: bool = False, log=print) -> Path:
     """``swift sft``, then ``swift infer`` on the validation samples (scored into metrics.jsonl) and, with the
     model's ``merge`` on, ``swift export --merge_lora`` into ``merged/``, for a Qwen-VL training config."""
     from voltpeak.train.data import training_data
-    from voltpeak.train.loop import _score
-
     if config.model.get("kind") != "qwen":
         raise InputError("--backend swift trains Qwen-VL models: the config's model needs kind 'qwen'")
     qwen = QwenConfig.from_dict(config.model)
     swift = swift_binary()
-    run = Path(config.out).resolve()
+    # ms-swift resumes from its own newest checkpoint, which a killed run leaves before voltpeak marks one.
+    run = start_run(Path(config.out).resolve(), config, resume, need_checkpoint=False, backend="swift")
     checkpoints = run / "checkpoints"
-    if (run / "metrics.jsonl").exists() and not resume:
-        raise InputError(f"{run} holds a run; use --resume to continue it, or another 'out'")
-    run.mkdir(parents=True, exist_ok=True)
-    (run / "config.json").write_text(json.dumps({**asdict(config), "backend": "swift"}, indent=1))
     processor = load_processor(qwen.path, qwen.min_pixels, qwen.max_pixels)
     bounds = pixel_bounds(processor)
     examples, validation = training_data(config.dataset, config.train_limit, config.val_samples)
@@ -211,11 +206,11 @@ def train_swift(config, resume: bool = False, log=print) -> Path:
     checkpoint = last_checkpoint(checkpoints)
     # The checkpoint becomes a voltpeak model too (voltpeak predict --model RUN, any backend).
     write_saved(checkpoint, qwen, processor)
-    mark_last(checkpoints, checkpoint.name)
+    mark_last(run, checkpoint.name)
     lines = list(predict_swift(checkpoint, [(ex.image, Path(ex.image)) for ex in validation], run / "infer", log))
     with open(run / "predictions_val.jsonl", "w", encoding="utf-8") as f:
         f.writelines(json.dumps(line) + "\n" for line in lines)
-    scores = _score(lines, validation)
+    scores = score(lines, validation)
     log(f"validation ({len(validation)} samples through swift infer): F1 {scores['f1']:.3f}")
     _write_metrics(run, checkpoint, scores)
     if qwen.merge:
@@ -238,4 +233,4 @@ def _write_metrics(run: Path, checkpoint: Path, scores: dict):
     if not rows or rows[-1]["step"] != step:
         rows.append({"step": step})
     rows[-1].update({f"val_{k}": v for k, v in scores.items()})
-    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_metrics(run, rows)

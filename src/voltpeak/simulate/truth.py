@@ -1,0 +1,91 @@
+"""The simulator's truth: the peaks of a noiseless CV, found without the detector's code.
+
+Truth and the detector it judges must not share a helper, or one bug would bias both alike and no benchmark would
+see it. This module shares only the Voltammogram type's sweep split with ``voltpeak.detect``; the maxima come from
+``scipy.signal.find_peaks`` and the turning-point rule is written out here.
+
+A true peak is a local extremum of the right kind on a sweep (a maximum of the current on an anodic-going sweep, a
+minimum on a cathodic-going one; IUPAC currents), unsmoothed, whose topographic prominence reaches a fraction of the
+CV's current range, and which is not an effect of a turning point of the potential:
+
+- at the turning potential itself (within ``EDGE_FRACTION / 4`` of the window) it never is a peak;
+- within ``EDGE_FRACTION`` of the window, only a major one is (prominence ≥ ``EDGE_MAJOR_FRACTION`` of the range:
+  a sharp adsorption spike next to the switch);
+- within ``END_ZONE_FRACTION``, a one-sided one is not (prominence under ``END_PROMINENCE_RATIO`` times its larger
+  fall: the overshoot after the charging-current jump at a switch, or a roll-over on the climb to it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from voltpeak.peak import Peak
+from voltpeak.voltammogram import Voltammogram, cycle_numbers, sweeps
+
+EDGE_FRACTION = 0.02
+EDGE_MAJOR_FRACTION = 0.25
+END_ZONE_FRACTION = 0.05
+END_PROMINENCE_RATIO = 0.25
+
+
+def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
+               sw: list[tuple[int, int, int]] | None = None) -> list[Peak]:
+    """Peaks of the noiseless voltammogram ``v`` (IUPAC currents, A), in time order.
+
+    Parameters
+    ----------
+    v : Voltammogram
+        A noiseless CV.
+    min_prominence_fraction : float
+        Smallest prominence, as a fraction of the current range (max − min over the record).
+    sw : list of (start, stop, direction), optional
+        ``sweeps(v.potential_V)``, when the caller has it.
+
+    Returns
+    -------
+    list of Peak
+        Each with its potential (V; sub-step, the vertex of the parabola through the three samples around the
+        extremum), current (A), direction, cycle, sample ``index`` and ``prominence`` (A).
+    """
+    E, current = v.potential_V, v.current
+    if len(v) < 5 or current.max() == current.min():
+        return []
+    sw = sweeps(E) if sw is None else sw
+    cycles = cycle_numbers(E, sw)
+    scale = float(current.max() - current.min())
+    window = float(E.max() - E.min())
+    out = []
+    for k, (a, b, direction) in enumerate(sw):
+        n = b - a
+        if n < 5:
+            continue
+        y = current[a:b] * direction  # the sweep's peaks as maxima
+        found, props = find_peaks(y, prominence=min_prominence_fraction * scale)
+        # The turning potentials around this sweep: its neighbours share them.
+        around = E[sw[max(k - 1, 0)][0]:sw[min(k + 1, len(sw) - 1)][1]]
+        limits = (float(around.min()), float(around.max()))
+        for p, prominence in zip(found, props["prominences"]):
+            if p < 2 or p > n - 3 or _at_turning(E[a + p], y, p, prominence, limits, window, scale):
+                continue
+            y0, y1, y2 = y[p - 1], y[p], y[p + 1]
+            curvature = y0 - 2 * y1 + y2
+            delta = float(np.clip(0.5 * (y0 - y2) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0
+            potential = E[a + p] + delta * (E[a + p + 1] - E[a + p - 1]) / 2
+            height = (y1 - 0.25 * (y0 - y2) * delta) * direction
+            out.append(Peak("anodic" if direction > 0 else "cathodic", float(potential), float(height),
+                            int(cycles[a + p]), quantity=v.quantity, index=int(a + p), prominence=float(prominence)))
+    return out
+
+
+def _at_turning(potential: float, y: np.ndarray, p: int, prominence: float, limits: tuple[float, float],
+                window: float, scale: float) -> bool:
+    """Whether the maximum ``y[p]`` at ``potential`` is a turning point's effect (the rule in the module text)."""
+    distance = min(potential - limits[0], limits[1] - potential)
+    edge = EDGE_FRACTION * window
+    if distance < edge / 4 or (distance < edge and prominence < EDGE_MAJOR_FRACTION * scale):
+        return True
+    if distance < END_ZONE_FRACTION * window:
+        larger_fall = y[p] - min(y[:p].min(), y[p + 1:].min())
+        return prominence < END_PROMINENCE_RATIO * larger_fall
+    return False
