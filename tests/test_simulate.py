@@ -145,6 +145,34 @@ def test_truth_is_the_visible_peaks_and_fainter_ones_are_recorded_with_their_pro
         assert len(record["faint"]) == len(sim.faint)
 
 
+def test_truth_maxima_and_prominences_are_scipys_definition():
+    """The truth's own maxima (no detector code, no scipy.signal at import) are scipy.signal.find_peaks' maxima
+    and prominences, flat tops (rounded random walks) included."""
+    from scipy.signal import find_peaks
+
+    from voltpeak.simulate.truth import maxima
+
+    rng = np.random.default_rng(1)
+    for y in [rng.normal(size=200).cumsum() for _ in range(100)] + [np.round(rng.normal(size=300).cumsum())
+                                                                    for _ in range(100)]:
+        found, prominences = maxima(y)
+        expected, props = find_peaks(y, prominence=0)
+        np.testing.assert_array_equal(found, expected)
+        np.testing.assert_allclose(prominences, props["prominences"], rtol=0, atol=1e-12)
+
+
+def test_charging_relaxes_as_a_first_order_filter():
+    """The charging current's relaxation (one exponential per stretch) is scipy's lfilter of the same filter."""
+    from scipy.signal import lfilter
+
+    from voltpeak.simulate.background import relax
+
+    x = np.repeat([1.0, -1.0, 1.0, 0.0, -1.0], [50, 300, 300, 1, 200])
+    for decay in (0.0, 0.3, 0.9, 0.999):
+        np.testing.assert_allclose(relax(x, decay), lfilter([1 - decay], [1, -decay], x, zi=[decay * x[0]])[0],
+                                   rtol=0, atol=1e-12)
+
+
 def test_truth_keeps_a_sharp_spike_by_the_switch_and_drops_turning_point_effects():
     """The truth's own turning-point rule (voltpeak.simulate.truth, no detector code): on one anodic sweep of
     1 V, a spike of 40 % of the range 10 mV before the switch is a peak; the same spike at 10 % is not (within 2 %

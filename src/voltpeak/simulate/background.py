@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 
 def background(E: np.ndarray, t: np.ndarray, conditions, charging: np.ndarray | None = None) -> np.ndarray:
@@ -17,6 +16,19 @@ def background(E: np.ndarray, t: np.ndarray, conditions, charging: np.ndarray | 
         charging = conditions.cdl_F * conditions.scan_rate_V_s * direction
         if conditions.rc_s > 0:
             decay = np.exp(-(t[1] - t[0]) / conditions.rc_s)
-            charging = lfilter([1 - decay], [1, -decay], charging, zi=[decay * charging[0]])[0]
+            charging = relax(charging, decay)
     centre = (E.max() + E.min()) / 2
     return charging + conditions.slope_A_V * (E - centre) + conditions.curvature_A_V2 * (E - centre) ** 2
+
+
+def relax(x: np.ndarray, decay: float) -> np.ndarray:
+    """The first-order response y_k = decay·y_{k−1} + (1 − decay)·x_k (y_{−1} = x_0) to a piecewise-constant
+    ``x``, exactly, one exponential per constant stretch (a CV's charging current changes sign at the switches
+    only)."""
+    y = np.empty(len(x))
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(x)) + 1, [len(x)]])
+    before = x[0]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        y[a:b] = x[a] + (before - x[a]) * decay ** np.arange(1, b - a + 1)
+        before = y[b - 1]
+    return y

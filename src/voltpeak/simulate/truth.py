@@ -1,8 +1,8 @@
 """The simulator's truth: the peaks of a noiseless CV, found without the detector's code.
 
 Truth and the detector it judges must not share a helper, or one bug would bias both alike and no benchmark would
-see it. This module shares only the Voltammogram type's sweep split with ``voltpeak.detect``; the maxima come from
-``scipy.signal.find_peaks`` and the turning-point rule is written out here.
+see it. This module shares only the Voltammogram type's sweep split with ``voltpeak.detect``; the maxima, their
+prominences and the turning-point rule are written out here.
 
 A true peak is a local extremum of the right kind on a sweep (a maximum of the current on an anodic-going sweep, a
 minimum on a cathodic-going one; IUPAC currents), unsmoothed, whose topographic prominence reaches a fraction of the
@@ -18,7 +18,6 @@ CV's current range, and which is not an effect of a turning point of the potenti
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from voltpeak.peak import Peak
 from voltpeak.voltammogram import Voltammogram, cycle_numbers, sweeps
@@ -61,11 +60,12 @@ def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
         if n < 5:
             continue
         y = current[a:b] * direction  # the sweep's peaks as maxima
-        found, props = find_peaks(y, prominence=min_prominence_fraction * scale)
+        found, prominences = maxima(y)
+        keep = prominences >= min_prominence_fraction * scale
         # The turning potentials around this sweep: its neighbours share them.
         around = E[sw[max(k - 1, 0)][0]:sw[min(k + 1, len(sw) - 1)][1]]
         limits = (float(around.min()), float(around.max()))
-        for p, prominence in zip(found, props["prominences"]):
+        for p, prominence in zip(found[keep], prominences[keep]):
             if p < 2 or p > n - 3 or _at_turning(E[a + p], y, p, prominence, limits, window, scale):
                 continue
             y0, y1, y2 = y[p - 1], y[p], y[p + 1]
@@ -76,6 +76,23 @@ def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
             out.append(Peak("anodic" if direction > 0 else "cathodic", float(potential), float(height),
                             int(cycles[a + p]), quantity=v.quantity, index=int(a + p), prominence=float(prominence)))
     return out
+
+
+def maxima(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local maxima of ``y`` (a flat top: its middle sample) and their topographic prominences: the height above
+    the higher of the two lowest points reached, left and right, before ``y`` rises above the maximum or ends."""
+    moving = np.flatnonzero(np.diff(y))
+    rising = np.diff(y)[moving] > 0
+    top = np.flatnonzero(rising[:-1] & ~rising[1:])
+    found = (moving[top] + 1 + moving[top + 1]) // 2
+    prominences = np.empty(len(found))
+    for m, p in enumerate(found):
+        higher = np.flatnonzero(y[:p] > y[p])
+        left = y[higher[-1] if len(higher) else 0:p + 1].min()
+        higher = np.flatnonzero(y[p + 1:] > y[p])
+        right = y[p:p + 1 + higher[0] if len(higher) else len(y)].min()
+        prominences[m] = y[p] - max(left, right)
+    return found, prominences
 
 
 def _at_turning(potential: float, y: np.ndarray, p: int, prominence: float, limits: tuple[float, float],
