@@ -5,7 +5,8 @@
 Rows:
 - the same reversible CV (1 mV steps, 0.8 V window, one cycle) by voltpeak and by cvsim, in one run (and a
   quasi-reversible one);
-- labelled CVs/s of a batch at 1 mV steps on all cores, in memory and written to disk (CSV + truth.jsonl);
+- labelled CVs/s of a batch at 1 mV steps on all cores, in memory and written to disk (CSV + truth.jsonl), and of
+  ``voltpeak simulate --n 2000`` as a user runs it (the default mix: finer steps, more cycles, 5 % with iR drop);
 - peak memory for two batch sizes (it should not grow with N);
 - the classical detector on ``--n`` CVs from the default parameter distributions, per mechanism.
 """
@@ -68,6 +69,18 @@ def simulate_rss_mb(n: int, chunk: int = 128) -> float:
                        "SimulationConfig(step_V=(0.001,), cycles=(1, 1)), workers=1)")
 
 
+def cli_rate(n: int) -> float:
+    """CVs/s of ``voltpeak simulate --n N`` as a user runs it (default distributions, files written, all cores),
+    start-up included."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "voltpeak", "simulate", "--n", str(n), "--out", d, "--force"],
+                       check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(HERE.parent / "src")})
+        return n / (time.perf_counter() - t)
+
+
 def _count(args) -> int:
     config, a, b = args
     return len(simulate_batch(config, 1, range(a, b)))
@@ -77,6 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="CVs for the detector rows")
     parser.add_argument("--batch", type=int, default=2 * CHUNK, help="CVs for the throughput rows")
+    parser.add_argument("--cli", type=int, default=2000, help="CVs for the command-line row")
     args = parser.parse_args()
     workers = os.cpu_count() or 1
 
@@ -104,7 +118,11 @@ def main() -> int:
         simulate_to_folder(args.batch, Path(d), 1, one_mv, workers=workers)
         disk = args.batch / (time.perf_counter() - t)
     print(f"| labelled CVs/s at 1 mV, to disk (CSV + truth), {workers} cores | {disk:.0f} |")
-    record("simulate", f"labelled CVs/s to disk, {workers} cores", f"{disk:.0f}", "goal 200")
+    record("simulate", f"labelled CVs/s at 1 mV to disk, {workers} cores", f"{disk:.0f}", "")
+    cli, start = cli_rate(args.cli), 2 / cli_rate(2)
+    print(f"| `voltpeak simulate --n {args.cli}` (default mix, files written), {workers} cores | {cli:.0f} CVs/s |")
+    print(f"| `voltpeak simulate --n 2`: start-up and two CVs | {start:.2f} s |")
+    record("simulate", f"voltpeak simulate --n {args.cli}: CVs/s, {workers} cores", f"{cli:.0f}", "goal 200")
     small, large = simulate_rss_mb(256), simulate_rss_mb(1024)
     print(f"| peak memory, 256 vs 1024 CVs to disk in chunks of 128 (one process) | {small:.0f} MB vs {large:.0f} MB |")
 

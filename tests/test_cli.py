@@ -110,6 +110,7 @@ def test_us_convention_file(tmp_path):
     assert [p["current"] for p in a["peaks"]] == [-p["current"] for p in b["peaks"]]
 
 
+@pytest.mark.slow
 def test_ten_million_rows(tmp_path):
     """A 10-million-row file gives the right answer: 5,000 cycles of 2,000 points, two peaks each."""
     block = good_csv(tmp_path / "one.csv").read_text().splitlines()[1:-1]  # one cycle without its last point
@@ -172,6 +173,7 @@ def test_predict_on_a_jsonl_that_is_not_a_built_split(tmp_path):
         assert_clean_errors(proc)
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_loop_and_protects_its_folder(tmp_path):
     report = tmp_path / "report"
     proc = run("demo", "--out", report)

@@ -242,6 +242,7 @@ def test_dataset_loads_and_passes_a_qwen_processor(sim_folder, tmp_path):
                 assert d1 == d2 and abs(x1 - x2) <= 0.501 and abs(y1 - y2) <= 0.501
 
 
+@pytest.mark.slow
 def test_build_command_resumes_and_rejects_bad_input(sim_folder, tmp_path):
     config = _config(tmp_path)
     run = [sys.executable, "-m", "voltpeak", "build", "--pool", str(sim_folder), "--n", "8", "--seed", "1",

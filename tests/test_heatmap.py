@@ -69,6 +69,7 @@ def test_collator_targets_sit_at_the_truth_peaks(dataset):
             assert torch.allclose(batch["offset"][k, :, cv, cu], torch.tensor([x / 2 - 0.5 - cu, y / 2 - 0.5 - cv]))
 
 
+@pytest.mark.slow
 def test_a_tiny_detector_overfits_eight_plots_to_f1_one(dataset, tmp_path):
     config = TrainConfig(dataset=str(dataset), out=str(tmp_path / "run"), model=TINY, steps=150, batch_size=8,
                          lr=3e-3, warmup_steps=10, train_limit=8, val_every=150, val_samples=4, save_every=150,
@@ -186,6 +187,7 @@ def test_a_bad_shrink_is_refused_in_one_line(value, tmp_path):
         TrainConfig.load(path)
 
 
+@pytest.mark.slow
 def test_the_shipped_models_load_and_find_peaks(dataset, tmp_path):
     # `--model default` (the detector, the better on validation) and `--model mllm-small` work out of the box on
     # real built plots: every line parsed, peaks as DESIGN records, and near their documented test-split F1 (~0.93

@@ -114,6 +114,7 @@ def test_learning_rate_schedule():
     assert all(lr_at(s, c) >= lr_at(s + 1, c) for s in range(10, 100))
 
 
+@pytest.mark.slow
 def test_a_time_budget_bounds_the_run_and_its_schedule(dataset, tmp_path):
     """``minutes``: the run stops (validated and saved) within its wall time, however many ``steps`` it was
     given, and its cosine schedule reaches the bottom at the budget's end."""
@@ -149,6 +150,7 @@ def _losses(run: Path) -> list[float]:
     return [json.loads(x)["loss"] for x in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_loss_curve(dataset, tmp_path):
     whole = train(_config(dataset, tmp_path / "whole"), log=lambda *_: None)
     killed = _config(dataset, tmp_path / "killed")
@@ -166,6 +168,7 @@ def test_a_killed_run_resumes_to_the_same_loss_curve(dataset, tmp_path):
     assert {"scaler", "cuda_rng", "torch_rng", "numpy_rng", "python_rng", "optimizer"} <= set(saved)
 
 
+@pytest.mark.slow
 def test_tiny_model_overfits_eight_samples_to_f1_one(dataset, tmp_path):
     # Loss, masking, generation and parsing fit together: predict + evaluate on the training images give F1 = 1.
     model = {**TINY, "image_size": 96, "vision_channels": [16, 32, 64, 64], "lm_hidden": 96, "lm_intermediate": 192,
@@ -177,6 +180,7 @@ def test_tiny_model_overfits_eight_samples_to_f1_one(dataset, tmp_path):
     assert metrics["f1"] == 1.0 and metrics["sample_accuracy"] == 1.0, metrics
 
 
+@pytest.mark.slow
 def test_predict_reports_errors_without_crashing(tmp_path, dataset):
     model = _model()
     model.save_pretrained(tmp_path / "m")
@@ -194,6 +198,7 @@ def test_predict_reports_errors_without_crashing(tmp_path, dataset):
     assert missing.returncode == 2 and "not a saved voltpeak model" in missing.stderr
 
 
+@pytest.mark.slow
 def test_two_processes_train_one_run_under_torchrun(dataset, tmp_path):
     """torchrun (Gloo on CPUs): each process takes its slice of the step's window, gradients are all-reduced as a
     per-token mean of the whole window, process 0 alone writes the run: the same weights and losses as one process

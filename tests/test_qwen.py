@@ -178,6 +178,7 @@ def test_answers_become_fractions_or_a_parse_error():
     assert (own["peaks"][0]["answer_potential"], own["peaks"][0]["answer_current"]) == (215, 12.4)
 
 
+@pytest.mark.slow
 def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny, dataset, tmp_path):
     config = TrainConfig(dataset=str(dataset), out=str(tmp_path / "run"), steps=2, batch_size=2, lr=1e-3,
                          warmup_steps=1, val_every=2, val_samples=2, save_every=2, vision_lr=1e-4,
@@ -217,6 +218,7 @@ def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny,
     assert QwenVL.from_pretrained(run / "merged").config.path == str((run / "merged").resolve())
 
 
+@pytest.mark.slow
 def test_trl_run_resumes_from_its_last_checkpoint(tiny, dataset, tmp_path):
     """A run killed after step 2 (its step-3 checkpoint never written) resumes to the losses of the whole run."""
     import shutil
@@ -264,6 +266,7 @@ def test_a_merged_model_answers_as_the_adapter_did(tiny, tmp_path):
         assert not torch.allclose(base.model(**inputs).logits, after, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_qwen_config_errors_are_one_line(tmp_path, dataset):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"dataset": str(dataset), "out": str(tmp_path / "run"),
@@ -309,6 +312,7 @@ def _swift() -> str | None:
 
 @pytest.mark.skipif(_swift() is None, reason="the ms-swift environment is absent (make swift-env, or set "
                                              "VOLTPEAK_SWIFT to its swift executable)")
+@pytest.mark.slow
 def test_swift_sft_infer_and_evaluate_on_a_tiny_qwen_with_real_token_ids(dataset, tmp_path):
     answers = [json.loads(line)["messages"][1]["content"] for line in (dataset / "train.jsonl").open()]
     model = tiny_qwen(tmp_path / "tiny-real-ids", list(PROMPTS) + answers, real_ids=True)

@@ -249,6 +249,7 @@ def test_batch_equals_single_and_runs_are_deterministic(tmp_path):
         assert p.read_bytes() == (tmp_path / "b" / p.name).read_bytes()
 
 
+@pytest.mark.slow
 def test_simulate_command_and_the_detector_on_its_output(tmp_path):
     out = tmp_path / "sim"
     run = [sys.executable, "-m", "voltpeak", "simulate", "--n", "24", "--out", str(out), "--seed", "3"]
