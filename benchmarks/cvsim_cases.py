@@ -12,7 +12,7 @@ Used by ``benchmarks/detect.py``, the tests and ``scripts/make_examples.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -29,6 +29,9 @@ class Case:
     truth: list[Peak]
     snr: float
     couples: int
+    # Per couple (all chemically reversible: cvsim's E_rev and E_q): its own E1/2 (V, from its noiseless current
+    # alone, no charging or background), kind ("rev" or "q"), k0 (cm/s) and its peak height (A).
+    systems: list = field(default_factory=list)
 
 
 @lru_cache(maxsize=4096)
@@ -45,8 +48,9 @@ def _couple(kind: str, e0: float, k0: float, start: float, switch: float, step_m
 
 
 def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 200.0),
-              max_couples: int = 3) -> Case:
-    """One random noisy CV of about ``n_points`` samples (one cycle) with its exact truth."""
+              max_couples: int = 3, charging_range=(0.0, 0.3)) -> Case:
+    """One random noisy CV of about ``n_points`` samples (one cycle) with its exact truth; the charging current
+    is a fraction ``charging_range`` of the smallest peak."""
     window = float(rng.choice([0.8, 1.0, 1.2]))
     step_mV = round(2 * window / n_points * 1000, 3)
     rate = float(rng.choice([0.05, 0.1, 0.2, 0.5]))
@@ -56,7 +60,7 @@ def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 2
     slots = np.linspace(-window / 2 + 0.2, window / 2 - 0.2, 5)
     e0s = np.sort(rng.choice(slots, n_couples, replace=False)) + rng.uniform(-0.02, 0.02, n_couples)
     current = None
-    heights = []
+    heights, own = [], []
     for e0 in e0s:
         kind = "rev" if rng.random() < 0.5 else "q"
         k0 = float(rng.choice([1e-1, 1e-2, 3e-3]))
@@ -64,8 +68,15 @@ def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 2
         scale = float(rng.uniform(0.4, 1.0))
         current = i * scale if current is None else current + i * scale
         heights.append(float(np.abs(i).max()) * scale)
-    if rng.random() < 0.5:  # oxidation first: mirror potential and current
+        own.append((kind, k0, i * scale))
+    mirror = rng.random() < 0.5
+    if mirror:  # oxidation first: mirror potential and current
         E, current = -E, -current
+    systems = []
+    for (kind, k0, i), height in zip(own, heights):
+        alone = true_peaks(Voltammogram(E, -i if mirror else i))
+        e_half = float(np.mean([p.potential for p in alone])) if len(alone) == 2 else None
+        systems.append({"e_half": e_half, "kind": kind, "k0": k0, "height": height})
     ip = min(heights)
     # Charging current ±Cdl·v with an RC transient after each switch, plus a sloped background.
     direction = np.sign(np.gradient(E))
@@ -73,12 +84,12 @@ def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 2
     kernel = np.exp(-np.arange(5 * n_rc) / n_rc)
     charging = np.convolve(direction, kernel / kernel.sum())[: len(E)]
     charging[: len(kernel)] = direction[: len(kernel)]  # no warm-up artefact at the start
-    background = rng.uniform(0.0, 0.3) * ip * charging + rng.uniform(-0.2, 0.2) * ip * E / window
+    background = rng.uniform(*charging_range) * ip * charging + rng.uniform(-0.2, 0.2) * ip * E / window
     clean = Voltammogram(E, current + background, source="cvsim")
     truth = true_peaks(clean)
     snr = float(np.exp(rng.uniform(np.log(snr_range[0]), np.log(snr_range[1]))))
     noisy = Voltammogram(E, clean.current + rng.normal(0.0, ip / snr, len(E)), source="cvsim")
-    return Case(clean, noisy, truth, snr, n_couples)
+    return Case(clean, noisy, truth, snr, n_couples, systems)
 
 
 def _one(args) -> Case:
