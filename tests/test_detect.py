@@ -203,6 +203,45 @@ def test_the_apex_of_a_noisy_peak_is_found_by_a_local_fit():
     assert len(errors) == 40 and np.median(errors) < 0.0015 and max(errors) < 0.006
 
 
+def test_per_peak_measures_of_a_gaussian_on_a_sloped_baseline():
+    """A Gaussian peak (σ = 20 mV, height 2 µA) on a sloped baseline, 0.1 V/s: height, Ep/2 = Ep − σ√(2 ln 2),
+    half-width 2σ√(2 ln 2), onset by the tangent method Ep − 2σ, charge h σ √(2π) / v."""
+    from voltpeak.detect.measure import peak_measures
+    from voltpeak.detect.peaks import Context
+
+    sigma, h, rate = 0.020, 2e-6, 0.1
+    E = np.concatenate([np.linspace(-0.5, 0.5, 2001), np.linspace(0.5, -0.5, 2001)[1:]])
+    up = np.arange(len(E)) <= 2000
+    current = np.where(up, 1e-7 + 4e-7 * E + h * np.exp(-(E - 0.1) ** 2 / (2 * sigma ** 2)), -3e-7)
+    v = Voltammogram(E, current, scan_rate_V_s=rate)
+    ctx = Context.of(v, "iupac")
+    peaks = detect(v, context=ctx)
+    assert [p.direction for p in peaks] == ["anodic"]
+    m = peak_measures(ctx, peaks)[0]
+    half = sigma * np.sqrt(2 * np.log(2))
+    assert m["height"] == pytest.approx(h, rel=0.01)
+    assert m["E_p2"] == pytest.approx(0.1 - half, abs=0.001)
+    assert m["half_width"] == pytest.approx(2 * half, abs=0.001)
+    assert m["onset"] == pytest.approx(0.1 - 2 * sigma, abs=0.002)
+    assert m["charge"] == pytest.approx(h * sigma * np.sqrt(2 * np.pi) / rate, rel=0.01)
+    # Without time or a scan rate the charge cannot be known: absent, not invented.
+    assert "charge" not in peak_measures(Context.of(Voltammogram(E, current), "iupac"), peaks)[0]
+
+
+def test_half_peak_potential_of_a_reversible_couple():
+    """Nicholson–Shain: |Ep − Ep/2| = 2.20 RT/nF = 56.5 mV for a reversible wave (n = 1, 25 °C)."""
+    from voltpeak.detect.measure import peak_measures
+    from voltpeak.detect.peaks import Context
+
+    E, current = reversible()
+    v = Voltammogram(E, current, scan_rate_V_s=0.1)
+    ctx = Context.of(v)
+    peaks = detect(v, context=ctx)
+    forward = next(p for p in peaks if p.direction == "cathodic")
+    m = peak_measures(ctx, peaks)[peaks.index(forward)]
+    assert abs(forward.potential - m["E_p2"]) == pytest.approx(2.20 / f, abs=0.0015)
+
+
 def test_a_small_visible_peak_is_below_the_noise_threshold_the_detector_uses():
     """What the simulator's truth counts (a bump of 2.7 % of the range) is under a 5 % prominence bar."""
     from voltpeak.simulate.truth import true_peaks

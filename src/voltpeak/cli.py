@@ -55,21 +55,46 @@ class Output:
 
 
 def cmd_detect(args) -> int:
-    from voltpeak.detect import detect_line
+    from voltpeak.detect import Analysis, detect_line
+    from voltpeak.detect.corrections import reference_name
+    from voltpeak.detect.report import table, write_csv, write_excel
 
-    out = Output(args.output, args.force)
+    for name in (args.reference, args.from_reference):
+        if name:
+            reference_name(name)  # a wrong name is one line before any file is read
+    if args.blank and not Path(args.blank).is_file():
+        raise InputError(f"--blank {args.blank}: no such file")
+    exports = [(p, s) for p, s in ((args.csv, ".csv"), (args.excel, ".xlsx")) if p]
+    for path, suffix in exports:
+        if not path.lower().endswith(suffix):
+            raise InputError(f"{path}: the file name should end in {suffix}")
+        if Path(path).exists() and not args.force:
+            raise InputError(f"{path} exists; use --force to overwrite it")
+    analysis = Analysis(args.reference, args.from_reference, args.ph, args.fc, args.blank, args.ru, args.area)
+    # JSON Lines go to -o, or to stdout unless the table takes it.
+    out = Output(args.output, args.force) if args.output or not args.table else None
     failed = 0
     completed = False
+    lines = []
     try:
         for path in _progress(args.paths, "detect"):
-            line = detect_line(path, args.cycle, args.convention)
+            line = detect_line(path, args.cycle, args.convention, analysis)
             if line.get("error"):
                 failed += 1
                 print(f"voltpeak detect: {line['error']}", file=sys.stderr)
-            out.write(line)
+            if out:
+                out.write(line)
+            if args.table:
+                print(table(line) + "\n", flush=True)
+            lines.append(line)
         completed = True
     finally:
-        out.close(keep=completed)  # an interrupted run leaves no half-written file behind
+        if out:
+            out.close(keep=completed)  # an interrupted run leaves no half-written file behind
+    if args.csv:
+        print(f"voltpeak detect: wrote {write_csv(lines, args.csv)}", file=sys.stderr)
+    if args.excel:
+        print(f"voltpeak detect: wrote {write_excel(lines, args.excel)}", file=sys.stderr)
     return EXIT_BAD_INPUT if failed else 0
 
 
@@ -264,6 +289,16 @@ def _positive_float(text: str) -> float:
     return x
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not x >= 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {x}")
+    return x
+
+
 def build_parser() -> argparse.ArgumentParser:
     from voltpeak import __version__
 
@@ -281,7 +316,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--convention", choices=("auto", "iupac", "us"), default="auto",
                    help="current sign convention: iupac (anodic positive), us (cathodic positive), or auto "
                         "(from which branch lies higher; default)")
-    d.add_argument("--force", action="store_true", help="overwrite OUT.jsonl if it exists")
+    d.add_argument("--force", action="store_true", help="overwrite OUT.jsonl (and the CSV/Excel files) if they exist")
+    g = d.add_argument_group("corrections (applied in this order)")
+    g.add_argument("--blank", metavar="FILE", help="a blank recording, subtracted sweep by sweep")
+    g.add_argument("--ru", type=_non_negative_float, default=0.0, metavar="OHM",
+                   help="uncompensated resistance: potentials become E - I*Ru")
+    g.add_argument("--reference", metavar="REF", help="give potentials against REF: SHE, NHE, SCE, Ag/AgCl (sat. "
+                   "KCl), Ag/AgCl-3M, MSE-sat, Hg/HgO-1M-NaOH, RHE (needs --ph), Fc/Fc+ (needs --fc)")
+    g.add_argument("--from-reference", metavar="REF", help="the file's reference, where the file does not say it")
+    g.add_argument("--ph", type=float, metavar="PH", help="the solution's pH (for RHE)")
+    g.add_argument("--fc", type=float, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
+    g.add_argument("--area", type=_positive_float, metavar="CM2",
+                   help="electrode area: peak charges also per cm² (and --ru reads current densities)")
+    r = d.add_argument_group("output for people")
+    r.add_argument("--table", action="store_true",
+                   help="a table per file on stdout (units printed); the JSON lines then go only to -o")
+    r.add_argument("--csv", metavar="FILE.csv", help="every peak as a CSV row (SI units)")
+    r.add_argument("--excel", metavar="FILE.xlsx", help="the same rows in an Excel workbook, and one row per file")
     d.set_defaults(func=cmd_detect)
 
     e = sub.add_parser("evaluate", help="match predictions to truth (Hungarian) and report metrics",

@@ -13,8 +13,8 @@ but not along the sweep, is never a peak.
 
 from voltpeak.detect.baseline import baseline
 from voltpeak.detect.couples import Couple, analyse, find_couples
-from voltpeak.detect.files import detect_file, detect_line
+from voltpeak.detect.files import Analysis, detect_file, detect_line
 from voltpeak.detect.peaks import Context, DetectorSettings, current_sign, detect, prominent_maxima
 
 __all__ = ["DetectorSettings", "Context", "detect", "analyse", "find_couples", "Couple", "baseline",
-           "current_sign", "prominent_maxima", "detect_file", "detect_line"]
+           "current_sign", "prominent_maxima", "detect_file", "detect_line", "Analysis"]

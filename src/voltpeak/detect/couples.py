@@ -155,7 +155,7 @@ def analyse(v: Voltammogram, cycle: int | None = None, settings: DetectorSetting
     return peaks, find_couples(v, peaks, context=ctx)
 
 
-def _baseline_of(ctx: Context, peaks: list[Peak], peak: Peak) -> tuple[float, float, int]:
+def baseline_of(ctx: Context, peaks: list[Peak], peak: Peak) -> tuple[float, float, int]:
     """Baseline (value at the peak, slope per V) in the IUPAC-oriented, sign-normalised frame; and the sweep."""
     k = ctx.sweep_of(peak.index)
     a, b, _ = ctx.sweeps[k]
@@ -176,8 +176,8 @@ def _measure(ctx: Context, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
     fwd, rev = (a, k) if a.index < k.index else (k, a)
     sign = ctx.sign
     # Heights in the sign-normalised frame of each peak's sweep (positive: above the baseline), then signed.
-    f_value, f_slope, f_sweep = _baseline_of(ctx, peaks, fwd)
-    r_value, _, r_sweep = _baseline_of(ctx, peaks, rev)
+    f_value, f_slope, f_sweep = baseline_of(ctx, peaks, fwd)
+    r_value, _, r_sweep = baseline_of(ctx, peaks, rev)
     f_dir = 1.0 if fwd.direction == "anodic" else -1.0
     f_height = fwd.current * sign * f_dir - f_value
     r_height = rev.current * sign * -f_dir - r_value

@@ -1,24 +1,108 @@
 """``voltpeak detect`` on files: one output line (DESIGN's detect record) per file, or the line that says why
-not."""
+not; with an ``Analysis``, the corrections an electrochemist asks for first (a blank, iR, a reference scale) and
+what lab tools report per peak (``voltpeak.detect.measure``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
+from voltpeak.detect.corrections import correct_ir, reference_name, reference_shift, subtract_blank
 from voltpeak.detect.couples import find_couples
+from voltpeak.detect.measure import peak_measures
 from voltpeak.detect.peaks import Context, detect
-from voltpeak.errors import VoltpeakError
+from voltpeak.errors import InputError, VoltpeakError
 from voltpeak.read import read
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")  # plots: predict's
 
 
-def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
+@dataclass(frozen=True)
+class Analysis:
+    """What ``voltpeak detect`` corrects before it reads peaks, and the electrode's area.
+
+    Attributes
+    ----------
+    reference : str, optional
+        Give potentials against this reference (``voltpeak.detect.corrections.SCALES``).
+    from_reference : str, optional
+        The file's own reference, where the file does not say it (a file that says it wins).
+    ph : float, optional
+        The solution's pH, for the RHE scale.
+    fc_V : float, optional
+        E1/2 of ferrocene against the file's reference (V), for the Fc/Fc⁺ scale.
+    blank : str, optional
+        A blank recording subtracted sweep by sweep.
+    ru_ohm : float
+        Uncompensated resistance (Ω): potentials become E − I·R_u.
+    area_cm2 : float, optional
+        Electrode area (cm²): peak charges are also given per cm² (and --ru reads current densities).
+    """
+
+    reference: str | None = None
+    from_reference: str | None = None
+    ph: float | None = None
+    fc_V: float | None = None
+    blank: str | None = None
+    ru_ohm: float = 0.0
+    area_cm2: float | None = None
+
+
+MEASURE_DIGITS = {"height": 6, "E_p2": 6, "half_width": 6, "onset": 6, "charge": 6}
+
+
+@lru_cache(maxsize=4)
+def _read_blank(path: str):
+    try:
+        return read(path)
+    except VoltpeakError as e:
+        raise InputError(f"the blank: {e}") from None
+
+
+def corrected(v, analysis: Analysis):
+    """``v`` with the analysis's blank, iR and reference applied (in that order), and the corrections said."""
+    done = []
+    if analysis.blank:
+        v = subtract_blank(v, _read_blank(analysis.blank))
+        done.append(f"blank {analysis.blank} subtracted")
+    if analysis.ru_ohm:
+        v = correct_ir(v, analysis.ru_ohm, analysis.area_cm2)
+        done.append(f"iR: E - I x {analysis.ru_ohm:g} ohm")
+    if analysis.reference:
+        source = v.reference or analysis.from_reference
+        if not source:
+            raise InputError(f"{v.source}: the file does not say its reference electrode; give --from-reference")
+        shift = reference_shift(source, analysis.reference, analysis.ph, analysis.fc_V)
+        v = replace(v, potential_V=v.potential_V + shift, reference=reference_name(analysis.reference))
+        done.append(f"potentials from {reference_name(source)} to {reference_name(analysis.reference)} "
+                    f"({shift * 1000:+.1f} mV)")
+    return v, done
+
+
+def classify(couple, ratio: float | None) -> str:
+    """A couple's reversibility class from its ΔEp and ipa/ipc at one scan rate (n = 1 assumed for ΔEp):
+    ``surface-confined`` (|ΔEp| < 20 mV: an adsorbed layer), ``chemically coupled`` (ipa/ipc outside 0.8–1.25: a
+    chemical step consumes one side), else ``reversible`` (ΔEp ≤ 75 mV), ``quasi-reversible`` (≤ 200 mV) or
+    ``irreversible``. One scan rate cannot tell a slow electron transfer from a large iR drop: correct iR first
+    (--ru), or read a scan-rate series."""
+    dep = couple.delta_ep_V
+    if abs(dep) < 0.020:
+        return "surface-confined"
+    if ratio is not None and not 0.8 <= ratio <= 1.25:
+        return "chemically coupled"
+    return "reversible" if dep <= 0.075 else "quasi-reversible" if dep <= 0.200 else "irreversible"
+
+
+def detect_file(path: str, cycle: int | None, convention: str = "auto", analysis: Analysis | None = None) -> dict:
     """One output line of ``voltpeak detect`` for one file; raises VoltpeakError where it cannot be done."""
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         raise VoltpeakError(f"{path}: a plot image, not CV data; voltpeak predict --model default {path} reads "
                             "peaks off a plot")
     v = read(path)
+    done = []
+    if analysis is not None:
+        v, done = corrected(v, analysis)
     lo, hi = v.window_V
     if hi - lo <= 0:
         raise VoltpeakError(f"{path}: the potential is constant; not a voltammogram")
@@ -28,21 +112,40 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto") -> dict:
         raise VoltpeakError(f"{path}: no cycle {cycle} (the file has {n_cycles})")
     peaks = detect(v, cycle, context=ctx)
     couples = find_couples(v, peaks, context=ctx)
-    return {
+    records = [p.to_record() for p in peaks]
+    area = analysis.area_cm2 if analysis else None
+    for record, measures in zip(records, peak_measures(ctx, peaks)):
+        record.update({k: float(f"{x:.{MEASURE_DIGITS[k]}g}") for k, x in measures.items()})
+        if area and "charge" in measures and v.quantity == "I":
+            record["charge_density"] = float(f"{measures['charge'] / area:.6g}")  # C/cm²
+    couple_records = []
+    for c in couples:
+        record = c.to_record(peaks)
+        record["class"] = classify(c, record["ipa_ipc"])
+        couple_records.append(record)
+        for side, key in (("anodic", "ipa"), ("cathodic", "ipc")):  # the couple's heights are the better ones
+            if record[key] is not None:
+                records[record[side]]["height"] = record[key]
+    line = {
         "source": path,
-        "peaks": [p.to_record() for p in peaks],
-        "couples": [c.to_record(peaks) for c in couples],
+        "peaks": records,
+        "couples": couple_records,
         "cycles": n_cycles,
         "window": [round(lo, 6), round(hi, 6)],
         "quantity": v.quantity,
         "convention": "us" if ctx.sign < 0 else "iupac",
     }
+    if v.reference:
+        line["reference"] = v.reference
+    if done:
+        line["corrections"] = done
+    return line
 
 
-def detect_line(path: str, cycle: int | None, convention: str = "auto") -> dict:
+def detect_line(path: str, cycle: int | None, convention: str = "auto", analysis: Analysis | None = None) -> dict:
     """``detect_file``, or the line that says why it could not be done; never raises for one bad file."""
     try:
-        return detect_file(path, cycle, convention)
+        return detect_file(path, cycle, convention, analysis)
     except VoltpeakError as e:
         error = str(e)
     except Exception as e:  # a bug must not cost the user the other files

@@ -1,0 +1,108 @@
+"""``voltpeak detect``'s output for people: a table on the terminal, and CSV or Excel files of the same rows.
+
+One row per peak (its couple's E1/2, ΔEp, ipa/ipc and class beside it), potentials in V, widths in mV, currents
+and charges in the unit that keeps them readable (µA, µC, ...), always named in the header.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+PREFIXES = ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
+PEAK_COLUMNS = ("source", "cycle", "direction", "Ep_V", "ip", "height", "Ep2_V", "half_width_mV", "onset_V",
+                "charge", "E_half_V", "delta_Ep_mV", "ipa_ipc", "class", "reverse_baseline")
+
+
+def _unit(values: list[float], base: str) -> tuple[float, str]:
+    """The scale and unit name (e.g. 1e-6, "µA") that puts the largest |value| at 1 or more."""
+    largest = max((abs(x) for x in values if x is not None), default=0.0)
+    for factor, prefix in PREFIXES:
+        if largest >= factor:
+            return factor, prefix + base
+    return PREFIXES[-1][0], PREFIXES[-1][1] + base
+
+
+def rows(line: dict) -> list[dict]:
+    """One dict per peak of a ``detect`` line, with its couple's figures (SI units: V, A or A/m², C or C/m²)."""
+    couple_of = {}
+    for c in line.get("couples", []):
+        couple_of[c["anodic"]] = couple_of[c["cathodic"]] = c
+    out = []
+    for i, p in enumerate(line.get("peaks", [])):
+        c = couple_of.get(i, {})
+        out.append({"source": line["source"], "cycle": p.get("cycle"), "direction": p["direction"],
+                    "Ep_V": p.get("potential"), "ip": p.get("current"), "height": p.get("height"),
+                    "Ep2_V": p.get("E_p2"), "half_width_mV": _mV(p.get("half_width")), "onset_V": p.get("onset"),
+                    "charge": p.get("charge"), "E_half_V": c.get("E_half"), "delta_Ep_mV": _mV(c.get("delta_Ep")),
+                    "ipa_ipc": c.get("ipa_ipc"), "class": c.get("class"),
+                    "reverse_baseline": c.get("reverse_baseline")})
+    return out
+
+
+def _mV(x):
+    return None if x is None else round(x * 1000, 1)
+
+
+def table(line: dict) -> str:
+    """A fixed-width table of one file's peaks and couples, units in the header."""
+    if line.get("error"):
+        return f"{line['source']}: error: {line['error']}"
+    found = rows(line)
+    density = line.get("quantity") == "j"
+    i_scale, i_unit = _unit([r[k] for r in found for k in ("ip", "height")], "A/m²" if density else "A")
+    q_scale, q_unit = _unit([r["charge"] for r in found], "C/m²" if density else "C")
+    head = (f"{line['source']}: {len(found)} peaks, {len(line.get('couples', []))} couples, {line.get('cycles')} "
+            f"cycle(s), {line.get('convention', 'iupac').upper()} currents"
+            + (f", potentials vs {line['reference']}" if line.get("reference") else ""))
+    header = ["cycle", "peak", "Ep (V)", f"ip ({i_unit})", f"height ({i_unit})", "Ep/2 (V)", "FWHM (mV)",
+              "onset (V)", f"Q ({q_unit})", "E1/2 (V)", "ΔEp (mV)", "ipa/ipc", "class"]
+    body = []
+    for r in found:
+        body.append([_fmt(r["cycle"], "d"), r["direction"], _fmt(r["Ep_V"], ".4f"), _fmt(r["ip"], ".4g", i_scale),
+                     _fmt(r["height"], ".4g", i_scale), _fmt(r["Ep2_V"], ".4f"), _fmt(r["half_width_mV"], ".1f"),
+                     _fmt(r["onset_V"], ".4f"), _fmt(r["charge"], ".4g", q_scale), _fmt(r["E_half_V"], ".4f"),
+                     _fmt(r["delta_Ep_mV"], ".1f"), _fmt(r["ipa_ipc"], ".3f"), r["class"] or ""])
+    widths = [max(len(h), *(len(b[k]) for b in body)) if body else len(h) for k, h in enumerate(header)]
+    lines = [head, "  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
+    for note in line.get("corrections", []):
+        lines.append(f"  corrected: {note}")
+    return "\n".join(lines)
+
+
+def _fmt(x, spec: str, scale: float = 1.0) -> str:
+    return "" if x is None else format(x / scale if scale != 1.0 else x, spec)
+
+
+def write_csv(lines: list[dict], path: str | Path) -> Path:
+    """Every peak of ``lines`` as a CSV row (SI units, the columns of ``PEAK_COLUMNS``)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=PEAK_COLUMNS)
+        writer.writeheader()
+        for line in lines:
+            writer.writerows(rows(line))
+    return Path(path)
+
+
+def write_excel(lines: list[dict], path: str | Path) -> Path:
+    """An Excel workbook: sheet "peaks" (the CSV's rows) and sheet "files" (one row per file: cycles, window,
+    quantity, reference, corrections or the error)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    peaks = book.active
+    peaks.title = "peaks"
+    peaks.append(list(PEAK_COLUMNS))
+    for line in lines:
+        for r in rows(line):
+            peaks.append([r[k] for k in PEAK_COLUMNS])
+    files = book.create_sheet("files")
+    files.append(["source", "cycles", "window_low_V", "window_high_V", "quantity", "reference", "corrections",
+                  "error"])
+    for line in lines:
+        window = line.get("window") or [None, None]
+        files.append([line["source"], line.get("cycles"), window[0], window[1], line.get("quantity"),
+                      line.get("reference"), "; ".join(line.get("corrections", [])), line.get("error")])
+    book.save(path)
+    return Path(path)
