@@ -127,3 +127,33 @@ def test_detect_options_that_cannot_work_are_one_line_errors(tmp_path, capsys):
     assert "--from-reference" in capsys.readouterr().err
     assert main(["detect", str(tmp_path / "cv.csv"), "--blank", str(tmp_path / "none.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_spikes_and_noisy_bursts_are_not_peaks():
+    """A reversible couple whose record has single-sample spikes (a range switch, a glitch) in its quiet part and
+    a stretch of bursty noise (bubbles: 2–4-sample bursts over a plateau 10 × noisier than the rest): only the
+    couple's two peaks are found."""
+    from voltpeak.detect import detect
+
+    v = _sim(0.0)
+    rng = np.random.default_rng(3)
+    ip = np.abs(v.current).max()
+    current = v.current + rng.normal(0, ip / 200, len(v))
+    for k in rng.choice(np.arange(50, 400), 6, replace=False):  # spikes of half the peak, one sample each
+        current[k] += 0.5 * ip * rng.choice([-1, 1])
+    noisy = slice(1700, 1990)  # on the return sweep, 0.2–0.49 V: past the reverse peak (sample ~1530)
+    current[noisy] += rng.normal(0, ip / 20, 290)
+    for k in rng.choice(np.arange(1700, 1985), 20, replace=False):
+        current[k:k + rng.integers(2, 5)] += rng.uniform(0.2, 0.6) * ip
+    peaks = detect(Voltammogram(v.potential_V, current))
+    assert sorted(p.direction for p in peaks) == ["anodic", "cathodic"]
+    assert max(abs(p.potential) for p in peaks) < 0.035
+
+
+def test_a_biologic_recording_of_a_noisy_plateau_has_no_peaks(shared_data):
+    """``biologic/cv.mpr`` (yadg's test file): an oxidation current that turns into a plateau of bursty noise on
+    the way back. An expert marks no peak on it; before the local-noise bar the detector found 186 (issue 20).
+    EC-Lab records IUPAC currents, whatever the branches look like: the text export reads the same."""
+    for name in ("cv.mpr", "cv.mpt"):
+        line = detect_file(str(shared_data / "biologic" / name), None)
+        assert line["peaks"] == [] and line["convention"] == "iupac", name

@@ -68,7 +68,8 @@ def _measures(ctx: Context, peaks: list[Peak], peak: Peak) -> dict:
     while foot > 0 and above[foot - 1] > 0:
         foot -= 1
     if p - foot >= 3:
-        rise = np.gradient(above[foot:p + 1], E[foot:p + 1])
+        step = np.gradient(E[foot:p + 1])  # repeated potentials (a potentiostat's resolution) give no slope
+        rise = np.divide(np.gradient(above[foot:p + 1]), step, out=np.zeros(p + 1 - foot), where=step != 0)
         s = foot + int(np.argmax(np.abs(rise)))
         if rise[s - foot] != 0:
             out["onset"] = float(E[s] - above[s] / rise[s - foot])

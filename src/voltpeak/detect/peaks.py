@@ -12,7 +12,7 @@ try:  # scipy's compiled kernel, without the argument checks that cost more than
 except ImportError:  # pragma: no cover - a future scipy may move it
     _peak_prominences = None
 
-from voltpeak.detect.smooth import noise_std, savgol, window_length
+from voltpeak.detect.smooth import despike, local_noise, noise_std, savgol, window_length
 from voltpeak.peak import Peak
 from voltpeak.voltammogram import Voltammogram, branch_asymmetry, cycle_numbers, sweeps
 
@@ -22,12 +22,15 @@ CONVENTIONS = ("auto", "iupac", "us")
 def current_sign(v: Voltammogram, convention: str = "auto", sweep_list=None) -> float:
     """+1 when the current follows the IUPAC convention (anodic positive), -1 for the US convention.
 
-    ``"auto"`` decides from the branches: charging current puts the anodic-going branch above the cathodic-going
-    one in IUPAC files; a clear reversal (``branch_asymmetry`` < -0.5) means the US convention (or a record whose
-    time order was reversed). Peaks keep the direction of the sweep they lie on either way.
+    ``"auto"`` takes the convention the file declares (``v.meta["convention"]``: an instrument's own format, such
+    as EC-Lab's); otherwise it decides from the branches: charging current puts the anodic-going branch above the
+    cathodic-going one in IUPAC files; a clear reversal (``branch_asymmetry`` < -0.5) means the US convention (or
+    a record whose time order was reversed). Peaks keep the direction of the sweep they lie on either way.
     """
     if convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
+    if convention == "auto" and v.meta.get("convention") in ("iupac", "us"):
+        convention = v.meta["convention"]
     if convention == "auto":
         return -1.0 if branch_asymmetry(v.potential_V, v.current, sweep_list) < -0.5 else 1.0
     return -1.0 if convention == "us" else 1.0
@@ -82,6 +85,14 @@ class Context:
     noise: float  # white-noise std of the current
     window: float  # potential range (V)
     _smoothed: dict = field(default_factory=dict, repr=False)
+    _local: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def local_noise(self) -> np.ndarray:
+        """White-noise std of the current around each sample (``voltpeak.detect.smooth.local_noise``)."""
+        if self._local is None:
+            self._local = local_noise(self.current)
+        return self._local
 
     @classmethod
     def of(cls, v: Voltammogram, convention: str = "auto", settings: DetectorSettings | None = None,
@@ -89,10 +100,11 @@ class Context:
         """The context of ``v``; ``sw``: its sweeps when already known (currents on the same potentials)."""
         sw = sweeps(v.potential_V) if sw is None else sw
         sign = current_sign(v, convention, sw)
-        current = v.current * sign
+        noise = local_noise(v.current)
+        current = despike(v.current, noise) * sign
         return cls(v, settings or DEFAULT, sign, current, sw, cycle_numbers(v.potential_V, sw),
                    float(current.max() - current.min()), noise_std(current),
-                   float(v.potential_V.max() - v.potential_V.min()))
+                   float(v.potential_V.max() - v.potential_V.min()), _local=noise)
 
     def smoothed(self, k: int) -> tuple[np.ndarray, int, float]:
         """Sweep ``k`` smoothed and sign-normalised (its peaks are maxima), the window length and the step (V)."""
@@ -102,7 +114,9 @@ class Context:
         E = self.v.potential_V
         step = abs(E[b - 1] - E[a]) / max(b - a - 1, 1)
         s = self.settings
-        m = window_length(self.noise, self.scale, step, s.max_smooth_window_V, b - a, s.smooth_noise_fraction)
+        # The sweep's own noise where it is the louder: a noisy stretch is smoothed as much as it needs.
+        noise = max(self.noise, float(np.median(self.local_noise[a:b])))
+        m = window_length(noise, self.scale, step, s.max_smooth_window_V, b - a, s.smooth_noise_fraction)
         self._smoothed[k] = savgol(self.current[a:b] * direction, m), m, step
         return self._smoothed[k]
 
@@ -157,9 +171,19 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
         # mid-window (a digitised loop) gets them from the next one.
         around = E[sw[max(k - 1, 0)][0]:sw[min(k + 1, len(sw) - 1)][1]]
         limits = (float(around.min()), float(around.max()))
+        noise_here = ctx.local_noise[a:b]
+        spread = _block_quantile(np.abs(ctx.current[a:b] * direction - y), 0.9)
         for p, prominence in zip(idx, prominences):
             if p < 2 or p > n - 3 or turning_effect(E[a + p], y, p, prominence, limits, ctx.window, ctx.scale,
                                                     settings):
+                continue
+            # The same bar against the noise where the peak is, where that is clearly louder than the record's: a
+            # noisy stretch of a quiet record (bursts on a plateau) does not lend its maxima the quiet part's bar.
+            # (Where it is not, the record's figure: a local estimate's own scatter would cost small peaks.)
+            local = noise_here[p]
+            if local > LOUDER * ctx.noise and prominence < max(
+                    settings.noise_factor * local * (1.5 / np.sqrt(m) if m >= 5 else 1.0),
+                    settings.raw_noise_factor * local, SPREAD_FACTOR * spread[p]):
                 continue
             c = int(cycles[a + p])
             if cycle is not None and c != cycle:
@@ -168,6 +192,23 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
             peaks.append(Peak("anodic" if direction > 0 else "cathodic", e_peak, i_peak * direction * ctx.sign, c,
                               quantity=v.quantity, index=int(a + p), prominence=float(prominence)))
     return peaks
+
+
+LOUDER = 2.0  # local noise over this many times the record's makes a stretch "noisy"
+SPREAD_FACTOR = 5.0  # in a noisy stretch, a peak rises this many times over the 90th percentile of its scatter
+
+
+def _block_quantile(x: np.ndarray, q: float, block: int = 64) -> np.ndarray:
+    """Per sample, the ``q`` quantile of ``x`` over its block of ``block`` samples and the two beside it: the
+    scatter of bursty noise (gas bubbles, a loose contact), which a median of differences, made for white
+    noise, does not see."""
+    n = len(x)
+    blocks = max(1, -(-n // block))
+    padded = np.full(blocks * block, np.nan)
+    padded[:n] = x
+    level = np.nanquantile(padded.reshape(blocks, block), q, axis=1)
+    wide = np.maximum(level, np.maximum(np.r_[level[1:], level[-1]], np.r_[level[0], level[:-1]]))
+    return np.repeat(wide, block)[:n]
 
 
 APEX_FRACTION = 0.4  # the apex fit spans the peak's top down to this fraction of its prominence

@@ -58,6 +58,7 @@ def read(path: str | Path) -> Voltammogram:
                 v = read_gamry(p, text)
             elif text.startswith("EC-Lab ASCII FILE"):
                 v = read_table(p, eclab_table(text))  # yadg misreads decimal commas in .mpt exports
+                v.meta.update(format="biologic", convention="iupac")  # EC-Lab's own: oxidation positive
             else:
                 v = read_table(p, text)
     except ReadError as e:

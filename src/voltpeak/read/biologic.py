@@ -62,4 +62,5 @@ def read_biologic(path: Path):
     t = data["time"].to_numpy().astype(float) if "time" in data.data_vars else None
     if t is not None and not np.isfinite(t).all():
         t = None
-    return finish(path, E, current, t, meta={"format": "biologic"})
+    # EC-Lab records oxidation currents as positive (IUPAC), whatever the branches look like.
+    return finish(path, E, current, t, meta={"format": "biologic", "convention": "iupac"})
