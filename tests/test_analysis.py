@@ -100,6 +100,7 @@ def test_detect_table_csv_and_excel_for_people(tmp_path, capsys):
     write_table(sim.clean, tmp_path / "cv.csv")
     out = tmp_path / "lines.jsonl"
     assert main(["detect", str(tmp_path / "cv.csv"), "--table", "-o", str(out), "--csv", str(tmp_path / "p.csv"),
+                 "--plot", str(tmp_path / "plots"),
                  "--excel", str(tmp_path / "p.xlsx"), "--reference", "SHE", "--from-reference", "SCE",
                  "--area", "0.0707"]) == 0
     shown = capsys.readouterr().out
@@ -116,6 +117,7 @@ def test_detect_table_csv_and_excel_for_people(tmp_path, capsys):
     book = load_workbook(tmp_path / "p.xlsx")
     assert book.sheetnames == ["peaks", "files"] and book["peaks"].max_row == len(rows) + 1
     assert book["files"]["F2"].value == "SHE"
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["cv.csv.png", "cv.csv.svg"]
 
 
 def test_detect_options_that_cannot_work_are_one_line_errors(tmp_path, capsys):
@@ -157,3 +159,53 @@ def test_a_biologic_recording_of_a_noisy_plateau_has_no_peaks(shared_data):
     for name in ("cv.mpr", "cv.mpt"):
         line = detect_file(str(shared_data / "biologic" / name), None)
         assert line["peaks"] == [] and line["convention"] == "iupac", name
+
+
+def _series(tmp_path, couple, rates):
+    paths = []
+    for rate in rates:
+        sim = simulate_cv([couple], Conditions(start_V=0.5, vertices_V=(-0.5,), scan_rate_V_s=rate))
+        path = tmp_path / f"cv_{rate}.csv"
+        write_table(sim.clean, path)  # with its time column: the scan rate is read from it
+        paths.append(str(path))
+    return paths
+
+
+def test_a_scan_rate_series_gives_d_back_by_randles_sevcik(tmp_path, capsys):
+    """Five simulated CVs of one reversible couple (D = 1e-5 cm²/s, 1 mM, 0.0707 cm²) from 20 to 500 mV/s:
+    `voltpeak series` finds the couple in all, log ip/log v slope 0.5 (diffusion), E1/2 flat, and D within 10 %."""
+    paths = _series(tmp_path, RedoxCouple(0.0, d_ox_cm2_s=1e-5, d_red_cm2_s=1e-5), (0.02, 0.05, 0.1, 0.2, 0.5))
+    area = Conditions(start_V=0.5, vertices_V=(-0.5,)).area_cm2
+    assert main(["series", *paths, "--area", str(area), "--conc", "1", "-o", str(tmp_path / "s.json"),
+                 "--plot", str(tmp_path / "plots")]) == 0
+    result = json.loads((tmp_path / "s.json").read_text())
+    [couple] = result["couples"]
+    assert couple["scan_rates"] == pytest.approx([0.02, 0.05, 0.1, 0.2, 0.5], rel=1e-3)
+    assert np.ptp(couple["E_half"]) < 0.002
+    fit = couple["cathodic"]
+    assert fit["log_ip_vs_log_v"]["slope"] == pytest.approx(0.5, abs=0.02) and fit["regime"] == "diffusion"
+    assert fit["D_cm2_s"] == pytest.approx(1e-5, rel=0.10)
+    assert "D 1" in capsys.readouterr().err
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {"series_couple_1.png", "series_couple_1.svg"}
+
+
+def test_a_surface_confined_couple_scales_with_v(tmp_path):
+    paths = _series(tmp_path, RedoxCouple(0.0, mechanism="ads", k_s_per_s=float("inf")), (0.05, 0.1, 0.2, 0.5))
+    assert main(["series", *paths, "-o", str(tmp_path / "s.json")]) == 0
+    fit = json.loads((tmp_path / "s.json").read_text())["couples"][0]["cathodic"]
+    assert fit["log_ip_vs_log_v"]["slope"] == pytest.approx(1.0, abs=0.05) and fit["regime"] == "adsorption"
+
+
+def test_a_series_needs_three_scan_rates(tmp_path, capsys):
+    paths = _series(tmp_path, RedoxCouple(0.0), (0.1, 0.2))
+    assert main(["series", *paths]) == 2
+    assert "at least three" in capsys.readouterr().err
+
+
+def test_alpha_from_the_peak_shift_of_a_slow_couple(tmp_path):
+    """An irreversible couple (k0 1e-4 cm/s, α 0.5; ΔEp 0.33–0.46 V): the cathodic peak moves 2.303 RT/(2αF) =
+    59 mV per decade of scan rate (Nicholson–Shain), which gives α back within 0.05."""
+    paths = _series(tmp_path, RedoxCouple(0.0, k0_cm_s=1e-4, alpha=0.5), (0.01, 0.02, 0.05, 0.1))
+    assert main(["series", *paths, "-o", str(tmp_path / "s.json")]) == 0
+    fit = json.loads((tmp_path / "s.json").read_text())["couples"][0]["cathodic"]
+    assert fit["alpha"] == pytest.approx(0.5, abs=0.05)

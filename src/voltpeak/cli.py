@@ -86,6 +86,12 @@ def cmd_detect(args) -> int:
                 out.write(line)
             if args.table:
                 print(table(line) + "\n", flush=True)
+            if args.plot and not line.get("error"):
+                from voltpeak.detect.files import corrected
+                from voltpeak.detect.plots import plot_cv
+                from voltpeak.read import read
+
+                plot_cv(corrected(read(path), analysis)[0], line, Path(args.plot))
             lines.append(line)
         completed = True
     finally:
@@ -96,6 +102,47 @@ def cmd_detect(args) -> int:
     if args.excel:
         print(f"voltpeak detect: wrote {write_excel(lines, args.excel)}", file=sys.stderr)
     return EXIT_BAD_INPUT if failed else 0
+
+
+def cmd_series(args) -> int:
+    import numpy as np
+
+    from voltpeak.detect import Analysis, detect_file
+    from voltpeak.detect.series import analyse_series, scan_rate
+    from voltpeak.read import read
+
+    if args.scan_rates and len(args.scan_rates) != len(args.paths):
+        raise InputError(f"--scan-rates gives {len(args.scan_rates)} rates for {len(args.paths)} files")
+    out = Output(args.output, args.force)
+    analysis = Analysis(area_cm2=args.area)
+    lines, rates = [], []
+    for k, path in enumerate(args.paths):
+        rate = args.scan_rates[k] if args.scan_rates else scan_rate(read(path))
+        if rate is None:
+            raise InputError(f"{path}: the file states no scan rate and has no time column; give --scan-rates")
+        lines.append(detect_file(path, args.cycle, analysis=analysis))
+        rates.append(rate)
+    result = analyse_series(lines, rates, args.n, args.area, args.conc)
+    result["sources"] = list(args.paths)
+    out.write(result, indent=1)
+    out.close()
+    for c in result["couples"]:
+        figures = [f"E1/2 {np.mean(c['E_half']):.4f} V over {len(c['scan_rates'])} scan rates"]
+        for side in ("cathodic", "anodic"):
+            if side in c:
+                fit = c[side]
+                figures.append(f"{side}: log ip/log v slope {fit['log_ip_vs_log_v']['slope']:.2f} ({fit['regime']})"
+                               + (f", D {fit['D_cm2_s']:.3g} cm²/s" if "D_cm2_s" in fit else "")
+                               + (f", alpha {fit['alpha']:.2f}" if "alpha" in fit else ""))
+        print("voltpeak series: " + "; ".join(figures), file=sys.stderr)
+    if not result["couples"]:
+        print("voltpeak series: no couple was found in three or more of the files", file=sys.stderr)
+    if args.plot:
+        from voltpeak.detect.plots import plot_series
+
+        for written in plot_series(result, Path(args.plot)):
+            print(f"voltpeak series: wrote {written}", file=sys.stderr)
+    return 0
 
 
 def cmd_evaluate(args) -> int:
@@ -333,7 +380,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a table per file on stdout (units printed); the JSON lines then go only to -o")
     r.add_argument("--csv", metavar="FILE.csv", help="every peak as a CSV row (SI units)")
     r.add_argument("--excel", metavar="FILE.xlsx", help="the same rows in an Excel workbook, and one row per file")
+    r.add_argument("--plot", metavar="DIR", help="each CV with its peaks, heights and couples, as PNG and SVG in DIR")
     d.set_defaults(func=cmd_detect)
+
+    s = sub.add_parser("series", help="a scan-rate series: Randles–Ševčík, log ip vs log v, Ep vs log v",
+                       description="Several CVs of one system at different scan rates: couples followed across "
+                                   "them; ip vs v^1/2 (D from Randles–Ševčík with --n, --area, --conc), log ip vs "
+                                   "log v (0.5 diffusion, 1 adsorption), Ep vs log v (alpha). JSON on stdout.")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="CV files of one system, at three scan rates or more")
+    s.add_argument("--scan-rates", type=lambda t: [_positive_float(x) for x in t.split(",")], metavar="V1,V2,...",
+                   help="scan rates in V/s, one per file (default: from each file)")
+    s.add_argument("--cycle", type=_positive_int, default=1, metavar="N", help="the cycle read (default 1)")
+    s.add_argument("--n", type=_positive_int, default=1, help="electrons per couple (default 1)")
+    s.add_argument("--area", type=_positive_float, metavar="CM2", help="electrode area, cm² (for D)")
+    s.add_argument("--conc", type=_positive_float, metavar="MM", help="bulk concentration, mM (for D)")
+    s.add_argument("--plot", metavar="DIR", help="write the series' plots (PNG and SVG) into DIR")
+    s.add_argument("-o", "--output", metavar="OUT.json", help="write here instead of stdout")
+    s.add_argument("--force", action="store_true", help="overwrite OUT.json if it exists")
+    s.set_defaults(func=cmd_series)
 
     e = sub.add_parser("evaluate", help="match predictions to truth (Hungarian) and report metrics",
                        description="Metrics of predicted peaks against true peaks, per DESIGN.md: JSON on stdout, "
