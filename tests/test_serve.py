@@ -717,3 +717,31 @@ def test_unreadable_cvs_are_marked_and_explained_not_a_server_error(browser, lab
         assert page.locator("#error").inner_text() == ""
     finally:
         server.stop()
+
+
+def test_the_label_page_shows_the_analysis_voltpeak_detect_gives(browser, lab, tmp_path):
+    """The open CV's couples (E1/2, ΔEp, ipa/ipc, class, reverse baseline) and per-peak measures, as `voltpeak
+    detect` reports them for the file; an unreadable file's analysis is a 422, never a 500."""
+    from voltpeak.detect import detect_file
+
+    expected = detect_file(str(lab / GAMRY), None)
+    (lab / "broken.csv").write_text("E / V,I / A\n")
+    server = Server("--data", str(lab), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        page, errors = _page(browser, server.url + "/label?file=" + urllib.parse.quote("0/" + GAMRY))
+        page.wait_for_function("window.voltpeakAnalysis")
+        couples = page.locator("#couples tbody tr")
+        assert couples.count() == len(expected["couples"]) >= 1
+        cells = couples.nth(0).locator("td").all_text_contents()
+        first = expected["couples"][0]
+        assert cells[1] == f"{first['E_half']:.4f}" and cells[2] == f"{first['delta_Ep'] * 1000:.1f}"
+        assert cells[5] == f"{first['ipa_ipc']:.3f}" and cells[6] == first["class"]
+        assert cells[7] == first["reverse_baseline"]
+        assert page.locator("#measures tbody tr").count() == len(expected["peaks"])
+        assert page.locator("#measures tbody tr").nth(0).locator("td").nth(2).text_content() == \
+            f"{expected['peaks'][0]['potential']:.4f}"
+        assert errors == []
+        status, _ = server.send("GET", "/api/analysis/" + urllib.parse.quote("0/broken.csv"))
+        assert status == 422
+    finally:
+        server.stop()

@@ -247,6 +247,19 @@ def create_app(config: ServeConfig):
         except VoltpeakError as e:
             raise unreadable_file(file_id, path, e) from None
 
+    @app.get("/api/analysis/{file_id:path}")
+    def api_analysis(file_id: str):
+        """What ``voltpeak detect`` reports for the file: peaks with their measures, couples with E1/2, ΔEp,
+        ipa/ipc, the reverse baseline's method and the reversibility class."""
+        from voltpeak.detect import detect_file
+
+        path = cv_path(file_id)
+        try:
+            line = detect_file(str(path), None)
+        except VoltpeakError as e:
+            raise unreadable_file(file_id, path, e) from None
+        return {**line, "source": path.name}
+
     @app.post("/api/status/{file_id:path}")
     def api_status(file_id: str, body: Annotated[dict, Body()]):
         cv_path(file_id)

@@ -61,6 +61,9 @@ async function open(i) {
     S.cycle = 0; sel.value = "0";
     drawCV(false);
     window.voltpeakOpened = { id: f.id, ms: performance.now() - t0, points: cv.points };
+    api(`/api/analysis/${encodeURI(f.id)}`).then((a) => {
+      if (S.cv && S.cv.id === f.id) { showAnalysis(a); window.voltpeakAnalysis = a; }
+    }).catch(showError);
     api(`/api/suggestions/${encodeURI(f.id)}`).then((s) => {
       if (S.cv && S.cv.id === f.id) { S.suggestions = s.suggestions; drawMarkers(); window.voltpeakSuggested = f.id; }
       $("suggester").textContent = `suggestions: ${s.source === "detector" ? "the classical detector" : s.source}`;
@@ -95,6 +98,23 @@ function drawMarkers() {
     el("td", {}, k + 1), el("td", {}, l.direction), el("td", {}, l.potential.toFixed(4)),
     el("td", {}, current(l.current)), el("td", {}, l.cycle ?? ""), el("td", {}, l.origin))));
   window.voltpeakLabels = S.labels;
+}
+
+function fixed(value, digits, factor = 1) {
+  return value === null || value === undefined ? "" : (value * factor).toFixed(digits);
+}
+
+function showAnalysis(a) {
+  // The same analysis as `voltpeak detect` (every text set as text, never as HTML).
+  const row = (cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c)));
+  $("couples").tBodies[0].replaceChildren(...a.couples.map((c) => row([
+    String(c.cycle), fixed(c.E_half, 4), fixed(c.delta_Ep, 1, 1000), c.ipa === null ? "" : current(c.ipa),
+    c.ipc === null ? "" : current(c.ipc), fixed(c.ipa_ipc, 3), c.class, c.reverse_baseline])));
+  const charge = (q) => (q === undefined ? "" : `${(q / siScale(Math.abs(q) || 1)[0]).toPrecision(4)} ${
+    siScale(Math.abs(q) || 1)[1]}C${S.cv && S.cv.quantity === "j" ? "/m²" : ""}`);
+  $("measures").tBodies[0].replaceChildren(...a.peaks.map((p) => row([
+    String(p.cycle), p.direction, fixed(p.potential, 4), p.height === undefined ? "" : current(p.height),
+    fixed(p.E_p2, 4), fixed(p.half_width, 1, 1000), fixed(p.onset, 4), charge(p.charge)])));
 }
 
 function current(value) {
