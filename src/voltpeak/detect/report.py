@@ -17,6 +17,8 @@ PEAK_COLUMNS = ("source", "cycle", "direction", "Ep_V", "ip", "height", "Ep2_V",
 def _unit(values: list[float], base: str) -> tuple[float, str]:
     """The scale and unit name (e.g. 1e-6, "µA") that puts the largest |value| at 1 or more."""
     largest = max((abs(x) for x in values if x is not None), default=0.0)
+    if largest == 0:
+        return 1.0, base
     for factor, prefix in PREFIXES:
         if largest >= factor:
             return factor, prefix + base
