@@ -35,9 +35,8 @@ def local_noise(current: np.ndarray, block: int = NOISE_BLOCK) -> np.ndarray:
         return np.zeros(n)
     d2 = np.abs(current[:-2] - 2 * current[1:-1] + current[2:])
     blocks = max(1, -(-len(d2) // block))
-    padded = np.full(blocks * block, np.nan)
-    padded[:len(d2)] = d2
-    sigma = 1.4826 * np.nanmedian(padded.reshape(blocks, block), axis=1) / np.sqrt(6)
+    padded = np.pad(d2, (0, blocks * block - len(d2)), mode="edge")  # a short last block repeats its last value
+    sigma = 1.4826 * np.median(padded.reshape(blocks, block), axis=1) / np.sqrt(6)
     wide = np.maximum(sigma, np.maximum(np.r_[sigma[1:], sigma[-1]], np.r_[sigma[0], sigma[:-1]]))
     # Sample k's second difference is centred on k + 1; the last two samples take the last block's figure.
     per_sample = np.repeat(wide, block)
