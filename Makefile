@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SWIFT_VENV := .venv-swift
 
-.PHONY: setup test demo bench model swift-env clean
+.PHONY: setup test demo bench model swift-env madap-env clean
 
 setup: $(STAMP)
 
@@ -53,3 +53,7 @@ $(SWIFT_VENV)/bin/swift:
 
 clean:
 	rm -rf $(VENV) $(SWIFT_VENV) build src/*.egg-info
+
+madap-env:  # MADAP, a benchmark row only (benchmarks/detect.py): its own environment, as it pins old attrs/impedance
+	$(PYTHON) -m venv .venv-madap
+	.venv-madap/bin/pip install --quiet --disable-pip-version-check madap==1.2.8

@@ -127,6 +127,35 @@ def find_peaks_couples(v, window=15):
     return [], pairs
 
 
+MADAP_PYTHON = HERE.parent / ".venv-madap" / "bin" / "python"  # make madap-env
+
+
+class _Found:
+    def __init__(self, e_half, ipa, ipc):
+        self.e_half_V, self.ipa, self.ipc = e_half, ipa, ipc
+
+
+def madap_couples(cases):
+    """MADAP's couples of each case (its own environment, ``benchmarks/madap_run.py``), as a method for
+    ``couple_scores``; None when MADAP's environment is absent (``make madap-env``)."""
+    import json
+    import subprocess
+    import tempfile
+
+    python = Path(os.environ.get("VOLTPEAK_MADAP", MADAP_PYTHON))
+    if not python.is_file():
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        np.savez(Path(d) / "cases.npz", **{f"{key}_{k}": getattr(c.noisy, field) for k, c in enumerate(cases)
+                                            for key, field in (("E", "potential_V"), ("I", "current"))})
+        subprocess.run([str(python), str(HERE / "madap_run.py"), str(Path(d) / "cases.npz"), str(Path(d) / "out.json")],
+                       check=True, capture_output=True)
+        results = json.loads((Path(d) / "out.json").read_text())
+    by_case = {id(c.noisy): [_Found(p["E_half"], p["ipa"], p["ipc"]) for p in r["pairs"]]
+               for c, r in zip(cases, results)}
+    return lambda v: ([], by_case[id(v)])
+
+
 def series_d(n_rates=(0.02, 0.05, 0.1, 0.2, 0.5), snr=50.0, charging=0.2, seed=0) -> float:
     """D (cm²/s) that ``voltpeak series``'s analysis gives from cvsim CVs of one reversible couple (D = 1e-5,
     1 mM, cvsim's 0.0707 cm² disk) at ``n_rates`` scan rates, with charging current and noise."""
@@ -202,9 +231,15 @@ def main() -> int:
           f"peak, sloped background, SNR 15–100): {m['couples']} couples\n")
     print("| method | E1/2 within 5 mV | ipa/ipc within 0.85–1.15 | ipa/ipc median (IQR) |")
     print("|---|---|---|---|")
+    methods = [("voltpeak analyse", analyse), ("smoothed find_peaks, raw currents", find_peaks_couples)]
+    madap = madap_couples(couple_cases)
+    if madap is None:
+        print("(MADAP rows skipped: its environment is absent; make madap-env)")
+    else:
+        methods.append(("MADAP 1.2.8", madap))
     for name, part in (("all", couple_cases), *((f"CVs of {k} couple{'s' if k > 1 else ''}",
                                                   [c for c in couple_cases if c.couples == k]) for k in (1, 2, 3))):
-        for label, method in (("voltpeak analyse", analyse), ("smoothed find_peaks, raw currents", find_peaks_couples)):
+        for label, method in methods:
             q = couple_scores(part, method)
             print(f"| {label}, {name} ({q['couples']} couples) | {q['e_half']:.3f} | {q['ratio']:.3f} | "
                   f"{q['ratio_median']:.3f} ({q['ratio_iqr'][0]:.3f}–{q['ratio_iqr'][1]:.3f}) |")
