@@ -12,7 +12,7 @@ try:  # scipy's compiled kernel, without the argument checks that cost more than
 except ImportError:  # pragma: no cover - a future scipy may move it
     _peak_prominences = None
 
-from voltpeak.detect.smooth import despike, local_noise, noise_std, savgol, window_length
+from voltpeak.detect.smooth import blockwise, despike, local_noise, noise_std, savgol, window_length
 from voltpeak.peak import Peak
 from voltpeak.voltammogram import Voltammogram, branch_asymmetry, cycle_numbers, sweeps
 
@@ -183,7 +183,10 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
             local = noise_here[p]
             if local > LOUDER * ctx.noise:
                 if spread is None:
-                    spread = _block_quantile(np.abs(ctx.current[a:b] * direction - y), 0.9)
+                    # The scatter of bursty noise (bubbles, a loose contact): its 90th percentile, which a median
+                    # of differences, made for white noise, does not see.
+                    spread = blockwise(np.abs(ctx.current[a:b] * direction - y),
+                                       lambda z, axis: np.quantile(z, 0.9, axis=axis))
                 if prominence < max(settings.noise_factor * local * (1.5 / np.sqrt(m) if m >= 5 else 1.0),
                                     settings.raw_noise_factor * local, SPREAD_FACTOR * spread[p]):
                     continue
@@ -200,18 +203,6 @@ LOUDER = 2.0  # local noise over this many times the record's makes a stretch "n
 SPREAD_FACTOR = 5.0  # in a noisy stretch, a peak rises this many times over the 90th percentile of its scatter
 
 
-def _block_quantile(x: np.ndarray, q: float, block: int = 64) -> np.ndarray:
-    """Per sample, the ``q`` quantile of ``x`` over its block of ``block`` samples and the two beside it: the
-    scatter of bursty noise (gas bubbles, a loose contact), which a median of differences, made for white
-    noise, does not see."""
-    n = len(x)
-    blocks = max(1, -(-n // block))
-    padded = np.pad(x, (0, blocks * block - n), mode="edge")  # a short last block repeats its last sample
-    level = np.quantile(padded.reshape(blocks, block), q, axis=1)
-    wide = np.maximum(level, np.maximum(np.r_[level[1:], level[-1]], np.r_[level[0], level[:-1]]))
-    return np.repeat(wide, block)[:n]
-
-
 APEX_FRACTION = 0.4  # the apex fit spans the peak's top down to this fraction of its prominence
 APEX_SPAN_V = 0.06  # ... and at most this far from the highest sample on either side
 
@@ -219,7 +210,8 @@ APEX_SPAN_V = 0.06  # ... and at most this far from the highest sample on either
 def _top(E: np.ndarray, y: np.ndarray, p: int, depth: float) -> tuple[int, int]:
     """The samples around the maximum ``y[p]`` that stay within ``depth`` of it (at most ``APEX_SPAN_V`` away)."""
     # Within the span's reach on either side, the run of samples high enough that holds p.
-    reach = max(1, int(np.ceil(APEX_SPAN_V / max(abs(E[min(p + 1, len(E) - 1)] - E[max(p - 1, 0)]) / 2, 1e-12))) + 1)
+    step = abs(E[min(p + 1, len(E) - 1)] - E[max(p - 1, 0)]) / 2
+    reach = int(np.ceil(APEX_SPAN_V / max(step, 1e-12))) + 1
     lo0, hi0 = max(0, p - reach), min(len(y), p + reach + 1)
     ok = (y[lo0:hi0] >= y[p] - depth) & (np.abs(E[lo0:hi0] - E[p]) <= APEX_SPAN_V)
     low = np.flatnonzero(~ok[:p - lo0])

@@ -26,21 +26,29 @@ def noise_std(current: np.ndarray) -> float:
 NOISE_BLOCK = 64  # samples per block of the local noise estimate
 
 
+def blockwise(x: np.ndarray, reduce, block: int = NOISE_BLOCK) -> np.ndarray:
+    """Per sample of ``x``, ``reduce`` (a function of a 2-D array and ``axis=1``) over its block of ``block``
+    samples, the largest of that and the two neighbouring blocks' values (a local level that does not dip at a
+    block's edge)."""
+    n = len(x)
+    blocks = max(1, -(-n // block))
+    padded = np.pad(x, (0, blocks * block - n), mode="edge")  # a short last block repeats its last value
+    level = reduce(padded.reshape(blocks, block), axis=1)
+    wide = np.maximum(level, np.maximum(np.r_[level[1:], level[-1]], np.r_[level[0], level[:-1]]))
+    return np.repeat(wide, block)[:n]
+
+
 def local_noise(current: np.ndarray, block: int = NOISE_BLOCK) -> np.ndarray:
-    """White-noise standard deviation around each sample: ``noise_std`` of each block of ``block`` samples, the
-    largest of it and its two neighbours (a recording may be quiet in one region and noisy in another: one
-    figure for the whole record lets the noisy part's spikes pass for peaks)."""
+    """White-noise standard deviation around each sample (``noise_std`` of each block of ``block`` samples, see
+    ``blockwise``): a recording may be quiet in one region and noisy in another, and one figure for the whole
+    record lets the noisy part's spikes pass for peaks."""
     n = len(current)
     if n < 3:
         return np.zeros(n)
     d2 = np.abs(current[:-2] - 2 * current[1:-1] + current[2:])
-    blocks = max(1, -(-len(d2) // block))
-    padded = np.pad(d2, (0, blocks * block - len(d2)), mode="edge")  # a short last block repeats its last value
-    sigma = 1.4826 * np.median(padded.reshape(blocks, block), axis=1) / np.sqrt(6)
-    wide = np.maximum(sigma, np.maximum(np.r_[sigma[1:], sigma[-1]], np.r_[sigma[0], sigma[:-1]]))
-    # Sample k's second difference is centred on k + 1; the last two samples take the last block's figure.
-    per_sample = np.repeat(wide, block)
-    return np.r_[per_sample[:1], per_sample, np.full(2, per_sample[-1])][:n]
+    sigma = 1.4826 * blockwise(d2, np.median, block) / np.sqrt(6)
+    # Sample k's second difference is centred on k + 1; the first and last samples take their neighbours'.
+    return np.r_[sigma[:1], sigma, sigma[-1:]]
 
 
 SPIKE_FACTOR = 8.0  # a sample this many local noise deviations off both its neighbours' range is a spike
