@@ -29,8 +29,8 @@ class Case:
     truth: list[Peak]
     snr: float
     couples: int
-    # Per couple (all chemically reversible: cvsim's E_rev and E_q): its own E1/2 (V, from its noiseless current
-    # alone, no charging or background), kind ("rev" or "q"), k0 (cm/s) and its peak height (A).
+    # Per couple (all chemically reversible: cvsim's E_rev and E_q): its own E1/2 and peak potentials (V, from its
+    # noiseless current alone, no charging or background), kind ("rev" or "q"), k0 (cm/s) and its peak height (A).
     systems: list = field(default_factory=list)
 
 
@@ -76,7 +76,9 @@ def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 2
     for (kind, k0, i), height in zip(own, heights):
         alone = true_peaks(Voltammogram(E, -i if mirror else i))
         e_half = float(np.mean([p.potential for p in alone])) if len(alone) == 2 else None
-        systems.append({"e_half": e_half, "kind": kind, "k0": k0, "height": height})
+        own_peaks = {p.direction: p.potential for p in alone}
+        systems.append({"e_half": e_half, "kind": kind, "k0": k0, "height": height,
+                        "anodic": own_peaks.get("anodic"), "cathodic": own_peaks.get("cathodic")})
     ip = min(heights)
     # Charging current ±Cdl·v with an RC transient after each switch, plus a sloped background.
     direction = np.sign(np.gradient(E))
