@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from voltpeak.cli import main
-from voltpeak.detect import analyse, detect_file
+from voltpeak.detect import Analysis, analyse, detect_file
 from voltpeak.detect.corrections import correct_ir, reference_shift, subtract_blank
 from voltpeak.errors import InputError
 from voltpeak.read.write import write_table
@@ -209,3 +209,37 @@ def test_alpha_from_the_peak_shift_of_a_slow_couple(tmp_path):
     assert main(["series", *paths, "-o", str(tmp_path / "s.json")]) == 0
     fit = json.loads((tmp_path / "s.json").read_text())["couples"][0]["cathodic"]
     assert fit["alpha"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_ir_and_blank_corrections_follow_the_files_sign_convention(tmp_path):
+    """A US-convention file (cathodic currents positive) is corrected as the electrode saw it: E − I·R_u with I
+    anodic-positive, so the same CV in either convention gives the same ΔEp; a blank written in the other
+    convention is still subtracted, not added."""
+    resistive = _sim(300.0)
+    rows = []
+    for sign, convention in ((1.0, "iupac"), (-1.0, "us")):
+        v = Voltammogram(resistive.potential_V, sign * resistive.current, resistive.time_s)
+        write_table(v, tmp_path / f"{convention}.csv")
+        line = detect_file(str(tmp_path / f"{convention}.csv"), 1, convention, Analysis(ru_ohm=300.0))
+        rows.append(line["couples"][0]["delta_Ep"])
+    assert rows[0] == pytest.approx(rows[1], abs=1e-6)
+    _, ideal = analyse(_sim(0.0))
+    assert rows[0] - ideal[0].delta_ep_V < 0.35 * (analyse(resistive)[1][0].delta_ep_V - ideal[0].delta_ep_V)
+
+
+def test_references_named_as_file_headers_name_them():
+    from voltpeak.detect.corrections import reference_name
+
+    assert [reference_name(n) for n in ("Ag/AgCl (3M KCl)", "Ag/AgCl (sat. KCl)", "SCE (sat. KCl)", "Hg/Hg2SO4",
+                                        "ferrocene")] == ["Ag/AgCl-3M", "Ag/AgCl", "SCE", "MSE-sat", "Fc/Fc+"]
+
+
+def test_a_series_reads_scan_rates_where_potentials_repeat(tmp_path):
+    """Potentials rounded to 2 mV (a potentiostat's resolution: most samples repeat the last) still give each
+    file's scan rate, and a couple missing a peak at one rate is fitted at its own rates (plotted at them too)."""
+    from voltpeak.detect.series import scan_rate
+
+    sim = simulate_cv([RedoxCouple(0.0)], Conditions(start_V=0.5, vertices_V=(-0.5,), scan_rate_V_s=0.2,
+                                                      step_V=0.0005))
+    rounded = Voltammogram(np.round(sim.clean.potential_V / 0.002) * 0.002, sim.clean.current, sim.clean.time_s)
+    assert scan_rate(rounded) == pytest.approx(0.2, rel=0.01)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -62,6 +63,11 @@ def cmd_detect(args) -> int:
     for name in (args.reference, args.from_reference):
         if name:
             reference_name(name)  # a wrong name is one line before any file is read
+    if args.reference and reference_name(args.reference) == "RHE" and args.ph is None:
+        raise InputError("--reference RHE needs the solution's pH (--ph)")
+    if args.reference and reference_name(args.reference) == "Fc/Fc+" and args.fc is None:
+        raise InputError("--reference Fc/Fc+ needs --fc E: the E1/2 of ferrocene measured against the file's "
+                         "reference (V)")
     if args.blank and not Path(args.blank).is_file():
         raise InputError(f"--blank {args.blank}: no such file")
     exports = [(p, s) for p, s in ((args.csv, ".csv"), (args.excel, ".xlsx")) if p]
@@ -76,8 +82,10 @@ def cmd_detect(args) -> int:
     failed = 0
     completed = False
     lines = []
+    names = [Path(p).name for p in args.paths]  # plot names: the file's, numbered where two files share one
+    names = [f"{k + 1}_{n}" if names.count(n) > 1 else n for k, n in enumerate(names)]
     try:
-        for path in _progress(args.paths, "detect"):
+        for path, name in zip(_progress(args.paths, "detect"), names):
             line = detect_line(path, args.cycle, args.convention, analysis)
             if line.get("error"):
                 failed += 1
@@ -91,7 +99,11 @@ def cmd_detect(args) -> int:
                 from voltpeak.detect.plots import plot_cv
                 from voltpeak.read import read
 
-                plot_cv(corrected(read(path), analysis)[0], line, Path(args.plot))
+                try:
+                    plot_cv(corrected(read(path), analysis, args.convention)[0], line, Path(args.plot), name)
+                except Exception as e:  # a picture that cannot be drawn costs no file its line
+                    print(f"voltpeak detect: {path}: no plot ({type(e).__name__}: {e})".splitlines()[0],
+                          file=sys.stderr)
             lines.append(line)
         completed = True
     finally:
@@ -113,17 +125,19 @@ def cmd_series(args) -> int:
 
     if args.scan_rates and len(args.scan_rates) != len(args.paths):
         raise InputError(f"--scan-rates gives {len(args.scan_rates)} rates for {len(args.paths)} files")
-    out = Output(args.output, args.force)
+    if args.output and Path(args.output).exists() and not args.force:
+        raise InputError(f"{args.output} exists; use --force to overwrite it")
     analysis = Analysis(area_cm2=args.area)
     lines, rates = [], []
     for k, path in enumerate(args.paths):
         rate = args.scan_rates[k] if args.scan_rates else scan_rate(read(path))
         if rate is None:
-            raise InputError(f"{path}: the file states no scan rate and has no time column; give --scan-rates")
+            raise InputError(f"{path}: the file gives no scan rate (nor time to read one from); give --scan-rates")
         lines.append(detect_file(path, args.cycle, analysis=analysis))
         rates.append(rate)
     result = analyse_series(lines, rates, args.n, args.area, args.conc)
     result["sources"] = list(args.paths)
+    out = Output(args.output, args.force)  # only once there is something to write: no stray temporary file
     out.write(result, indent=1)
     out.close()
     for c in result["couples"]:
@@ -336,6 +350,16 @@ def _positive_float(text: str) -> float:
     return x
 
 
+def _finite_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return x
+
+
 def _non_negative_float(text: str) -> float:
     try:
         x = float(text)
@@ -371,8 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--reference", metavar="REF", help="give potentials against REF: SHE, NHE, SCE, Ag/AgCl (sat. "
                    "KCl), Ag/AgCl-3M, MSE-sat, Hg/HgO-1M-NaOH, RHE (needs --ph), Fc/Fc+ (needs --fc)")
     g.add_argument("--from-reference", metavar="REF", help="the file's reference, where the file does not say it")
-    g.add_argument("--ph", type=float, metavar="PH", help="the solution's pH (for RHE)")
-    g.add_argument("--fc", type=float, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
+    g.add_argument("--ph", type=_finite_float, metavar="PH", help="the solution's pH (for RHE)")
+    g.add_argument("--fc", type=_finite_float, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
     g.add_argument("--area", type=_positive_float, metavar="CM2",
                    help="electrode area: peak charges also per cm² (and --ru reads current densities)")
     r = d.add_argument_group("output for people")

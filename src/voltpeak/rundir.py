@@ -62,8 +62,10 @@ def read_metrics(run: Path) -> list[dict]:
 
 
 def write_metrics(run: Path, rows: list[dict]) -> None:
-    """Replace the run's metrics.jsonl with ``rows``."""
-    (Path(run) / METRICS).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    """Replace the run's metrics.jsonl with ``rows``, atomically (a crash leaves the old log or the new one)."""
+    tmp = Path(run) / f".{METRICS}.tmp"
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    os.replace(tmp, Path(run) / METRICS)
 
 
 def truncate_metrics(run: Path, step: int) -> None:

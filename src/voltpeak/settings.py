@@ -15,7 +15,7 @@ class Settings:
 
     ``load(path)`` gives the defaults overridden by the JSON object in ``path`` (None: the defaults), through
     ``from_dict`` (which a subclass may extend with its own checks, raising ValueError or InputError);
-    ``save(path)`` writes what ``load`` reads back equal."""
+    ``save(path)`` writes what ``load`` reads back equal (``extra`` keys aside: those are for other readers)."""
 
     _what = "setting"  # how an unknown key is named in errors
 

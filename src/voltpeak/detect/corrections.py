@@ -8,6 +8,7 @@ scale is set by the E1/2 of Fc/Fc⁺ the user measured against the file's own re
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -22,23 +23,27 @@ REFERENCES_V = {
     "Ag/AgCl": 0.197,  # saturated KCl (the common one, and what a bare "Ag/AgCl" is taken for)
     "Ag/AgCl-3M": 0.210,  # 3 M KCl
     "MSE-sat": 0.640,  # Hg/Hg2SO4, saturated K2SO4
-    "Hg/HgO-1M-NaOH": 0.098,
+    "Hg/HgO-1M-NaOH": 0.140,
 }
 NERNST_V = 0.05916  # RT ln(10) / F at 25 °C
-ALIASES = {"ag/agcl sat": "Ag/AgCl", "ag/agcl-sat": "Ag/AgCl", "ag/agcl (sat)": "Ag/AgCl", "ag/agcl 3m": "Ag/AgCl-3M",
-           "ag/agcl-3m": "Ag/AgCl-3M", "ag/agcl (3 m kcl)": "Ag/AgCl-3M", "fc": "Fc/Fc+", "fc/fc+": "Fc/Fc+",
-           "ferrocene": "Fc/Fc+", "mse": "MSE-sat", "hg/hgo": "Hg/HgO-1M-NaOH"}
+ALIASES = {"Ag/AgCl sat": "Ag/AgCl", "Ag/AgCl-sat": "Ag/AgCl", "Ag/AgCl 3M": "Ag/AgCl-3M", "SCE sat": "SCE",
+           "Fc": "Fc/Fc+", "ferrocene": "Fc/Fc+", "MSE": "MSE-sat", "Hg/Hg2SO4": "MSE-sat", "Hg/Hg2SO4 sat": "MSE-sat",
+           "Hg/HgO": "Hg/HgO-1M-NaOH", "Hg/HgO 1M NaOH": "Hg/HgO-1M-NaOH"}
 SCALES = sorted(REFERENCES_V) + ["RHE", "Fc/Fc+"]
+
+
+def _key(name: str) -> str:
+    """A reference's name without case, spaces, brackets, dots or the filling's "KCl": "Ag/AgCl (sat. KCl)" →
+    "ag/agclsat"."""
+    return re.sub(r"[\s().,]|kcl", "", name.strip().lower())
 
 
 def reference_name(name: str) -> str:
     """The canonical name of a reference electrode (case and spelling variants accepted); InputError if unknown."""
-    known = {n.lower(): n for n in SCALES}
-    key = name.strip().lower()
+    known = {_key(n): n for n in SCALES} | {_key(alias): n for alias, n in ALIASES.items()}
+    key = _key(name)
     if key in known:
         return known[key]
-    if key in ALIASES:
-        return ALIASES[key]
     raise InputError(f"reference {name!r} is not one voltpeak converts; known: {', '.join(SCALES)}")
 
 
@@ -72,11 +77,12 @@ def _vs_she(name: str, ph: float | None) -> float:
     return REFERENCES_V[name]
 
 
-def correct_ir(v: Voltammogram, ru_ohm: float, area_cm2: float | None = None) -> Voltammogram:
-    """``v`` with the potential the electrode saw: E − I·R_u (I in A; a current density needs the area)."""
+def correct_ir(v: Voltammogram, ru_ohm: float, area_cm2: float | None = None, sign: float = 1.0) -> Voltammogram:
+    """``v`` with the potential the electrode saw: E − I·R_u (I in A, anodic positive: ``sign`` is −1 for a file
+    in the US convention; a current density needs the area)."""
     if ru_ohm < 0:
         raise InputError(f"--ru must not be negative, got {ru_ohm}")
-    current_A = v.current
+    current_A = v.current * sign
     if v.quantity == "j":
         if not area_cm2:
             raise InputError(f"{v.source}: the file gives a current density; --ru needs --area to know the current")
@@ -84,10 +90,11 @@ def correct_ir(v: Voltammogram, ru_ohm: float, area_cm2: float | None = None) ->
     return replace(v, potential_V=v.potential_V - current_A * ru_ohm)
 
 
-def subtract_blank(v: Voltammogram, blank: Voltammogram) -> Voltammogram:
+def subtract_blank(v: Voltammogram, blank: Voltammogram, flip: bool = False) -> Voltammogram:
     """``v`` minus a blank recording (electrolyte alone), sweep by sweep: each sweep of ``v`` loses the blank's
     sweep of the same direction and cycle (the blank's last such sweep when it has fewer cycles), interpolated at
-    the sweep's own potentials. The blank must cover the sweep's potentials (to 1 %)."""
+    the sweep's own potentials. The blank must cover the sweep's potentials (to 1 %). ``flip``: the blank's
+    currents are in the other sign convention than ``v``'s."""
     if blank.quantity != v.quantity:
         raise InputError(f"the blank gives {blank.quantity}, {v.source} gives {v.quantity}: not comparable")
     own, theirs = sweeps(v.potential_V), sweeps(blank.potential_V)
@@ -96,13 +103,13 @@ def subtract_blank(v: Voltammogram, blank: Voltammogram) -> Voltammogram:
     own_cycles, their_cycles = cycle_numbers(v.potential_V, own), cycle_numbers(blank.potential_V, theirs)
     current = v.current.copy()
     for a, b, direction in own:
-        same = [(c, s) for c, s in ((their_cycles[s[0]], s) for s in theirs) if s[2] == direction]
+        same = [(their_cycles[s[0]], s) for s in theirs if s[2] == direction]
         if not same:
             raise InputError(f"the blank has no {'anodic' if direction > 0 else 'cathodic'}-going sweep")
         wanted = own_cycles[a]
         _, (c, d, _) = min(same, key=lambda cs: (cs[0] != wanted, -cs[0]))
         order = np.argsort(blank.potential_V[c:d])
-        E, current_blank = blank.potential_V[c:d][order], blank.current[c:d][order]
+        E, current_blank = blank.potential_V[c:d][order], blank.current[c:d][order] * (-1.0 if flip else 1.0)
         lo, hi = v.potential_V[a:b].min(), v.potential_V[a:b].max()
         slack = 0.01 * (hi - lo)
         if E[0] > lo + slack or E[-1] < hi - slack:

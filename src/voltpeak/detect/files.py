@@ -11,7 +11,7 @@ from pathlib import Path
 from voltpeak.detect.corrections import correct_ir, reference_name, reference_shift, subtract_blank
 from voltpeak.detect.couples import find_couples
 from voltpeak.detect.measure import peak_measures
-from voltpeak.detect.peaks import Context, detect
+from voltpeak.detect.peaks import Context, current_sign, detect
 from voltpeak.errors import InputError, VoltpeakError
 from voltpeak.read import read
 
@@ -27,7 +27,8 @@ class Analysis:
     reference : str, optional
         Give potentials against this reference (``voltpeak.detect.corrections.SCALES``).
     from_reference : str, optional
-        The file's own reference, where the file does not say it (a file that says it wins).
+        The file's own reference: overrides what the file says (a header may name it in a way voltpeak does not
+        know), and is needed where it says nothing.
     ph : float, optional
         The solution's pH, for the RHE scale.
     fc_V : float, optional
@@ -49,7 +50,6 @@ class Analysis:
     area_cm2: float | None = None
 
 
-MEASURE_DIGITS = {"height": 6, "E_p2": 6, "half_width": 6, "onset": 6, "charge": 6}
 
 
 @lru_cache(maxsize=4)
@@ -60,17 +60,21 @@ def _read_blank(path: str):
         raise InputError(f"the blank: {e}") from None
 
 
-def corrected(v, analysis: Analysis):
-    """``v`` with the analysis's blank, iR and reference applied (in that order), and the corrections said."""
+def corrected(v, analysis: Analysis, convention: str = "auto"):
+    """``v`` with the analysis's blank, iR and reference applied (in that order), and the corrections said.
+    ``convention``: of ``v``'s currents, as for ``detect`` (iR needs the anodic current positive)."""
     done = []
+    if analysis.blank or analysis.ru_ohm:
+        sign = current_sign(v, convention)
     if analysis.blank:
-        v = subtract_blank(v, _read_blank(analysis.blank))
+        blank = _read_blank(analysis.blank)
+        v = subtract_blank(v, blank, flip=current_sign(blank, convention) != sign)
         done.append(f"blank {analysis.blank} subtracted")
     if analysis.ru_ohm:
-        v = correct_ir(v, analysis.ru_ohm, analysis.area_cm2)
+        v = correct_ir(v, analysis.ru_ohm, analysis.area_cm2, sign)
         done.append(f"iR: E - I x {analysis.ru_ohm:g} ohm")
     if analysis.reference:
-        source = v.reference or analysis.from_reference
+        source = analysis.from_reference or v.reference
         if not source:
             raise InputError(f"{v.source}: the file does not say its reference electrode; give --from-reference")
         shift = reference_shift(source, analysis.reference, analysis.ph, analysis.fc_V)
@@ -87,7 +91,7 @@ def classify(couple, ratio: float | None) -> str:
     ``irreversible``. One scan rate cannot tell a slow electron transfer from a large iR drop: correct iR first
     (--ru), or read a scan-rate series."""
     dep = couple.delta_ep_V
-    if abs(dep) < 0.020:
+    if dep < 0.020:  # pairs reach down to ΔEp = −30 mV: an adsorbed layer's peaks may cross
         return "surface-confined"
     if ratio is not None and not 0.8 <= ratio <= 1.25:
         return "chemically coupled"
@@ -102,7 +106,7 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto", analysis
     v = read(path)
     done = []
     if analysis is not None:
-        v, done = corrected(v, analysis)
+        v, done = corrected(v, analysis, convention)
     lo, hi = v.window_V
     if hi - lo <= 0:
         raise VoltpeakError(f"{path}: the potential is constant; not a voltammogram")
@@ -115,7 +119,7 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto", analysis
     records = [p.to_record() for p in peaks]
     area = analysis.area_cm2 if analysis else None
     for record, measures in zip(records, peak_measures(ctx, peaks)):
-        record.update({k: float(f"{x:.{MEASURE_DIGITS[k]}g}") for k, x in measures.items()})
+        record.update({k: float(f"{x:.6g}") for k, x in measures.items()})
         if area and "charge" in measures and v.quantity == "I":
             record["charge_density"] = float(f"{measures['charge'] / area:.6g}")  # C/cm²
     couple_records = []

@@ -7,7 +7,7 @@ decay, a wave on another's tail), the peak gets no measures; ``voltpeak detect``
 couple the height its couple measured (``ipa``/``ipc``).
 
 - ``height``: the current at the apex over the baseline (A, or A/m²), signed like the current;
-- ``E_p2`` (V): the half-peak potential, where the current first reaches half the height on the way up;
+- ``E_p2`` (V): the half-peak potential, where the current last crosses half the height on the way up;
 - ``half_width`` (V): the width at half height (from ``E_p2`` to the crossing after the apex);
 - ``onset`` (V): where the tangent at the wave's steepest rise meets the baseline (the tangent method);
 - ``charge`` (C, or C/m²): the current above the baseline integrated over time, from where the wave leaves the
@@ -68,11 +68,13 @@ def _measures(ctx: Context, peaks: list[Peak], peak: Peak) -> dict:
     while foot > 0 and above[foot - 1] > 0:
         foot -= 1
     if p - foot >= 3:
-        step = np.gradient(E[foot:p + 1])  # repeated potentials (a potentiostat's resolution) give no slope
-        rise = np.divide(np.gradient(above[foot:p + 1]), step, out=np.zeros(p + 1 - foot), where=step != 0)
-        s = foot + int(np.argmax(np.abs(rise)))
-        if rise[s - foot] != 0:
-            out["onset"] = float(E[s] - above[s] / rise[s - foot])
+        # Per sample, over the stretch's mean step (repeated potentials — a potentiostat's resolution — would
+        # make a per-sample dE/dE meaningless).
+        step = (E[p] - E[foot]) / (p - foot)
+        rise = np.gradient(above[foot:p + 1])
+        s = foot + int(np.argmax(rise))
+        if rise[s - foot] > 0 and step:
+            out["onset"] = float(E[s] - above[s] / rise[s - foot] * step)
     end = p
     while end < len(above) - 1 and above[end + 1] > 0:
         end += 1

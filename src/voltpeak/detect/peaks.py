@@ -12,7 +12,7 @@ try:  # scipy's compiled kernel, without the argument checks that cost more than
 except ImportError:  # pragma: no cover - a future scipy may move it
     _peak_prominences = None
 
-from voltpeak.detect.smooth import blockwise, despike, local_noise, noise_std, savgol, window_length
+from voltpeak.detect.smooth import blockwise, despike, local_noise, noise_std, savgol, smoothed_noise, window_length
 from voltpeak.peak import Peak
 from voltpeak.voltammogram import Voltammogram, branch_asymmetry, cycle_numbers, sweeps
 
@@ -161,8 +161,7 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
         if n < 5:
             continue
         y, m, _ = ctx.smoothed(k)
-        smoothed_noise = ctx.noise * (1.5 / np.sqrt(m) if m >= 5 else 1.0)
-        threshold = max(settings.noise_factor * smoothed_noise, settings.raw_noise_factor * ctx.noise,
+        threshold = max(settings.noise_factor * smoothed_noise(ctx.noise, m), settings.raw_noise_factor * ctx.noise,
                         settings.min_prominence_fraction * ctx.scale)
         idx, prominences = prominent_maxima(y, threshold)
         if len(idx) == 0:
@@ -187,7 +186,7 @@ def detect(v: Voltammogram, cycle: int | None = None, settings: DetectorSettings
                     # of differences, made for white noise, does not see.
                     spread = blockwise(np.abs(ctx.current[a:b] * direction - y),
                                        lambda z, axis: np.quantile(z, 0.9, axis=axis))
-                if prominence < max(settings.noise_factor * local * (1.5 / np.sqrt(m) if m >= 5 else 1.0),
+                if prominence < max(settings.noise_factor * smoothed_noise(local, m),
                                     settings.raw_noise_factor * local, SPREAD_FACTOR * spread[p]):
                     continue
             c = int(cycles[a + p])

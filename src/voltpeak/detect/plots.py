@@ -27,9 +27,9 @@ def _save(fig, folder: Path, stem: str) -> list[Path]:
     return written
 
 
-def plot_cv(v, line: dict, folder: Path) -> list[Path]:
-    """The CV (every cycle, or the one detected) with each peak marked (▲ anodic, ▼ cathodic), its height over
-    its baseline drawn as a vertical bar, and each couple's E1/2 as a dashed line."""
+def plot_cv(v, line: dict, folder: Path, name: str | None = None) -> list[Path]:
+    """The CV (every cycle) with each peak marked (▲ anodic, ▼ cathodic), its height over its baseline drawn as a
+    vertical bar, and each couple's E1/2 as a dashed line; named after the file (``name`` overrides)."""
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     scale, unit = (1e3, "mA") if np.abs(v.current).max() >= 1e-3 else (1e6, "µA")
@@ -49,7 +49,7 @@ def plot_cv(v, line: dict, folder: Path) -> list[Path]:
     reference = f" vs {line['reference']}" if line.get("reference") else ""
     ax.set(xlabel=f"E / V{reference}", ylabel=f"{'j' if v.quantity == 'j' else 'I'} / {unit}",
            title=Path(line["source"]).name)
-    return _save(fig, folder, Path(line["source"]).name)
+    return _save(fig, folder, name or Path(line["source"]).name)
 
 
 def plot_series(result: dict, folder: Path) -> list[Path]:
@@ -62,7 +62,7 @@ def plot_series(result: dict, folder: Path) -> list[Path]:
             if side not in c:
                 continue
             fit, colour = c[side], COLOURS[side]
-            v = np.array(c["scan_rates"])[:len(fit["ip"])]
+            v = np.array(fit["scan_rates"])
             ip, ep = np.array(fit["ip"]), np.array(fit["Ep"])
             x = np.sqrt(v)
             line = fit["ip_vs_sqrt_v"]

@@ -74,7 +74,7 @@ def table(line: dict) -> str:
 
 
 def _fmt(x, spec: str, scale: float = 1.0) -> str:
-    return "" if x is None else format(x / scale if scale != 1.0 else x, spec)
+    return "" if x is None else format(x if scale == 1.0 else x / scale, spec)  # cycles stay whole numbers
 
 
 def write_csv(lines: list[dict], path: str | Path) -> Path:

@@ -23,14 +23,17 @@ MATCH_V = 0.05  # a couple is the same across scan rates when its E1/2 moves les
 
 
 def scan_rate(v) -> float | None:
-    """The CV's scan rate (V/s): the one its file states, else the median |dE/dt| of its time column."""
+    """The CV's scan rate (V/s): the one its file states, else the median over its sweeps of each sweep's span
+    over its duration (per-sample ratios would read 0 where a potentiostat repeats a potential); None when
+    neither is known."""
     if v.scan_rate_V_s:
         return float(v.scan_rate_V_s)
     if v.time_s is None or len(v) < 3:
         return None
-    dt, dE = np.diff(v.time_s), np.diff(v.potential_V)
-    ok = dt > 0
-    return float(np.median(np.abs(dE[ok] / dt[ok]))) if ok.any() else None
+    rates = [abs(v.potential_V[b - 1] - v.potential_V[a]) / (v.time_s[b - 1] - v.time_s[a])
+             for a, b, _ in v.sweeps() if v.time_s[b - 1] > v.time_s[a]]
+    rate = float(np.median(rates)) if rates else 0.0
+    return rate if np.isfinite(rate) and rate > 0 else None
 
 
 def _line(x: np.ndarray, y: np.ndarray) -> dict:
@@ -54,6 +57,9 @@ def analyse_series(lines: list[dict], rates: list[float], n: int = 1, area_cm2: 
     lines, rates = [lines[k] for k in order], [rates[k] for k in order]
     if len(set(rates)) < 3:
         raise InputError("a scan-rate series needs at least three different scan rates")
+    if not all(np.isfinite(r) and r > 0 for r in rates):
+        raise InputError(f"scan rates must be positive, got {rates}")
+    densities = any(line.get("quantity") == "j" for line in lines)
     tracks: list[list[tuple[float, dict, dict]]] = []  # per couple: (rate, couple record, line)
     for rate, line in zip(rates, lines):
         for c in line.get("couples", []):
@@ -74,7 +80,7 @@ def analyse_series(lines: list[dict], rates: list[float], n: int = 1, area_cm2: 
             ok = np.isfinite(ip) & (ip > 0)
             if ok.sum() < 3:
                 continue
-            fit = {"ip": ip[ok].tolist(), "Ep": ep[ok].tolist(),
+            fit = {"scan_rates": v[ok].tolist(), "ip": ip[ok].tolist(), "Ep": ep[ok].tolist(),
                    "ip_vs_sqrt_v": _line(np.sqrt(v[ok]), ip[ok]),
                    "log_ip_vs_log_v": _line(np.log10(v[ok]), np.log10(ip[ok])),
                    "Ep_vs_log_v": _line(np.log10(v[ok]), ep[ok])}
@@ -88,8 +94,10 @@ def analyse_series(lines: list[dict], rates: list[float], n: int = 1, area_cm2: 
                 # Irreversible diffusion: 2.303 RT/(2αnF) per decade; a surface layer (Laviron): 2.303 RT/(αnF).
                 alpha_n = np.log(10) / (f * shift * (1 if fit["regime"] == "adsorption" else 2))
                 fit["alpha"] = float(alpha_n / n if side == "cathodic" else 1 - alpha_n / n)
-            if area_cm2 and conc_mM and fit["regime"] != "adsorption":
-                # Randles–Ševčík: ip = 0.4463 n F A C √(n f v D), C in mol/cm³ (current in A).
+            # Randles–Ševčík for a reversible diffusing couple (not a slow one, whose α was read: its peak follows
+            # another law), from currents (a density file's ip are A/m², which the area would count twice).
+            if area_cm2 and conc_mM and fit["regime"] != "adsorption" and "alpha" not in fit and not densities:
+                # ip = 0.4463 n F A C √(n f v D), C in mol/cm³ (current in A).
                 k = 0.4463 * n * F * area_cm2 * conc_mM * 1e-6 * np.sqrt(n * f)
                 fit["D_cm2_s"] = float((fit["ip_vs_sqrt_v"]["slope"] / k) ** 2)
             entry[side] = fit

@@ -31,9 +31,11 @@ def blockwise(x: np.ndarray, reduce, block: int = NOISE_BLOCK) -> np.ndarray:
     samples, the largest of that and the two neighbouring blocks' values (a local level that does not dip at a
     block's edge)."""
     n = len(x)
-    blocks = max(1, -(-n // block))
-    padded = np.pad(x, (0, blocks * block - n), mode="edge")  # a short last block repeats its last value
-    level = reduce(padded.reshape(blocks, block), axis=1)
+    full = n // block
+    parts = [x[:full * block].reshape(full, block)] if full else []
+    if n % block or not full:  # a short last block: the record's last ``block`` samples (all of it, if fewer)
+        parts.append(x[-block:].reshape(1, -1))
+    level = np.concatenate([reduce(part, axis=1) for part in parts])
     wide = np.maximum(level, np.maximum(np.r_[level[1:], level[-1]], np.r_[level[0], level[:-1]]))
     return np.repeat(wide, block)[:n]
 
@@ -72,6 +74,11 @@ def despike(current: np.ndarray, noise: np.ndarray) -> np.ndarray:
     fixed = current.copy()
     fixed[1:-1] = np.where(out_up, high, np.where(out_down, low, mid))
     return fixed
+
+
+def smoothed_noise(noise: float, m: int) -> float:
+    """White noise of std ``noise`` after a quadratic Savitzky–Golay window of ``m`` samples (about 1.5/√m)."""
+    return noise * (1.5 / np.sqrt(m) if m >= 5 else 1.0)
 
 
 def window_length(noise: float, scale: float, step_V: float, max_window_V: float, n: int,

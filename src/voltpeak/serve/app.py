@@ -256,7 +256,7 @@ def create_app(config: ServeConfig):
         path = cv_path(file_id)
         try:
             line = detect_file(str(path), None)
-        except VoltpeakError as e:
+        except Exception as e:  # a file the analysis cannot take is the user's to know, never a server error
             raise unreadable_file(file_id, path, e) from None
         return {**line, "source": path.name}
 

@@ -72,8 +72,8 @@ def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
             curvature = y0 - 2 * y1 + y2
             delta = float(np.clip(0.5 * (y0 - y2) / curvature, -0.5, 0.5)) if curvature < 0 else 0.0
             potential = E[a + p] + delta * (E[a + p + 1] - E[a + p - 1]) / 2
-            height = (y1 - 0.25 * (y0 - y2) * delta) * direction
-            out.append(Peak("anodic" if direction > 0 else "cathodic", float(potential), float(height),
+            current_at = (y1 - 0.25 * (y0 - y2) * delta) * direction
+            out.append(Peak("anodic" if direction > 0 else "cathodic", float(potential), float(current_at),
                             int(cycles[a + p]), quantity=v.quantity, index=int(a + p), prominence=float(prominence)))
     return out
 

@@ -43,17 +43,23 @@ def score(lines: list[dict], examples, threshold: float = 0.0) -> dict:
 def evaluate_model(model, examples, batch_size: int = 16) -> dict:
     """Predict ``examples`` (as ``voltpeak predict`` does, the model's own direction: no axis reading) and score
     them."""
+    training = model.training if hasattr(model, "training") else True
     model.eval()
-    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], batch_size, axes="off"))
-    model.train()
+    try:
+        lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], batch_size, axes="off"))
+    finally:
+        model.train(training)
     return score(lines, examples)
 
 
 def tune_threshold(model, examples, grid=THRESHOLDS) -> float:
     """The detector's heatmap threshold with the best F1 on ``examples`` (its validation samples)."""
     keep, model.config.threshold = model.config.threshold, min(grid)
+    training = model.training
     model.eval()
-    lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], axes="off"))
-    model.train()
-    model.config.threshold = keep
+    try:
+        lines = list(predict(model, [(ex.image, Path(ex.image)) for ex in examples], axes="off"))
+    finally:
+        model.train(training)
+        model.config.threshold = keep
     return float(max(grid, key=lambda t: score(lines, examples, t)["f1"]))
