@@ -340,17 +340,8 @@ def _positive_int(text: str) -> int:
     return n
 
 
-def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {x}")
-    return x
-
-
-def _finite_float(text: str) -> float:
+def _number(text: str) -> float:
+    """A finite number from an option's text (argparse's one-line error otherwise)."""
     try:
         x = float(text)
     except ValueError:
@@ -360,11 +351,15 @@ def _finite_float(text: str) -> float:
     return x
 
 
+def _positive_float(text: str) -> float:
+    x = _number(text)
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {x}")
+    return x
+
+
 def _non_negative_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    x = _number(text)
     if not x >= 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {x}")
     return x
@@ -395,8 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--reference", metavar="REF", help="give potentials against REF: SHE, NHE, SCE, Ag/AgCl (sat. "
                    "KCl), Ag/AgCl-3M, MSE-sat, Hg/HgO-1M-NaOH, RHE (needs --ph), Fc/Fc+ (needs --fc)")
     g.add_argument("--from-reference", metavar="REF", help="the file's reference, where the file does not say it")
-    g.add_argument("--ph", type=_finite_float, metavar="PH", help="the solution's pH (for RHE)")
-    g.add_argument("--fc", type=_finite_float, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
+    g.add_argument("--ph", type=_number, metavar="PH", help="the solution's pH (for RHE)")
+    g.add_argument("--fc", type=_number, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
     g.add_argument("--area", type=_positive_float, metavar="CM2",
                    help="electrode area: peak charges also per cm² (and --ru reads current densities)")
     r = d.add_argument_group("output for people")
