@@ -56,8 +56,9 @@ class Output:
 
 
 def cmd_detect(args) -> int:
-    from voltpeak.detect import Analysis, detect_line
+    from voltpeak.detect import Analysis
     from voltpeak.detect.corrections import reference_name
+    from voltpeak.detect.files import analyse_line
     from voltpeak.detect.report import table, write_csv, write_excel
 
     for name in (args.reference, args.from_reference):
@@ -86,7 +87,7 @@ def cmd_detect(args) -> int:
     names = [f"{k + 1}_{n}" if names.count(n) > 1 else n for k, n in enumerate(names)]
     try:
         for path, name in zip(_progress(args.paths, "detect"), names):
-            line = detect_line(path, args.cycle, args.convention, analysis)
+            line, v = analyse_line(path, args.cycle, args.convention, analysis)
             if line.get("error"):
                 failed += 1
                 print(f"voltpeak detect: {line['error']}", file=sys.stderr)
@@ -94,13 +95,11 @@ def cmd_detect(args) -> int:
                 out.write(line)
             if args.table:
                 print(table(line) + "\n", flush=True)
-            if args.plot and not line.get("error"):
-                from voltpeak.detect.files import corrected
+            if args.plot and v is not None:
                 from voltpeak.detect.plots import plot_cv
-                from voltpeak.read import read
 
                 try:
-                    plot_cv(corrected(read(path), analysis, args.convention)[0], line, Path(args.plot), name)
+                    plot_cv(v, line, Path(args.plot), name)
                 except Exception as e:  # a picture that cannot be drawn costs no file its line
                     print(f"voltpeak detect: {path}: no plot ({type(e).__name__}: {e})".splitlines()[0],
                           file=sys.stderr)
@@ -119,9 +118,9 @@ def cmd_detect(args) -> int:
 def cmd_series(args) -> int:
     import numpy as np
 
-    from voltpeak.detect import Analysis, detect_file
+    from voltpeak.detect import Analysis
+    from voltpeak.detect.files import analyse_file
     from voltpeak.detect.series import analyse_series, scan_rate
-    from voltpeak.read import read
 
     if args.scan_rates and len(args.scan_rates) != len(args.paths):
         raise InputError(f"--scan-rates gives {len(args.scan_rates)} rates for {len(args.paths)} files")
@@ -130,10 +129,11 @@ def cmd_series(args) -> int:
     analysis = Analysis(area_cm2=args.area)
     lines, rates = [], []
     for k, path in enumerate(args.paths):
-        rate = args.scan_rates[k] if args.scan_rates else scan_rate(read(path))
+        line, v = analyse_file(path, args.cycle, analysis=analysis)  # the area alone changes no potential or current
+        rate = args.scan_rates[k] if args.scan_rates else scan_rate(v)
         if rate is None:
             raise InputError(f"{path}: the file gives no scan rate (nor time to read one from); give --scan-rates")
-        lines.append(detect_file(path, args.cycle, analysis=analysis))
+        lines.append(line)
         rates.append(rate)
     result = analyse_series(lines, rates, args.n, args.area, args.conc)
     result["sources"] = list(args.paths)

@@ -100,6 +100,11 @@ def classify(couple, ratio: float | None) -> str:
 
 def detect_file(path: str, cycle: int | None, convention: str = "auto", analysis: Analysis | None = None) -> dict:
     """One output line of ``voltpeak detect`` for one file; raises VoltpeakError where it cannot be done."""
+    return analyse_file(path, cycle, convention, analysis)[0]
+
+
+def analyse_file(path: str, cycle: int | None, convention: str = "auto", analysis: Analysis | None = None):
+    """``detect_file``'s line and the voltammogram it was read from (corrected): (line, Voltammogram)."""
     if Path(path).suffix.lower() in IMAGE_SUFFIXES:
         raise VoltpeakError(f"{path}: a plot image, not CV data; voltpeak predict --model default {path} reads "
                             "peaks off a plot")
@@ -143,15 +148,20 @@ def detect_file(path: str, cycle: int | None, convention: str = "auto", analysis
         line["reference"] = v.reference
     if done:
         line["corrections"] = done
-    return line
+    return line, v
 
 
 def detect_line(path: str, cycle: int | None, convention: str = "auto", analysis: Analysis | None = None) -> dict:
     """``detect_file``, or the line that says why it could not be done; never raises for one bad file."""
+    return analyse_line(path, cycle, convention, analysis)[0]
+
+
+def analyse_line(path: str, cycle: int | None, convention: str = "auto", analysis: Analysis | None = None):
+    """``analyse_file``, or (the line that says why it could not be done, None); never raises for one bad file."""
     try:
-        return detect_file(path, cycle, convention, analysis)
+        return analyse_file(path, cycle, convention, analysis)
     except VoltpeakError as e:
         error = str(e)
     except Exception as e:  # a bug must not cost the user the other files
         error = f"unexpected error ({type(e).__name__}: {e})".splitlines()[0]
-    return {"source": path, "peaks": [], "couples": [], "error": error}
+    return {"source": path, "peaks": [], "couples": [], "error": error}, None

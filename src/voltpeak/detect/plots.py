@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voltpeak.detect.report import si_unit
+
 COLOURS = {"anodic": "#d62728", "cathodic": "#1f77b4"}
 
 
@@ -32,9 +34,8 @@ def plot_cv(v, line: dict, folder: Path, name: str | None = None) -> list[Path]:
     vertical bar, and each couple's E1/2 as a dashed line; named after the file (``name`` overrides)."""
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
-    scale, unit = (1e3, "mA") if np.abs(v.current).max() >= 1e-3 else (1e6, "µA")
-    if v.quantity == "j":
-        scale, unit = 1.0, "A/m²"
+    factor, unit = si_unit([float(np.abs(v.current).max())], "A/m²" if v.quantity == "j" else "A")
+    scale = 1 / factor
     ax.plot(v.potential_V, v.current * scale, color="#444444", lw=0.8)
     for p in line["peaks"]:
         colour = COLOURS[p["direction"]]

@@ -14,7 +14,7 @@ PEAK_COLUMNS = ("source", "cycle", "direction", "Ep_V", "ip", "height", "Ep2_V",
                 "charge", "E_half_V", "delta_Ep_mV", "ipa_ipc", "class", "reverse_baseline")
 
 
-def _unit(values: list[float], base: str) -> tuple[float, str]:
+def si_unit(values, base: str) -> tuple[float, str]:
     """The scale and unit name (e.g. 1e-6, "µA") that puts the largest |value| at 1 or more."""
     largest = max((abs(x) for x in values if x is not None), default=0.0)
     if largest == 0:
@@ -52,8 +52,8 @@ def table(line: dict) -> str:
         return f"{line['source']}: error: {line['error']}"
     found = rows(line)
     density = line.get("quantity") == "j"
-    i_scale, i_unit = _unit([r[k] for r in found for k in ("ip", "height")], "A/m²" if density else "A")
-    q_scale, q_unit = _unit([r["charge"] for r in found], "C/m²" if density else "C")
+    i_scale, i_unit = si_unit([r[k] for r in found for k in ("ip", "height")], "A/m²" if density else "A")
+    q_scale, q_unit = si_unit([r["charge"] for r in found], "C/m²" if density else "C")
     head = (f"{line['source']}: {len(found)} peaks, {len(line.get('couples', []))} couples, {line.get('cycles')} "
             f"cycle(s), {line.get('convention', 'iupac').upper()} currents"
             + (f", potentials vs {line['reference']}" if line.get("reference") else ""))
