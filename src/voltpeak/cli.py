@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="uncompensated resistance: potentials become E - I*Ru")
     g.add_argument("--reference", metavar="REF", help="give potentials against REF: SHE, NHE, SCE, Ag/AgCl (sat. "
                    "KCl), Ag/AgCl-3M, MSE-sat, Hg/HgO-1M-NaOH, RHE (needs --ph), Fc/Fc+ (needs --fc)")
-    g.add_argument("--from-reference", metavar="REF", help="the file's reference, where the file does not say it")
+    g.add_argument("--from-reference", metavar="REF", help="the file's reference (overrides what the file says)")
     g.add_argument("--ph", type=_number, metavar="PH", help="the solution's pH (for RHE)")
     g.add_argument("--fc", type=_number, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
     g.add_argument("--area", type=_positive_float, metavar="CM2",
