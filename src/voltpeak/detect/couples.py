@@ -24,25 +24,27 @@ class Couple:
     ``"nicholson"`` (from the forward baseline, the switching current and Nicholson's 1966 relation) or
     ``"linear"`` (from its own extrapolated pre-wave baseline), or ``"fit"`` (the cycle fitted as couples,
     charging and background, ``voltpeak.detect.fit``: then ``e_pa_V``/``e_pc_V`` are the couple's own peak
-    potentials, which differ from its peaks' where waves overlap; a couple the fit found in a merged wave has no
-    peaks of its own, ``anodic`` and ``cathodic`` None).
+    potentials, which differ from its peaks' where waves overlap). A couple the fit found inside another couple's
+    waves has no peaks of its own (``own_peaks`` False): ``anodic`` and ``cathodic`` are then the peaks of the
+    merged waves it lies in.
     """
 
-    anodic: Peak | None
-    cathodic: Peak | None
+    anodic: Peak
+    cathodic: Peak
     ipa: float | None
     ipc: float | None
     method: str = "linear"
     e_pa_V: float | None = None
     e_pc_V: float | None = None
     cycle: int | None = None
+    own_peaks: bool = True
 
     def __post_init__(self):
         if self.e_pa_V is None:
             self.e_pa_V = self.anodic.potential
         if self.e_pc_V is None:
             self.e_pc_V = self.cathodic.potential
-        if self.cycle is None and self.anodic is not None:
+        if self.cycle is None:
             self.cycle = self.anodic.cycle
 
     @property
@@ -54,12 +56,12 @@ class Couple:
         return self.e_pa_V - self.e_pc_V
 
     def to_record(self, peaks: list[Peak]) -> dict:
-        """JSON record; ``anodic``/``cathodic`` are indices into ``peaks`` (None for a couple with no peaks of
-        its own), potentials in V, currents like peaks."""
+        """JSON record; ``anodic``/``cathodic`` are indices into ``peaks``, potentials in V, currents like
+        peaks."""
         ratio = abs(self.ipa / self.ipc) if self.ipa is not None and self.ipc else None
         return {
-            "anodic": None if self.anodic is None else peaks.index(self.anodic),
-            "cathodic": None if self.cathodic is None else peaks.index(self.cathodic),
+            "anodic": peaks.index(self.anodic),
+            "cathodic": peaks.index(self.cathodic),
             "cycle": self.cycle,
             "E_half": round(self.e_half_V, 6),
             "delta_Ep": round(self.delta_ep_V, 6),
@@ -69,6 +71,7 @@ class Couple:
             "ipc": None if self.ipc is None else float(f"{self.ipc:.6g}"),
             "ipa_ipc": None if ratio is None else round(float(ratio), 4),
             "reverse_baseline": self.method,
+            "own_peaks": self.own_peaks,
         }
 
 
@@ -113,10 +116,10 @@ def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
         an = [p for p in located if p.cycle == c and p.direction == "anodic" and p.index is not None]
         ca = [p for p in located if p.cycle == c and p.direction == "cathodic" and p.index is not None]
         measured = [_measure(ctx, located, an[r], ca[k]) for r, k in pair(an, ca)]
-        for couple in measured:  # report the caller's own Peak objects
-            couple.anodic, couple.cathodic = (peaks[located.index(couple.anodic)],
+        for couple in fitted(ctx, c, measured) if measured else []:
+            couple.anodic, couple.cathodic = (peaks[located.index(couple.anodic)],  # the caller's Peak objects
                                               peaks[located.index(couple.cathodic)])
-        couples += fitted(ctx, c, measured) if measured else []
+            couples.append(couple)
     couples.sort(key=lambda cp: (cp.cycle, cp.e_half_V))
     return couples
 
@@ -142,9 +145,13 @@ def fitted(ctx: Context, cycle: int, couples: list[Couple]) -> list[Couple]:
         return couples
     out = []
     for k, f in enumerate(found):
+        if k < len(couples):
+            own = couples[k]
+        else:  # a couple inside the merged waves of the couples found: it names the peaks of those waves
+            anodic = min((c.anodic for c in couples), key=lambda p: abs(p.potential - f.e_pa))
+            cathodic = min((c.cathodic for c in couples), key=lambda p: abs(p.potential - f.e_pc))
+            own = Couple(anodic, cathodic, None, None, own_peaks=False)
         # ``deconvolve`` works on the IUPAC-oriented current; heights return to the file's sign.
-        own = couples[k] if k < len(couples) else Couple(None, None, None, None, cycle=cycle, e_pa_V=f.e_pa,
-                                                          e_pc_V=f.e_pc)
         out.append(replace(own, ipa=f.ipa * ctx.sign if f.ipa > 0 else None,
                            ipc=f.ipc * ctx.sign if f.ipc < 0 else None, method="fit", e_pa_V=f.e_pa, e_pc_V=f.e_pc))
     return out

@@ -133,7 +133,7 @@ def analyse_file(path: str, cycle: int | None, convention: str = "auto", analysi
         record["class"] = classify(c, record["ipa_ipc"])
         couple_records.append(record)
         for side, key in (("anodic", "ipa"), ("cathodic", "ipc")):  # the couple's heights are the better ones
-            if record[key] is not None:
+            if record[key] is not None and c.own_peaks:
                 records[record[side]]["height"] = record[key]
     line = {
         "source": path,

@@ -41,6 +41,7 @@ ADD_WHILE = 1.2  # a couple is added while the rms exceeds this many noise devia
 ADD_GAIN = 0.85  # ... and the added couple lowers the rms at least this much (as a factor)
 MAX_COUPLES = 5
 MAX_SAMPLES = 4000  # longer records (to the cycle's end) keep their baselines: a fit would take seconds
+NOISE_FLOOR = 1e-3  # of the current range: the least noise a fit is held to
 AVERAGE_V = 0.005  # the data's correction to a fitted peak height: mean residual within this of the peak
 
 
@@ -75,7 +76,9 @@ class _Model:
 
     def __init__(self, E, y, mask, direction, dt, noise):
         self.E, self.y, self.mask, self.direction, self.dt = E, y, mask, direction, dt
-        self.unit = noise or float(np.std(y)) or 1.0  # residuals in noise deviations: least_squares' tolerances
+        # Residuals in noise deviations (least_squares' tolerances are relative); a noise-free record is held to
+        # a thousandth of its current range.
+        self.unit = max(noise, NOISE_FLOOR * float(np.ptp(y[mask]))) or 1.0
         self.charging = _relaxed(direction, 2.0)
 
     def columns(self, e0, log_k0, bulk_ox, E=None):
@@ -234,17 +237,18 @@ def _own_peaks(model, theta, bulk_ox, E, sweeps, mask) -> list[FittedCouple] | N
         held = E.copy()
         held[fb:] = E[fb - 1]  # the potential held at the switch: the forward wave's own decay
         decay = model.columns([theta[j]], [theta[K + j]], [bulk_ox[j]], held)[:, 0] * coef[j]
-        observed = model.y - fitted + own  # the data less everything but this couple
-
-        def height(p, base):
-            lo, hi = max(0, p - half), min(len(E), p + half + 1)
-            return own[p] - base[p] + float(np.mean(observed[lo:hi] - own[lo:hi]))
-
-        fwd, rev = height(pf, np.zeros_like(own)), height(pr, decay)
+        residual = model.y - fitted  # the data less every fitted part: its local mean corrects a fitted height
+        fwd = own[pf] + _local_mean(residual, pf, half)
+        rev = own[pr] - decay[pr] + _local_mean(residual, pr, half)
         e_f, e_r = _vertex(E, own * d_fwd, pf), _vertex(E, -own * d_fwd, pr)
         (e_pa, ipa), (e_pc, ipc) = ((e_f, fwd), (e_r, rev)) if d_fwd > 0 else ((e_r, rev), (e_f, fwd))
         out.append(FittedCouple(e_pa, e_pc, ipa, ipc, float(theta[j]), float(theta[K + j])))
     return out
+
+
+def _local_mean(r: np.ndarray, p: int, half: int) -> float:
+    """Mean of ``r`` within ``half`` samples of ``p``."""
+    return float(np.mean(r[max(0, p - half):p + half + 1]))
 
 
 def _vertex(E: np.ndarray, y: np.ndarray, p: int) -> float:

@@ -26,20 +26,30 @@ def si_unit(values, base: str) -> tuple[float, str]:
 
 
 def rows(line: dict) -> list[dict]:
-    """One dict per peak of a ``detect`` line, with its couple's figures (SI units: V, A or A/m², C or C/m²)."""
-    couple_of = {}
+    """One dict per peak of a ``detect`` line, with its couple's figures (SI units: V, A or A/m², C or C/m²),
+    then two per couple found inside merged waves (direction "anodic, merged" or "cathodic, merged": the couple's
+    own potential and height, no sample of its own)."""
+    couple_of, merged = {}, []
     for c in line.get("couples", []):
-        couple_of[c["anodic"]] = couple_of[c["cathodic"]] = c
+        if c.get("own_peaks", True):
+            couple_of[c["anodic"]] = couple_of[c["cathodic"]] = c
+        else:
+            merged.append(c)
     out = []
     for i, p in enumerate(line.get("peaks", [])):
-        c = couple_of.get(i, {})
-        out.append({"source": line["source"], "cycle": p.get("cycle"), "direction": p["direction"],
-                    "Ep_V": p.get("potential"), "ip": p.get("current"), "height": p.get("height"),
-                    "Ep2_V": p.get("E_p2"), "half_width_mV": _mV(p.get("half_width")), "onset_V": p.get("onset"),
-                    "charge": p.get("charge"), "E_half_V": c.get("E_half"), "delta_Ep_mV": _mV(c.get("delta_Ep")),
-                    "ipa_ipc": c.get("ipa_ipc"), "class": c.get("class"),
-                    "reverse_baseline": c.get("reverse_baseline")})
+        out.append(_row(line, couple_of.get(i, {}), p["direction"], p.get("cycle"), p.get("potential"), p))
+    for c in merged:
+        for side, e, key in (("anodic", "E_pa", "ipa"), ("cathodic", "E_pc", "ipc")):
+            out.append(_row(line, c, f"{side}, merged", c.get("cycle"), c.get(e), {"height": c.get(key)}))
     return out
+
+
+def _row(line: dict, c: dict, direction: str, cycle, potential, p: dict) -> dict:
+    return {"source": line["source"], "cycle": cycle, "direction": direction, "Ep_V": potential,
+            "ip": p.get("current"), "height": p.get("height"), "Ep2_V": p.get("E_p2"),
+            "half_width_mV": _mV(p.get("half_width")), "onset_V": p.get("onset"), "charge": p.get("charge"),
+            "E_half_V": c.get("E_half"), "delta_Ep_mV": _mV(c.get("delta_Ep")), "ipa_ipc": c.get("ipa_ipc"),
+            "class": c.get("class"), "reverse_baseline": c.get("reverse_baseline")}
 
 
 def _mV(x):

@@ -60,23 +60,23 @@ def analyse_series(lines: list[dict], rates: list[float], n: int = 1, area_cm2: 
     if not all(np.isfinite(r) and r > 0 for r in rates):
         raise InputError(f"scan rates must be positive, got {rates}")
     densities = any(line.get("quantity") == "j" for line in lines)
-    tracks: list[list[tuple[float, dict, dict]]] = []  # per couple: (rate, couple record, line)
+    tracks: list[list[tuple[float, dict]]] = []  # per couple: (rate, couple record)
     for rate, line in zip(rates, lines):
         for c in line.get("couples", []):
             near = min(tracks, key=lambda t: abs(t[-1][1]["E_half"] - c["E_half"]), default=None)
             if near is not None and abs(near[-1][1]["E_half"] - c["E_half"]) <= MATCH_V and near[-1][0] != rate:
-                near.append((rate, c, line))
+                near.append((rate, c))
             else:
-                tracks.append([(rate, c, line)])
+                tracks.append([(rate, c)])
     out = []
     f = F / (R * temperature_K)
     for track in (t for t in tracks if len(t) >= 3):
-        v = np.array([r for r, _, _ in track])
-        entry = {"E_half": [c["E_half"] for _, c, _ in track], "scan_rates": v.tolist(),
-                 "delta_Ep": [c["delta_Ep"] for _, c, _ in track]}
+        v = np.array([r for r, _ in track])
+        entry = {"E_half": [c["E_half"] for _, c in track], "scan_rates": v.tolist(),
+                 "delta_Ep": [c["delta_Ep"] for _, c in track]}
         for side, key in (("anodic", "ipa"), ("cathodic", "ipc")):
-            ip = np.array([abs(c[key]) if c[key] is not None else np.nan for _, c, _ in track])
-            ep = np.array([line["peaks"][c[side]]["potential"] for _, c, line in track])
+            ip = np.array([abs(c[key]) if c[key] is not None else np.nan for _, c in track])
+            ep = np.array([c["E_pa" if side == "anodic" else "E_pc"] for _, c in track])
             ok = np.isfinite(ip) & (ip > 0)
             if ok.sum() < 3:
                 continue
