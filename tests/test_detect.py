@@ -219,7 +219,7 @@ def test_overlapping_couples_are_measured_by_fitting_the_cycle(separation):
     merged = [r for r in records if not r["own_peaks"]]
     assert len(merged) == 1 and merged[0]["cycle"] == 1
     assert peaks[merged[0]["anodic"]].direction == "anodic" and peaks[merged[0]["cathodic"]].direction == "cathodic"
-    assert merged[0]["E_pa"] - merged[0]["E_pc"] == pytest.approx(merged[0]["delta_Ep"])
+    assert merged[0]["E_pa"] - merged[0]["E_pc"] == pytest.approx(merged[0]["delta_Ep"], abs=2e-6)
     assert merged[0]["delta_Ep"] == pytest.approx(0.058, abs=0.006)
     found = rows({"source": "two.csv", "peaks": [p.to_record() for p in peaks], "couples": records})
     assert [r["Ep_V"] for r in found if r["direction"] == "cathodic, merged"] == [merged[0]["E_pc"]]

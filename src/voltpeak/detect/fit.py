@@ -39,8 +39,9 @@ GIVE_UP = 60.0  # a first fit this many noise deviations off is a record the mod
 GOOD_FIT = 1.5  # a fit is kept when its residual's rms is within this many noise deviations
 ADD_WHILE = 1.2  # a couple is added while the rms exceeds this many noise deviations ...
 ADD_GAIN = 0.85  # ... and the added couple lowers the rms at least this much (as a factor)
-MAX_COUPLES = 5
+MAX_ADDED = 2  # couples added to those found (three merged waves are beyond one cycle's fit)
 MAX_SAMPLES = 4000  # longer records (to the cycle's end) keep their baselines: a fit would take seconds
+FIT_SAMPLES = 1000  # the search fits every k-th sample, k the least that keeps to this many (time ∝ samples)
 NOISE_FLOOR = 1e-3  # of the current range: the least noise a fit is held to
 AVERAGE_V = 0.005  # the data's correction to a fitted peak height: mean residual within this of the peak
 
@@ -102,6 +103,18 @@ class _Model:
         coef, A = self.solve(cols)
         return (A[self.mask] @ coef - self.y[self.mask]) / self.unit
 
+    def relax(self, cols) -> float:
+        """Take the charging relaxation (of ``TAUS``, in this model's samples) that fits best with the couples'
+        columns ``cols``; the rms then (noise deviations)."""
+        best = None
+        for tau in TAUS:
+            self.charging = _relaxed(self.direction, tau)
+            r = float(np.sqrt(np.mean(self.residual(cols) ** 2)))
+            if best is None or r < best[0]:
+                best = (r, self.charging)
+        self.charging = best[1]
+        return best[0]
+
     def fit(self, e0, log_k0, bulk_ox):
         """Least-squares E° and log k0 from the starts given; (theta, rms in noise deviations)."""
         K = len(e0)
@@ -126,16 +139,7 @@ class _Model:
                 J[:, j] = (self.residual(cols) - r0) / step[j]
             return J
 
-        # The charging relaxation that suits the starting couples best, then held.
-        cols0 = self.columns(theta0[:K], theta0[K:], bulk_ox)
-        best = None
-        for tau in TAUS:
-            self.charging = _relaxed(self.direction, tau)
-            r = float((self.residual(cols0) ** 2).sum())
-            if best is None or r < best[0]:
-                best = (r, self.charging)
-        self.charging = best[1]
-        start_rms = float(np.sqrt(best[0] / max(int(self.mask.sum()), 1)))
+        start_rms = self.relax(self.columns(theta0[:K], theta0[K:], bulk_ox))  # then held
         if start_rms > 2 * GIVE_UP:  # hopeless: spare the optimiser (real CVs' shapes, noise-free digitised curves)
             return theta0, start_rms
         res = least_squares(fun, theta0, jac=jac, bounds=(lo, hi), x_scale=np.r_[np.full(K, 0.01), np.full(K, 0.5)],
@@ -173,7 +177,8 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
     direction = np.empty(len(E))
     for a, b, d in sweeps:
         direction[a:b] = d
-    model = _Model(E, y, cycle_mask, direction, dt_s, noise)
+    k = -(-len(E) // FIT_SAMPLES)
+    model = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise)
     e0 = [s[0] for s in starts]
     log_k0 = [0.0 if s[1] < 0.075 else -2.0 for s in starts]
     bulk_ox = [s[2] for s in starts]
@@ -181,9 +186,9 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
     if rms > GIVE_UP:
         return None
     first_ox = sweeps[0][2] < 0
-    while rms > ADD_WHILE and len(e0) < MAX_COUPLES:
+    while rms > ADD_WHILE and len(e0) < len(starts) + MAX_ADDED:
         tried = []
-        for e_new in _candidates(model, theta, bulk_ox, E, direction, cycle_mask):
+        for e_new in _candidates(model, theta, bulk_ox):
             K = len(e0)
             th, r = model.fit(np.r_[theta[:K], e_new], np.r_[theta[K:], -1.0], bulk_ox + [first_ox])
             tried.append((r, th))
@@ -193,12 +198,15 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
         e0, bulk_ox = list(theta[:len(e0) + 1]), bulk_ox + [first_ox]
     if rms > GOOD_FIT:
         return None
-    return _own_peaks(model, theta, bulk_ox, E, sweeps, cycle_mask)
+    if k > 1:  # the couples measured on every sample
+        model = _Model(E, y, cycle_mask, direction, dt_s, noise)
+        model.relax(model.columns(theta[:len(e0)], theta[len(e0):], bulk_ox))
+    return _own_peaks(model, theta, bulk_ox, sweeps)
 
 
-def _candidates(model, theta, bulk_ox, E, direction, mask) -> list[float]:
+def _candidates(model, theta, bulk_ox) -> list[float]:
     """Formal potentials where the residual shows a missing wave: its largest bump on each direction's sweeps."""
-    K = len(bulk_ox)
+    K, E, direction, mask = len(bulk_ox), model.E, model.direction, model.mask
     coef, A = model.solve(model.columns(theta[:K], theta[K:], bulk_ox))
     r = np.where(mask, model.y - A @ coef, 0.0)
     step = float(np.median(np.abs(np.diff(E)))) or 1e-3
@@ -214,8 +222,8 @@ def _candidates(model, theta, bulk_ox, E, direction, mask) -> list[float]:
     return out
 
 
-def _own_peaks(model, theta, bulk_ox, E, sweeps, mask) -> list[FittedCouple] | None:
-    K = len(bulk_ox)
+def _own_peaks(model, theta, bulk_ox, sweeps) -> list[FittedCouple] | None:
+    K, E, mask = len(bulk_ox), model.E, model.mask
     cols = model.columns(theta[:K], theta[K:], bulk_ox)
     coef, A = model.solve(cols)
     fitted = A @ coef
