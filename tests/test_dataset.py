@@ -26,8 +26,9 @@ from voltpeak.dataset import (
     smart_resize,
 )
 from voltpeak.dataset.pool import LabelledCV
-from voltpeak.render import FAMILIES, engineering_unit, render, sample_style
-from voltpeak.render.style import PALETTES
+from voltpeak.errors import InputError
+from voltpeak.render import DEGRADATIONS, ENGINES, FAMILIES, degrade, engineering_unit, render, sample_style
+from voltpeak.render.style import THEMES
 from voltpeak.simulate.batch import simulate_batch, simulate_to_folder
 from voltpeak.simulate.config import SimulationConfig
 
@@ -70,43 +71,103 @@ def _ink(image: np.ndarray, x: float, y: float, colour: str, face: str, alpha: f
     return best
 
 
-@pytest.mark.parametrize("engine", ["raster", "matplotlib"])
+def _face(image: np.ndarray, x: float, y: float, style, ink: str) -> str:
+    """The background behind (x, y): the style's face for our engines, else the commonest colour within 12 px
+    that is not the ``ink`` (a program's theme picks its own background; a thick line may cover most of a patch)."""
+    if style.engine in ("raster", "matplotlib"):
+        return style.face
+    patch = image[max(0, int(y) - 12):int(y) + 13, max(0, int(x) - 12):int(x) + 13].reshape(-1, 3)
+    values, counts = np.unique(patch, axis=0, return_counts=True)
+    rgb = np.array([int(ink[i:i + 2], 16) for i in (1, 3, 5)])
+    counts[np.abs(values.astype(int) - rgb).sum(axis=1) < 30] = 0
+    return "#" + "".join(f"{int(v):02x}" for v in values[counts.argmax()])
+
+
+def _drawn(engine: str, family: str, seed: int, pool, **kwargs):
+    rng = np.random.default_rng([seed, FAMILIES.index(family)])
+    style = sample_style(rng, family)
+    if engine in THEMES:  # each of the program's themes in turn
+        style = replace(style, theme=THEMES[engine][(seed + 3 * FAMILIES.index(family)) % len(THEMES[engine])])
+    style = replace(style, engine=engine)
+    graph = compose(rng, pool, style, **kwargs)
+    points = np.array([(p.shown_potential, p.shown_current) for p in graph.peaks]).reshape(-1, 2)
+    drawn = render(graph.curves, points, style, graph.potential_label, graph.current_label)
+    return style, graph, drawn, np.asarray(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_truth_peak_is_on_the_drawn_curve(pool, family, engine):
-    # The truth is where the ink is: each recorded peak position has its curve's colour within 1.5 px.
+    # The truth is where the ink is: each recorded peak position has its curve's colour within 1.5 px, whichever
+    # program drew it (its own layout gives the positions).
     checked = 0
     for seed in range(4):
-        rng = np.random.default_rng([seed, FAMILIES.index(family)])
-        style = replace(sample_style(rng, family), engine=engine)
-        graph = compose(rng, pool, style)
-        points = np.array([(p.shown_potential, p.shown_current) for p in graph.peaks]).reshape(-1, 2)
-        drawn = render(graph.curves, points, style, graph.potential_label, graph.current_label)
-        image = np.asarray(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
+        style, graph, drawn, image = _drawn(engine, family, seed, pool)
         assert image.shape == (style.height_px, style.width_px, 3)
         assert drawn.offset_text == ""  # engineering units: no 1e-5 beside the ticks (matplotlib's own check)
-        colours = PALETTES[style.palette]
+        assert len(drawn.colours) == len(graph.curves)
+        alpha = 1.0 if engine == "matplotlib-sheet" else style.alpha
         for p, (x, y) in zip(graph.peaks, drawn.points_px):
-            coverage = _ink(image, x, y, colours[p.curve % len(colours)], style.face, style.alpha)
-            assert coverage > 0.1, (family, seed, p, (x, y))  # faint dotted lines cover little of a pixel
+            colour = drawn.colours[p.curve]
+            coverage = _ink(image, x, y, colour, _face(image, x, y, style, colour), alpha)
+            assert coverage > 0.1, (family, seed, style.theme, p, (x, y))  # faint dotted lines cover little
             checked += 1
     assert checked >= 4
 
 
-@pytest.mark.parametrize("engine", ["raster", "matplotlib"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_the_ink_check_can_fail(pool, engine):
     # At a peak the curve's colour is found; a colour no curve has is not, and neither is the curve's colour in
     # an empty corner of the figure.
-    rng = np.random.default_rng(1)
-    style = replace(sample_style(rng, "classic"), engine=engine)
-    graph = compose(rng, pool, style, max_curves=1)
-    p = graph.peaks[0]
-    drawn = render(graph.curves, np.array([[p.shown_potential, p.shown_current]]), style, "E / V", "I / µA")
-    image = np.asarray(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
+    style, graph, drawn, image = _drawn(engine, "classic", 1, pool, max_curves=1)
     x, y = drawn.points_px[0]
-    colour = PALETTES[style.palette][0]
-    assert _ink(image, x, y, colour, style.face, 1.0) > 0.3
-    assert _ink(image, x, y, "#ff00ff", style.face, 1.0) == 0.0
-    assert _ink(image, 3, 3, colour, style.face, 1.0) == 0.0
+    colour = drawn.colours[0]
+    face = _face(image, x, y, style, colour)
+    assert _ink(image, x, y, colour, face, 1.0) > 0.3
+    assert _ink(image, x, y, "#ff00ff", face, 1.0) == 0.0
+    assert _ink(image, 3, 3, colour, face, 1.0) == 0.0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_seed_same_bytes_for_every_engine(pool, engine):
+    first, second = (_drawn(engine, "excel", 2, pool)[2] for _ in range(2))
+    assert first.png == second.png
+    assert np.array_equal(first.points_px, second.points_px)
+
+
+def test_a_missing_plotting_program_is_a_one_line_error(sim_folder, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "vl_convert", None)  # as if vl-convert were not installed
+    with pytest.raises(InputError, match="pip install vl-convert-python"):
+        BuildConfig.load(_config(tmp_path, engine_weights=[1, 0, 0, 1, 0]))
+    # No R on the PATH: `voltpeak build` says what to install, exit code 2, no traceback.
+    run = subprocess.run([sys.executable, "-m", "voltpeak", "build", "--pool", str(sim_folder), "--n", "2",
+                          "--out", str(tmp_path / "out"), "--config",
+                          str(_config(tmp_path, engine_weights=[1, 0, 0, 0, 1]))],
+                         capture_output=True, text=True, env={"PATH": str(tmp_path)})
+    assert run.returncode == 2 and "apt-get install r-base-core r-cran-ggplot2" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", DEGRADATIONS)
+def test_degradations_move_the_truth_with_the_pixels(pool, name):
+    # After each degradation the peaks still sit on their curve's ink (greyscale: on dark ink), the image keeps
+    # its size, and the same generator gives the same bytes.
+    style, graph, drawn, _ = _drawn("raster", "publication", 0, pool)
+    for seed in range(3):
+        out, names = degrade(drawn, np.random.default_rng(seed), only=name)
+        again, _ = degrade(drawn, np.random.default_rng(seed), only=name)
+        assert names == [name] and out.png == again.png
+        image = np.asarray(Image.open(io.BytesIO(out.png)).convert("RGB"))
+        assert image.shape == (style.height_px, style.width_px, 3)
+        moved = np.abs(out.points_px - drawn.points_px).max()
+        assert (moved > 2) == (name in ("frame", "screenshot"))
+        for p, (x, y) in zip(graph.peaks, out.points_px):
+            colour = drawn.colours[p.curve]
+            if name == "greyscale":
+                grey = round(np.dot([int(colour[i:i + 2], 16) for i in (1, 3, 5)], [0.299, 0.587, 0.114]))
+                colour = f"#{grey:02x}{grey:02x}{grey:02x}"
+            coverage = _ink(image, x, y, colour, style.face, style.alpha, radius=2.5)
+            assert coverage > 0.1, (name, seed, p, (x, y))
 
 
 def test_engineering_units():
@@ -169,7 +230,8 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_build_is_deterministic_and_shards_merge_to_the_same_bytes(sim_folder, tmp_path):
-    config = BuildConfig.load(_config(tmp_path))
+    # Every engine and the degradations in the mix: same bytes whatever the workers or shards.
+    config = BuildConfig.load(_config(tmp_path, engine_weights=[1, 1, 1, 1, 1], degrade_fraction=0.5))
     pools = [load_pool(str(sim_folder))]
     holdouts = [load_pool(f"other={sim_folder / 'truth.jsonl'}")]
     plan = make_plan(pools, holdouts, 14, 9, config)

@@ -34,8 +34,8 @@ from voltpeak.dataset.compose import compose
 from voltpeak.dataset.pool import LabelledCV, Pool
 from voltpeak.errors import InputError
 from voltpeak.peak import Peak
-from voltpeak.render.draw import render
-from voltpeak.render.style import FAMILIES, sample_style
+from voltpeak.render import ENGINES, FAMILIES, degrade, render, sample_style
+from voltpeak.render.programs import require
 from voltpeak.settings import Settings
 
 SPLITS = ("train", "val", "test")
@@ -52,7 +52,9 @@ class BuildConfig(Settings):
     splits: tuple = (0.8, 0.1, 0.1)  # train, val, test shares of the groups (and of the samples)
     holdout_n: int = 0  # samples per holdout pool; 0: a tenth of n, at least 1
     family_weights: tuple = (1.0,) * len(FAMILIES)  # voltpeak.render.style.FAMILIES
-    matplotlib_fraction: float = 0.02  # images drawn by matplotlib itself; the rest by the fast renderer
+    engine_weights: tuple = (0.98, 0.02, 0.0, 0.0, 0.0)  # who draws (voltpeak.render.style.ENGINES): by default
+    # the fast renderer, matplotlib itself for 2 %; matplotlib's style sheets, Vega-Lite and ggplot2 on request
+    degrade_fraction: float = 0.0  # images then degraded as real pictures are (voltpeak.render.degrade)
     factor: int = 28  # image sides are multiples of this (Qwen2.5-VL: patch 14 × merge 2)
     min_pixels: int = 256 * 28 * 28
     max_pixels: int = 576 * 28 * 28
@@ -61,7 +63,7 @@ class BuildConfig(Settings):
     def validate(self):
         if not 1 <= self.max_curves <= 8 or len(self.curve_weights) < self.max_curves:
             raise InputError(f"max_curves must be 1–8 with as many curve_weights, got {self.max_curves}")
-        for name in ("curve_weights", "splits", "family_weights"):
+        for name in ("curve_weights", "splits", "family_weights", "engine_weights"):
             values = getattr(self, name)
             if not all(isinstance(v, (int, float)) and v >= 0 for v in values) or sum(values) <= 0:
                 raise InputError(f"{name} must be non-negative numbers with a positive sum, got {list(values)}")
@@ -69,7 +71,12 @@ class BuildConfig(Settings):
             raise InputError(f"splits needs three shares (train, val, test), got {list(self.splits)}")
         if len(self.family_weights) != len(FAMILIES):
             raise InputError(f"family_weights needs {len(FAMILIES)} weights ({', '.join(FAMILIES)})")
-        for name in ("series_fraction", "matplotlib_fraction"):
+        if len(self.engine_weights) != len(ENGINES):
+            raise InputError(f"engine_weights needs {len(ENGINES)} weights ({', '.join(ENGINES)})")
+        for engine, weight in zip(ENGINES, self.engine_weights):
+            if weight and engine in ("vega", "ggplot"):
+                require(engine)
+        for name in ("series_fraction", "degrade_fraction"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.factor < 1 or self.unit < 1 or self.holdout_n < 0 or not 0 < self.min_pixels <= self.max_pixels:
@@ -139,10 +146,13 @@ def make_sample(plan: Plan, stream: str, k: int) -> tuple[str, bytes, dict, dict
         split = stream
     weights = np.asarray(config.family_weights, dtype=float)
     family = FAMILIES[int(rng.choice(len(FAMILIES), p=weights / weights.sum()))]
-    style = sample_style(rng, family, config.factor, config.min_pixels, config.max_pixels, config.matplotlib_fraction)
+    style = sample_style(rng, family, config.factor, config.min_pixels, config.max_pixels, config.engine_weights)
     graph = compose(rng, plan.splits[split], style, config.max_curves, config.curve_weights, config.series_fraction)
     points = np.array([(p.shown_potential, p.shown_current) for p in graph.peaks]).reshape(-1, 2)
     drawn = render(graph.curves, points, style, graph.potential_label, graph.current_label)
+    degraded = []
+    if config.degrade_fraction and rng.random() < config.degrade_fraction:
+        drawn, degraded = degrade(drawn, rng)
     name = f"images/{stream}-{k:07d}.png"
     answer = format_answer([{"label": p.direction, "point_2d": xy, "potential": p.shown_potential,
                              "current": p.shown_current} for p, xy in zip(graph.peaks, drawn.points_px)])
@@ -160,7 +170,7 @@ def make_sample(plan: Plan, stream: str, k: int) -> tuple[str, bytes, dict, dict
                       "potential_factor": graph.potential_factor, "current_factor": graph.current_factor,
                       "quantity": graph.quantity},
              "curves": len(graph.curves), "series": graph.series, "sources": graph.sources, "split": split,
-             "style": style.to_dict()}
+             "style": style.to_dict(), "degraded": degraded}
     return split, drawn.png, swift, truth
 
 

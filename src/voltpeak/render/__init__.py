@@ -1,6 +1,8 @@
 """Rendering: CVs drawn as plot images in many styles, with the pixel position of every peak."""
 
+from voltpeak.render.degrade import DEGRADATIONS, degrade
 from voltpeak.render.draw import Curve, Rendered, engineering_unit, render
-from voltpeak.render.style import FAMILIES, PlotStyle, sample_style
+from voltpeak.render.style import ENGINES, FAMILIES, PlotStyle, sample_style
 
-__all__ = ["Curve", "Rendered", "render", "engineering_unit", "PlotStyle", "sample_style", "FAMILIES"]
+__all__ = ["Curve", "Rendered", "render", "engineering_unit", "PlotStyle", "sample_style", "FAMILIES", "ENGINES",
+           "degrade", "DEGRADATIONS"]

@@ -21,6 +21,12 @@ CURRENT_UNITS = (("A", 1.0), ("mA", 1e3), ("µA", 1e6), ("nA", 1e9), ("pA", 1e12
 DENSITY_UNITS = (("A cm⁻²", 1e-4), ("mA cm⁻²", 0.1), ("µA cm⁻²", 100.0), ("nA cm⁻²", 1e5))
 
 
+def cycle(palette: str, n: int) -> tuple:
+    """The colours of ``n`` curves drawn in ``palette`` (it repeats past its end)."""
+    colours = PALETTES[palette]
+    return tuple(colours[k % len(colours)] for k in range(n))
+
+
 def engineering_unit(max_abs: float, quantity: str = "I") -> tuple[str, float]:
     """The unit (text) and factor that show currents up to ``max_abs`` (A, or A/m² when ``quantity`` is "j") as
     numbers of at least 1 and under 1000."""
@@ -49,6 +55,7 @@ class Rendered:
     height: int
     points_px: np.ndarray  # (n, 2)
     offset_text: str = ""  # any offset or multiplier matplotlib put beside the ticks (there should be none)
+    colours: tuple = ()  # each curve's colour as drawn ("#rrggbb")
 
 
 def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
@@ -57,13 +64,24 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
 
     Under the US convention the potential axis decreases to the right and the current axis shows cathodic current
     up: callers pass currents already sign-flipped (they are what the axis prints). ``style.engine`` picks the
-    renderer: matplotlib itself, or the fast Pillow one (``voltpeak.render.raster``) that imitates it.
+    renderer: matplotlib itself (in our style, or in one of its style sheets), the fast Pillow one
+    (``voltpeak.render.raster``) that imitates it, or another plotting program (``voltpeak.render.programs``).
     """
     points = np.asarray(points, dtype=float).reshape(-1, 2)
     if style.engine == "raster":
         from voltpeak.render.raster import render_raster
 
         return render_raster(curves, points, style, potential_label, current_label)
+    if style.engine == "vega":
+        from voltpeak.render.programs import render_vega
+
+        return render_vega(curves, points, style, potential_label, current_label)
+    if style.engine == "ggplot":
+        from voltpeak.render.programs import render_ggplot
+
+        return render_ggplot(curves, points, style, potential_label, current_label)
+    if style.engine == "matplotlib-sheet":
+        return render_sheet(curves, points, style, potential_label, current_label)
     return render_matplotlib(curves, points, style, potential_label, current_label)
 
 
@@ -134,7 +152,44 @@ def _render(curves, points, style, potential_label, current_label) -> Rendered:
     located[:, 1] = height - located[:, 1]  # from the top edge
     rgba = np.asarray(canvas.buffer_rgba())
     offset = ax.xaxis.get_offset_text().get_text() + ax.yaxis.get_offset_text().get_text()
-    return Rendered(encode_png(rgba), width, height, located, offset)
+    return Rendered(encode_png(rgba), width, height, located, offset, cycle(style.palette, len(curves)))
+
+
+def render_sheet(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
+                 current_label: str) -> Rendered:
+    """``render`` by matplotlib in its style sheet ``style.theme``: the sheet's colours, fonts, grid and spines,
+    laid out by matplotlib's constrained layout, as a user of that sheet would get; ours give only the size, the
+    words, the line's dash and markers, the convention and the legend."""
+    import matplotlib
+    import matplotlib.style
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with matplotlib.style.context(style.theme), matplotlib.rc_context({"axes.formatter.useoffset": False}):
+        dpi = style.dpi
+        fig = Figure(figsize=(style.width_px / dpi, style.height_px / dpi), dpi=dpi, layout="constrained")
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        for c in curves:
+            kwargs = dict(marker=style.marker, markevery=style.marker_every) if style.marker else {}
+            ax.plot(c.potential, c.current, linestyle=style.line_style, label=c.label or None, **kwargs)
+        ax.set_xlabel(potential_label)
+        ax.set_ylabel(current_label)
+        if style.title:
+            ax.set_title(style.title)
+        if style.us_convention:
+            ax.invert_xaxis()
+        legend = ax.legend(loc="best") if style.legend and any(c.label for c in curves) else None
+        canvas.draw()
+        located = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
+        if legend is not None and _covers(legend.get_window_extent(), located):  # a legend must not hide a peak
+            legend.remove()
+            canvas.draw()
+        width, height = canvas.get_width_height()
+        located[:, 1] = height - located[:, 1]
+        offset = ax.xaxis.get_offset_text().get_text() + ax.yaxis.get_offset_text().get_text()
+        colours = tuple(matplotlib.colors.to_hex(line.get_color()) for line in ax.get_lines())
+        return Rendered(encode_png(np.asarray(canvas.buffer_rgba())), width, height, located, offset, colours)
 
 
 def axes_box(style: PlotStyle) -> tuple[float, float, float, float]:
@@ -164,8 +219,8 @@ class Frame:
 
     @classmethod
     def of(cls, curves: list[Curve], style: PlotStyle) -> Frame:
-        xlo, xhi = _padded(np.concatenate([c.potential for c in curves]))
-        ylo, yhi = _padded(np.concatenate([c.current for c in curves]))
+        xlo, xhi = padded(np.concatenate([c.potential for c in curves]))
+        ylo, yhi = padded(np.concatenate([c.current for c in curves]))
         if style.us_convention:
             xlo, xhi = xhi, xlo  # potential decreasing to the right
         left, bottom, width, height = axes_box(style)
@@ -196,7 +251,8 @@ def occluded(curves: list[Curve], points: np.ndarray, owners: list[int], style: 
     return hiding
 
 
-def _padded(values: np.ndarray) -> tuple[float, float]:
+def padded(values: np.ndarray) -> tuple[float, float]:
+    """The axis limits matplotlib gives ``values``: their range with 5 % margins."""
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or max(abs(hi), 1.0)
     return lo - 0.05 * span, hi + 0.05 * span

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from voltpeak.render.draw import Curve, Frame, Rendered, encode_png
+from voltpeak.render.draw import Curve, Frame, Rendered, cycle, encode_png
 from voltpeak.render.style import LEGEND_PLACES, PALETTES, PlotStyle
 
 # Dash patterns in units of the line width (matplotlib's scaled dashes).
@@ -198,7 +198,7 @@ def render_raster(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
     for x_a, y_a, x_b, y_b in _text_boxes(coverage):  # darken only where text is
         keep = 255 - coverage[y_a:y_b, x_a:x_b, None].astype(np.uint16)
         rgba[y_a:y_b, x_a:x_b, :3] = (rgba[y_a:y_b, x_a:x_b, :3] * keep // 255).astype(np.uint8)
-    return Rendered(encode_png(rgba), W, H, located)
+    return Rendered(encode_png(rgba), W, H, located, colours=cycle(style.palette, len(curves)))
 
 
 def _text_boxes(coverage: np.ndarray) -> list[tuple[int, int, int, int]]:

@@ -12,6 +12,21 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+# Who draws: our fast renderer, matplotlib in our style, matplotlib in one of its style sheets, Vega-Lite, ggplot2.
+ENGINES = ("raster", "matplotlib", "matplotlib-sheet", "vega", "ggplot")
+# Each program's own looks, as its users pick them (matplotlib 3.10's style sheets but "classic", which is our
+# matplotlib family's look; vl-convert's Vega themes; ggplot2's complete themes).
+THEMES = {
+    "matplotlib-sheet": ("default", "Solarize_Light2", "bmh", "dark_background", "fast", "fivethirtyeight", "ggplot",
+                         "grayscale", "petroff10", "seaborn-v0_8", "seaborn-v0_8-bright", "seaborn-v0_8-colorblind",
+                         "seaborn-v0_8-dark", "seaborn-v0_8-darkgrid", "seaborn-v0_8-deep", "seaborn-v0_8-muted",
+                         "seaborn-v0_8-notebook", "seaborn-v0_8-paper", "seaborn-v0_8-pastel", "seaborn-v0_8-talk",
+                         "seaborn-v0_8-ticks", "seaborn-v0_8-white", "seaborn-v0_8-whitegrid",
+                         "tableau-colorblind10"),
+    "vega": ("default", "excel", "fivethirtyeight", "ggplot2", "googlecharts", "latimes", "quartz", "urbaninstitute",
+             "vox", "powerbi", "carbonwhite", "carbong10", "dark"),
+    "ggplot": ("theme_grey", "theme_bw", "theme_classic", "theme_minimal", "theme_light", "theme_linedraw"),
+}
 FAMILIES = ("classic", "origin", "publication", "seaborn", "excel", "us", "faint", "instrument")
 
 PALETTES = {
@@ -67,7 +82,8 @@ class PlotStyle:
     legend_frame: bool
     title: str
     alpha: float  # line opacity
-    engine: str = "raster"  # "raster" (fast, Pillow) or "matplotlib"
+    engine: str = "raster"  # one of ENGINES
+    theme: str = ""  # the program's own look: a matplotlib style sheet, a Vega theme, a ggplot2 theme function
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,9 +91,10 @@ class PlotStyle:
 
 def sample_style(rng: np.random.Generator, family: str | None = None, factor: int = 28,
                  min_pixels: int = 256 * 28 * 28, max_pixels: int = 1024 * 28 * 28,
-                 matplotlib_fraction: float = 0.0) -> PlotStyle:
-    """A random style of ``family`` (random family when None), drawn by matplotlib itself with probability
-    ``matplotlib_fraction``, else by the fast renderer.
+                 engine_weights: tuple = (1.0,)) -> PlotStyle:
+    """A random style of ``family`` (random family when None), drawn by an engine of ``ENGINES`` picked with
+    ``engine_weights`` (one weight per engine, missing ones 0: by default the fast renderer), in one of that
+    program's themes where it has them.
 
     Pixel sizes are multiples of ``factor`` with ``min_pixels`` ≤ width × height ≤ ``max_pixels`` (Qwen2.5-VL's
     processor leaves such images as they are, so answers in pixels need no rescaling).
@@ -140,5 +157,9 @@ def sample_style(rng: np.random.Generator, family: str | None = None, factor: in
     elif family == "instrument":
         style.update(font="DejaVu Sans Mono", grid="both", grid_alpha=uniform(0.3, 0.7), palette="origin",
                      face=choice(("white", "#fffff0", "#f4f8ff")), minor_ticks=True, line_width=uniform(0.8, 1.5))
-    style["engine"] = "matplotlib" if rng.random() < matplotlib_fraction else "raster"
+    weights = np.zeros(len(ENGINES))
+    weights[:len(engine_weights)] = engine_weights
+    style["engine"] = ENGINES[int(rng.choice(len(ENGINES), p=weights / weights.sum()))]
+    if style["engine"] in THEMES:
+        style["theme"] = choice(THEMES[style["engine"]])
     return PlotStyle(**style)
