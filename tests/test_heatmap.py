@@ -4,6 +4,7 @@ through ``voltpeak train`` / ``predict`` / ``evaluate``, its save/load, and its 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -86,6 +87,14 @@ def test_a_tiny_detector_overfits_eight_plots_to_f1_one(dataset, tmp_path):
     assert torch.equal(model(pixels)[0], again(pixels)[0])
     assert json.loads((run / "checkpoints" / "step-000150" / "model" / "config.json").read_text())["threshold"] in (
         THRESHOLDS)  # tuned on the validation samples at the end
+    # A run started from this one's weights (init) begins where it ended, not where a new model does.
+    tuned = train(replace(config, out=str(tmp_path / "tuned"), init=str(run), steps=2, val_every=2, save_every=2),
+                  log=lambda *_: None)
+    first = json.loads((tuned / "metrics.jsonl").read_text().splitlines()[0])["loss"]
+    assert first < rows[0]["loss"] / 5 and first < 2 * rows[-1]["loss"]
+    with pytest.raises(InputError, match="not a saved voltpeak model"):
+        train(replace(config, out=str(tmp_path / "bad"), init=str(tmp_path / "nothing")), log=lambda *_: None)
+    assert not (tmp_path / "bad").exists()
 
 
 def test_the_detector_as_the_mllm_vision_tower(tmp_path):

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from voltpeak.errors import InputError
-from voltpeak.models import load_model
+from voltpeak.models import load_model, model_dir
 from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
 from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
 from voltpeak.rundir import METRICS, mark_last, newest_checkpoint, start_run, truncate_metrics
@@ -45,6 +45,8 @@ class TrainConfig(Settings):
     dataset: str | list = ""  # a folder written by voltpeak build, or a list of them (training splits joined)
     out: str = "runs/mllm"
     model: dict = field(default_factory=dict)  # MLLMConfig fields; HeatmapConfig ("heatmap"), QwenConfig ("qwen")
+    init: str = ""  # start from this saved model's weights (a shipped name, a model folder or a run directory; its
+    # own config then stands for ``model``): fine-tuning, e.g. on plots of new programs
     steps: int = 1000
     minutes: float = 0.0  # a wall-time budget for the whole run (0: none): stepping stops in time to validate and
     # save before it is spent, and the cosine schedule runs on the budget's fraction used, not on ``steps``
@@ -152,6 +154,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     run = Path(config.out)
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     main = rank == 0  # the process that validates and writes the run directory
+    init = model_dir(config.init) if config.init and not resume else None  # a bad name fails before the run starts
     if main:
         start_run(run, config, resume)
     elif resume and newest_checkpoint(run) is None:
@@ -172,7 +175,10 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         state = torch.load(checkpoint / "trainer.pt", weights_only=False)
     else:
         torch.manual_seed(config.seed)
-        model = _build(_model_config(config.model), examples, config.tokenizer_vocab).to(device)
+        if init:
+            model = load_model(init, device=str(device))
+        else:
+            model = _build(_model_config(config.model), examples, config.tokenizer_vocab).to(device)
         state = None
     model.train()
     if main:
