@@ -8,7 +8,8 @@ images degraded as real pictures are), each with a holdout of CVs no training gr
 Then, per foreign program, a heatmap detector trained from nothing on the other programs' sets, and one trained
 as long (the same wall-time budget, the shipped recipe otherwise) on all four; each scored on every program's
 holdout. ``--model`` adds rows for already trained models (shipped names or run directories). Prints a table.
-Folders already built or trained under ``--out`` are reused (delete them to rebuild).
+Folders already built or trained under ``--out`` are reused (delete them to rebuild). ``--build-only`` stops after
+the builds: ``make model`` fine-tunes the shipped detector on them (``configs/heatmap-programs.json``).
 """
 
 from __future__ import annotations
@@ -92,9 +93,12 @@ def main() -> int:
     parser.add_argument("--out", default="data/programs")
     parser.add_argument("--model", action="append", default=[], help="also score these models (repeatable)")
     parser.add_argument("--holdout-n", type=int, default=200, help="holdout plots scored per program")
+    parser.add_argument("--build-only", action="store_true", help="only build the sets (make model's fine-tune data)")
     args = parser.parse_args()
     out = (ROOT / args.out).resolve()
     sets = build_sets(out, args.n)
+    if args.build_only:
+        return 0
     rows = [(name, score(name, sets, args.holdout_n)) for name in args.model]
     for left in FOREIGN:
         run = train(out, f"without-{left}", [f for p, f in sets.items() if p != left], args.minutes)
