@@ -6,7 +6,7 @@ Rows:
 - samples/s of a whole build (compose, render, PNG, JSONL, parquet) on all cores, and the time that rate gives
   for 25,000 samples (the goal: ≤ 5 minutes);
 - rendering the same graphs one core: voltpeak's renderer against the naive way (a new pyplot figure per image,
-  ``savefig``), in one run;
+  ``savefig``), in one run; then each engine (ours, matplotlib, its style sheets, Vega-Lite, ggplot2) on them;
 - peak memory of the build (main process, largest worker), and of one process building two dataset sizes (it
   should not grow with N).
 """
@@ -20,6 +20,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,8 +30,8 @@ import numpy as np  # noqa: E402
 from common import peak_rss_mb, record  # noqa: E402
 
 from voltpeak.dataset import BuildConfig, build, compose, load_pool, make_plan  # noqa: E402
-from voltpeak.render import render, sample_style  # noqa: E402
-from voltpeak.render.style import PALETTES  # noqa: E402
+from voltpeak.render import ENGINES, render, sample_style  # noqa: E402
+from voltpeak.render.style import PALETTES, THEMES  # noqa: E402
 from voltpeak.simulate.batch import simulate_to_folder  # noqa: E402
 from voltpeak.simulate.config import SimulationConfig  # noqa: E402
 
@@ -105,6 +106,16 @@ def main() -> int:
         theirs = (time.perf_counter() - t) / len(graphs)
         print(f"| render one graph, one core: voltpeak / naive pyplot + savefig | {ours * 1e3:.0f} ms / "
               f"{theirs * 1e3:.0f} ms = {theirs / ours:.1f}x faster |")
+        # Each engine on the same graphs (its first plot apart: a program's start-up).
+        for engine in ENGINES:
+            styles = [replace(style, engine=engine, theme=THEMES[engine][k % len(THEMES[engine])]
+                              if engine in THEMES else "") for k, (_, style) in enumerate(graphs)]
+            render(graphs[0][0].curves, np.zeros((0, 2)), styles[0], "E", "I")
+            t = time.perf_counter()
+            for (graph, _), style in zip(graphs, styles):
+                render(graph.curves, np.zeros((0, 2)), style, graph.potential_label, graph.current_label)
+            print(f"| render one graph, one core, engine {engine} | {(time.perf_counter() - t) / len(graphs) * 1e3:.0f}"
+                  " ms |")
         record("build", f"samples/s, {workers} cores", f"{rate:.1f}")
         record("build", "render one graph, ms", f"{ours * 1e3:.0f}", f"pyplot + savefig {theirs * 1e3:.0f}")
         small, large = build_rss_mb(pool_dir, 400), build_rss_mb(pool_dir, 1600)
