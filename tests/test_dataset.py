@@ -28,6 +28,7 @@ from voltpeak.dataset import (
 from voltpeak.dataset.pool import LabelledCV
 from voltpeak.errors import InputError
 from voltpeak.render import DEGRADATIONS, ENGINES, FAMILIES, degrade, engineering_unit, render, sample_style
+from voltpeak.render.programs import _Program
 from voltpeak.render.style import THEMES
 from voltpeak.simulate.batch import simulate_batch, simulate_to_folder
 from voltpeak.simulate.config import SimulationConfig
@@ -128,6 +129,22 @@ def test_the_ink_check_can_fail(pool, engine):
     assert _ink(image, 3, 3, colour, face, 1.0) == 0.0
 
 
+@pytest.mark.parametrize("engine", ["vega", "ggplot"])
+def test_curves_sharing_a_legend_label_keep_their_own_colours(pool, engine):
+    # Two curves of one label (a series' scan rates clipped alike) are still two lines, each in its colour.
+    rng = np.random.default_rng(5)
+    style = replace(sample_style(rng, "classic"), engine=engine, theme=THEMES[engine][0], legend="upper right")
+    graph = compose(rng, pool, style, curve_weights=(0, 1))
+    curves = [replace(c, label="10 V/s") for c in graph.curves]
+    points = np.array([(p.shown_potential, p.shown_current) for p in graph.peaks]).reshape(-1, 2)
+    drawn = render(curves, points, style, graph.potential_label, graph.current_label)
+    image = np.asarray(Image.open(io.BytesIO(drawn.png)).convert("RGB"))
+    assert len(set(drawn.colours)) == 2
+    for p, (x, y) in zip(graph.peaks, drawn.points_px):
+        colour = drawn.colours[p.curve]
+        assert _ink(image, x, y, colour, _face(image, x, y, style, colour), style.alpha) > 0.1, p
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_same_seed_same_bytes_for_every_engine(pool, engine):
     first, second = (_drawn(engine, "excel", 2, pool)[2] for _ in range(2))
@@ -146,6 +163,16 @@ def test_a_missing_plotting_program_is_a_one_line_error(sim_folder, tmp_path, mo
                          capture_output=True, text=True, env={"PATH": str(tmp_path)})
     assert run.returncode == 2 and "apt-get install r-base-core r-cran-ggplot2" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_program_that_dies_is_an_error_not_a_hang():
+    # A worker that exits before reading (a broken pipe, the request larger than the pipe's buffer) or answers
+    # nothing is a RuntimeError naming the program; the next plot starts a fresh one.
+    dead = _Program("vega", [sys.executable, "-c", "import sys; sys.stderr.write('gone\\n')"])
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="vega stopped: gone"):
+            dead.draw({"spec": {}, "theme": "", "padding": "x" * 200_000})
+        assert dead.process is None
 
 
 @pytest.mark.parametrize("name", DEGRADATIONS)

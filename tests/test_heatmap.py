@@ -95,6 +95,9 @@ def test_a_tiny_detector_overfits_eight_plots_to_f1_one(dataset, tmp_path):
     with pytest.raises(InputError, match="not a saved voltpeak model"):
         train(replace(config, out=str(tmp_path / "bad"), init=str(tmp_path / "nothing")), log=lambda *_: None)
     assert not (tmp_path / "bad").exists()
+    with pytest.raises(InputError, match="cannot start a mllm run"):  # a detector's weights in an MLLM
+        train(replace(config, out=str(tmp_path / "other"), init=str(run), model={"lm_hidden": 64}),
+              log=lambda *_: None)
 
 
 def test_the_detector_as_the_mllm_vision_tower(tmp_path):

@@ -10,17 +10,17 @@ draw <- function(r) {
   df <- data.frame(E = unlist(lapply(r$curves, function(c) c$E)),
                    I = unlist(lapply(r$curves, function(c) c$I)),
                    k = unlist(lapply(seq_along(r$curves), function(i) seq_along(r$curves[[i]]$E))),
-                   curve = factor(unlist(lapply(seq_along(r$curves), function(i)
-                     rep(r$curves[[i]]$label, length(r$curves[[i]]$E)))), levels = unique(sapply(r$curves,
-                     function(c) c$label))))
+                   # by index, not label: two curves may share a legend label
+                   curve = factor(unlist(lapply(seq_along(r$curves), function(i) rep(i, length(r$curves[[i]]$E)))),
+                                  levels = seq_along(r$curves)))
   if (r$us) df$E <- -df$E  # potential decreasing to the right: the axis shows -x
   p <- ggplot(df, aes(E, I, colour = curve, group = curve)) +
     geom_path(linewidth = r$line_width, linetype = r$line_type, alpha = r$alpha) +
-    scale_colour_manual(values = unlist(r$colours)) +
+    scale_colour_manual(values = unlist(r$colours), labels = sapply(r$curves, function(c) c$label)) +
     labs(x = r$xlabel, y = r$ylabel, colour = NULL, title = if (nchar(r$title)) r$title else NULL)
   if (r$us) p <- p + scale_x_continuous(labels = function(b) format(-b, trim = TRUE))
   if (nchar(r$marker)) {
-    marks <- df[df$k %% r$marker_every == 1, ]
+    marks <- df[(df$k - 1) %% r$marker_every == 0, ]
     p <- p + geom_point(data = marks, shape = as.integer(r$marker), size = r$marker_size)
   }
   theme_fn <- get(r$theme, asNamespace("ggplot2"))

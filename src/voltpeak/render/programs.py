@@ -29,9 +29,8 @@ VEGA_SHAPES = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond",
 R_LINETYPES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dotdash"}
 R_SHAPES = {"o": 1, "s": 0, "^": 2, "D": 5, ".": 20}
 R_FONTS = {"DejaVu Serif": "serif", "STIXGeneral": "serif", "DejaVu Sans Mono": "mono"}  # else "sans"
-VEGA_LEGENDS = {"upper left": "top-left", "lower right": "bottom-right", "upper right": "top-right",
-                "lower left": "bottom-left", "center left": "left", "center right": "right"}
-R_LEGENDS = {"upper left": "top", "lower right": "bottom", "upper right": "right", "lower left": "bottom",
+# Legends outside the plot area, where they cannot hide a peak.
+LEGEND_SIDES = {"upper left": "top", "lower right": "bottom", "upper right": "right", "lower left": "bottom",
              "center left": "left", "center right": "right"}
 
 
@@ -82,7 +81,10 @@ def render_vega(curves: list[Curve], points: np.ndarray, style: PlotStyle, poten
     """``render`` by Vega-Lite (vl-convert: Vega's own renderer, no browser)."""
     xlim, ylim = _limits(curves)
     colours = cycle(style.palette, len(curves))
-    rows = [{"E": float(e), "I": float(i), "k": k, "c": c.label or f"curve {n + 1}"}
+    # Curves by index, not label (two may share a legend label); the legend writes the labels.
+    labels = [c.label or f"curve {n + 1}" for n, c in enumerate(curves)]
+    legend_text = " : ".join(f"datum.label == '{n}' ? {json.dumps(t)}" for n, t in enumerate(labels)) + " : ''"
+    rows = [{"E": float(e), "I": float(i), "k": k, "c": str(n)}
             for n, c in enumerate(curves) for k, (e, i) in enumerate(zip(c.potential, c.current))]
     px = style.dpi / 72
     font = style.font_size * px
@@ -96,7 +98,8 @@ def render_vega(curves: list[Curve], points: np.ndarray, style: PlotStyle, poten
               "axis": {"grid": style.grid != "none", "tickCount": style.n_ticks}},
         "color": {"field": "c", "type": "nominal", "sort": None,
                   "scale": {"range": list(colours)},
-                  "legend": {"orient": VEGA_LEGENDS[style.legend], "title": None} if labelled else None},
+                  "legend": {"orient": LEGEND_SIDES[style.legend], "title": None, "labelExpr": legend_text}
+                  if labelled else None},
         "order": {"field": "k"},
     }
     line = {"type": "line", "strokeWidth": style.line_width * px, "opacity": style.alpha, "clip": True}
@@ -135,31 +138,49 @@ class _Program:
         """The program draws ``request`` into a PNG: (the plot area's edges x0, x1, y0, y1 in pixels from the
         top-left, the PNG's bytes)."""
         if self.process is None or self.process.poll() is not None or self.owner != os.getpid():
-            require(self.engine)
-            self.owner = os.getpid()
-            self.log = tempfile.TemporaryFile()  # warnings: a pipe nobody reads would fill and stall the program
-            self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=self.log, text=True)
-            atexit.register(_close, self.process, self.owner)
+            self._start()
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "plot.png"
-            self.process.stdin.write(json.dumps({**request, "out": str(out)}) + "\n")
-            self.process.stdin.flush()
-            line = self.process.stdout.readline()
+            try:
+                self.process.stdin.write(json.dumps({**request, "out": str(out)}) + "\n")
+                self.process.stdin.flush()
+                line = self.process.stdout.readline()
+            except OSError:  # the program died before reading the request (a broken pipe)
+                line = ""
             if not line:
-                self.process = None
                 self.log.seek(0)
                 error = self.log.read().decode(errors="replace").strip().splitlines()
+                self._stop()
                 raise RuntimeError(f"{self.engine} stopped: {error[-1] if error else 'no message'}")
             answer = json.loads(line)
             if "error" in answer:
                 raise RuntimeError(f"{self.engine} could not draw the plot: {answer['error']}")
             return tuple(answer["box"]), out.read_bytes()
 
+    def _start(self):
+        require(self.engine)
+        if self.owner != os.getpid():  # a fresh process (or a forked worker): the parent's program is not ours
+            self.process = None
+            atexit.register(self._stop, os.getpid())
+        else:
+            self._stop()
+        self.owner = os.getpid()
+        self.log = tempfile.TemporaryFile()  # warnings: a pipe nobody reads would fill and stall the program
+        self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.log, text=True)
 
-def _close(process: subprocess.Popen, owner: int):
-    if os.getpid() == owner:
-        process.kill()
+    def _stop(self, owner: int | None = None):
+        """End this process's program (at exit: only in the process that started it) and close its files."""
+        if self.process is None or (owner is not None and owner != self.owner):
+            return
+        self.process.kill()
+        self.process.wait()
+        for f in (self.process.stdin, self.process.stdout, self.log):
+            try:
+                f.close()
+            except OSError:
+                pass
+        self.process = None
 
 
 VEGA = _Program("vega", [sys.executable, "-m", "voltpeak.render.vega_worker"])
@@ -182,7 +203,7 @@ def render_ggplot(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
         "marker": str(R_SHAPES[style.marker]) if style.marker else "", "marker_every": style.marker_every,
         "marker_size": style.marker_size / 2.845, "theme": style.theme or "theme_grey",
         "font_size": style.font_size, "font": R_FONTS.get(style.font, "sans"),
-        "legend": R_LEGENDS[style.legend] if style.legend and any(c.label for c in curves) else "",
+        "legend": LEGEND_SIDES[style.legend] if style.legend and any(c.label for c in curves) else "",
         "width": style.width_px, "height": style.height_px, "dpi": style.dpi}
     box, png = GGPLOT.draw(request)
     located = _locate(np.asarray(points, dtype=float).reshape(-1, 2), xlim, ylim, box, style.us_convention)

@@ -80,6 +80,8 @@ class TrainConfig(Settings):
         for name in ("steps", "batch_size", "grad_accum", "val_every", "save_every", "val_samples"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.init and self.model.get("kind") == "qwen":
+            raise InputError("init is for voltpeak's own loop; a Qwen-VL run starts from its model's path")
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise InputError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
         if isinstance(self.shrink, bool) or not isinstance(self.shrink, (int, float)) or not 0 <= self.shrink <= 1:
@@ -155,6 +157,12 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
     main = rank == 0  # the process that validates and writes the run directory
     init = model_dir(config.init) if config.init and not resume else None  # a bad name fails before the run starts
+    if init is not None:
+        kind = json.loads((init / "config.json").read_text()).get("kind") if (init / "config.json").is_file() else None
+        wanted = config.model.get("kind", "mllm" if config.model else kind)  # an MLLM config names no kind
+        if kind not in ("heatmap", "mllm") or wanted != kind:
+            raise InputError(f"init {config.init}: a {kind or 'Qwen-VL'} model cannot start a {wanted} run (init "
+                             "is for voltpeak's own detector and MLLM)")
     if main:
         start_run(run, config, resume)
     elif resume and newest_checkpoint(run) is None:
