@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 from common import record  # noqa: E402
 
 from voltpeak.render import ENGINES  # noqa: E402
+from voltpeak.rundir import newest_checkpoint  # noqa: E402
 
 # Who draws each program's set (weights over ENGINES).
 PROGRAMS = {
@@ -65,7 +66,7 @@ def build_sets(out: Path, n: int) -> dict[str, Path]:
 def train(out: Path, name: str, folders: list[Path], minutes: float) -> Path:
     """A heatmap detector from nothing on ``folders`` for ``minutes`` (the shipped recipe otherwise)."""
     run = out / "runs" / name
-    if (run / "final").is_dir() or (run / "model").is_dir() or any(run.glob("checkpoint*")):
+    if newest_checkpoint(run) is not None:
         return run
     recipe = json.loads((ROOT / "configs" / "heatmap.json").read_text())
     recipe.update(dataset=[str(f) for f in folders], out=str(run), minutes=minutes, val_every=10**6,

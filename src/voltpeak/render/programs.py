@@ -31,7 +31,7 @@ R_SHAPES = {"o": 1, "s": 0, "^": 2, "D": 5, ".": 20}
 R_FONTS = {"DejaVu Serif": "serif", "STIXGeneral": "serif", "DejaVu Sans Mono": "mono"}  # else "sans"
 # Legends outside the plot area, where they cannot hide a peak.
 LEGEND_SIDES = {"upper left": "top", "lower right": "bottom", "upper right": "right", "lower left": "bottom",
-             "center left": "left", "center right": "right"}
+                "center left": "left", "center right": "right"}
 
 
 def require(engine: str):
