@@ -139,20 +139,25 @@ def _render(curves, points, style, potential_label, current_label) -> Rendered:
     legend = None
     if style.legend and any(c.label for c in curves):
         legend = ax.legend(loc=style.legend, frameon=style.legend_frame)
+    # A legend must not hide a peak: then matplotlib's own placement away from the data, else no legend.
+    return _finish(canvas, ax, points, legend, ("best", None), style.legend_frame, cycle(style.palette, len(curves)))
+
+
+def _finish(canvas, ax, points, legend, fallbacks, frameon, colours) -> Rendered:
+    """Draw the figure, locate ``points`` by the axes' own transform, and move a legend that covers one to each
+    of ``fallbacks`` in turn (a ``loc``, or None: no legend)."""
     canvas.draw()
     located = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
-    # A legend must not hide a peak: then matplotlib's own placement away from the data, else no legend.
-    for fallback in ("best", None):
+    for fallback in fallbacks:
         if legend is None or not _covers(legend.get_window_extent(), located):
             break
         legend.remove()
-        legend = fallback and ax.legend(loc=fallback, frameon=style.legend_frame)
+        legend = fallback and ax.legend(loc=fallback, frameon=frameon)
         canvas.draw()
     width, height = canvas.get_width_height()
     located[:, 1] = height - located[:, 1]  # from the top edge
-    rgba = np.asarray(canvas.buffer_rgba())
     offset = ax.xaxis.get_offset_text().get_text() + ax.yaxis.get_offset_text().get_text()
-    return Rendered(encode_png(rgba), width, height, located, offset, cycle(style.palette, len(curves)))
+    return Rendered(encode_png(np.asarray(canvas.buffer_rgba())), width, height, located, offset, colours)
 
 
 def render_sheet(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
@@ -180,16 +185,8 @@ def render_sheet(curves: list[Curve], points: np.ndarray, style: PlotStyle, pote
         if style.us_convention:
             ax.invert_xaxis()
         legend = ax.legend(loc="best") if style.legend and any(c.label for c in curves) else None
-        canvas.draw()
-        located = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
-        if legend is not None and _covers(legend.get_window_extent(), located):  # a legend must not hide a peak
-            legend.remove()
-            canvas.draw()
-        width, height = canvas.get_width_height()
-        located[:, 1] = height - located[:, 1]
-        offset = ax.xaxis.get_offset_text().get_text() + ax.yaxis.get_offset_text().get_text()
         colours = tuple(matplotlib.colors.to_hex(line.get_color()) for line in ax.get_lines())
-        return Rendered(encode_png(np.asarray(canvas.buffer_rgba())), width, height, located, offset, colours)
+        return _finish(canvas, ax, points, legend, (None,), True, colours)  # a legend must not hide a peak
 
 
 def axes_box(style: PlotStyle) -> tuple[float, float, float, float]:
