@@ -9,9 +9,10 @@ import pytest
 
 from voltpeak.errors import InputError
 from voltpeak.simulate import Conditions, RedoxCouple, reduction_current, simulate_cv
+from voltpeak.simulate.background import background
 from voltpeak.simulate.batch import simulate_batch, simulate_to_folder
 from voltpeak.simulate.config import SimulationConfig
-from voltpeak.simulate.diffusion import adsorbed_reduction_current, ee_reduction_current
+from voltpeak.simulate.diffusion import adsorbed_reduction_current, ee_reduction_current, surface_coverage
 from voltpeak.simulate.ir import currents_with_ir
 from voltpeak.simulate.waveform import potential_programme
 
@@ -339,6 +340,80 @@ def test_adsorbed_couple_peak_width_and_laviron():
         i = -adsorbed_reduction_current(E, 0.005, 0.0, 1, AREA, 1e-10, ks)
         gaps.append(E[half:][np.argmax(i[half:])] - E[:half][np.argmin(i[:half])])
     assert gaps[0] < 0.003 < gaps[1] < gaps[2]  # Laviron: ΔEp grows as k_s falls
+
+
+@pytest.mark.parametrize("g", [-3.8, -2.0, 2.0])
+def test_frumkin_layer_peak_height_width_and_charge(g):
+    # Frumkin: θ/(1 − θ)·e^{g(θ − ½)} = e^η. Peak at E°, i_p = F²AvΓ/((4 + g)RT), and the half-height width from
+    # the isotherm in closed form; the charge under the peak stays FAΓ whatever g.
+    eta = np.linspace(-15, 15, 7)  # θ itself, not the solver, limits the check further out (1 − θ ~ e^−η)
+    theta = surface_coverage(eta, g)
+    np.testing.assert_allclose(np.log(theta / (1 - theta)) + g * (theta - 0.5), eta, atol=1e-9)
+    np.testing.assert_array_equal(surface_coverage(eta, 0.0), 1 / (1 + np.exp(-eta)))
+    step, rate, gamma = 0.00001, 0.1, 1e-10  # a step far under the sharpest width (~4 mV at g = −3.8)
+    t, E = potential_programme(0.3, (-0.3,), 1, step, rate)
+    i = -adsorbed_reduction_current(E, step / rate, 0.0, 1, AREA, gamma, interaction=g)
+    half = len(E) // 2
+    assert -i[:half].min() == pytest.approx(F * f * AREA * rate * gamma / (4 + g), rel=0.002)
+    assert i[half:].max() == pytest.approx(-i[:half].min(), rel=1e-6)
+    assert abs(E[:half][np.argmin(i[:half])]) <= 1.5 * step  # the step before or after E°
+    h = 1 / (2 * (4 + g))  # half of the largest θ(1 − θ)/(1 + gθ(1 − θ))
+    w = h / (1 - g * h)
+    th = (1 - np.sqrt(1 - 4 * w)) / 2
+    fwhm = 2 * abs(np.log(th / (1 - th)) + g * (th - 0.5)) / f
+    wide = E[:half][i[:half] < i[:half].min() / 2]
+    assert wide.max() - wide.min() == pytest.approx(fwhm, abs=2 * step)
+    assert -i[:half].sum() * step / rate == pytest.approx(F * AREA * gamma, rel=1e-4)  # tails past ±0.3 V: ~1e-5
+
+
+def test_frumkin_layer_through_resistance_matches_the_layer_at_e_eff():
+    couples = [RedoxCouple(0.0, mechanism="ads", gamma_mol_cm2=2e-10, interaction=-3.0),
+               RedoxCouple(0.2, mechanism="ads", gamma_mol_cm2=1e-10, interaction=-3.5, k_s_per_s=50.0)]
+    cond = Conditions(start_V=0.4, vertices_V=(-0.3,), ru_ohm=200.0, cdl_F=1e-6, step_V=0.0005)
+    t, E = potential_programme(0.4, (-0.3,), 1, 0.0005, 0.1)
+    own, charging, e_eff = currents_with_ir([(couples, cond, E)])[0]
+    assert np.abs(e_eff - (E - 200.0 * (sum(own) + charging))).max() < 1e-9
+    for c, i in zip(couples, own):
+        alone = c.current(e_eff, cond)
+        assert np.abs(i - alone).max() < 1e-6 * np.abs(alone).max()
+    with pytest.raises(InputError, match="interaction must be above -4"):
+        RedoxCouple(0.0, mechanism="ads", interaction=-4.0).validate()
+
+
+def test_sloping_double_layer_and_breakdown_currents():
+    t, E = potential_programme(-0.5, (0.5,), 1, 0.001, 0.1)
+    cond = Conditions(start_V=-0.5, vertices_V=(0.5,), cdl_F=1e-5, cdl_slope_V=0.8, onset_A=(2e-6, 5e-6),
+                      onset_width_V=0.04)
+    i = background(E, t, cond)
+
+    def expected(e, direction):  # ±Cdl(E)·v, plus −2 µA·e^{(−0.5 − E)/0.04} and 5 µA·e^{(E − 0.5)/0.04}
+        return direction * 1e-6 * (1 + 0.8 * e) - 2e-6 * np.exp((-0.5 - e) / 0.04) + 5e-6 * np.exp((e - 0.5) / 0.04)
+
+    for e in (-0.45, 0.2, 0.46):
+        up, down = np.flatnonzero(np.isclose(E, e))[[0, -1]]
+        assert i[up] == pytest.approx(expected(e, 1), rel=1e-3)
+        assert i[down] == pytest.approx(expected(e, -1), rel=1e-3)
+    assert i[int(np.argmax(E))] == pytest.approx(expected(0.5, 1), rel=0.01)
+
+
+def test_surface_features_through_the_config():
+    # Sharp spikes, couples close to the switch, sloping double layers and breakdown currents are drawn when
+    # switched on; off (the defaults) they leave every CV as it was.
+    on = SimulationConfig(mechanism_weights=(0, 0, 0, 0, 1), couples=(2, 3), ads_sharpness=(10.0, 40.0),
+                          near_switch=1.0, edge_margin_V=0.1, cdl_slope=(-1.0, 1.0), onset=1.0)
+    cvs = simulate_batch(on, 3, range(12))
+    for cv in cvs:
+        lo, hi = cv.clean.window_V
+        assert all(-3.9 <= c.interaction <= -3.6 for c in cv.couples)  # g = 4/s − 4, s in [10, 40]
+        assert min(min(c.e0_V - lo, hi - c.e0_V) for c in cv.couples) < 0.1
+        assert cv.conditions.cdl_slope_V != 0 and all(a > 0 for a in cv.conditions.onset_A)
+    # A 2-40 mV spike is a truth peak: its width at half height is a few samples.
+    spikes = [p for cv in cvs for p in cv.truth]
+    assert len(spikes) >= 24
+    off = SimulationConfig()
+    plain = simulate_batch(off, 3, range(4))
+    assert all(c.interaction == 0 for cv in plain for c in cv.couples)
+    assert all(cv.conditions.cdl_slope_V == 0 and cv.conditions.onset_A == (0.0, 0.0) for cv in plain)
 
 
 def test_every_mechanism_through_the_config():

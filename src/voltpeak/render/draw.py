@@ -216,8 +216,7 @@ class Frame:
 
     @classmethod
     def of(cls, curves: list[Curve], style: PlotStyle) -> Frame:
-        xlo, xhi = padded(np.concatenate([c.potential for c in curves]))
-        ylo, yhi = padded(np.concatenate([c.current for c in curves]))
+        (xlo, xhi), (ylo, yhi) = limits(curves)
         if style.us_convention:
             xlo, xhi = xhi, xlo  # potential decreasing to the right
         left, bottom, width, height = axes_box(style)
@@ -246,6 +245,12 @@ def occluded(curves: list[Curve], points: np.ndarray, owners: list[int], style: 
             if owner < j and np.min((cx - px[k]) ** 2 + (cy - py[k]) ** 2) < reach ** 2:
                 hiding.add(j)
     return hiding
+
+
+def limits(curves: list[Curve]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The potential and current axes' limits of ``curves``, as matplotlib would set them (``padded``)."""
+    return (padded(np.concatenate([c.potential for c in curves])),
+            padded(np.concatenate([c.current for c in curves])))
 
 
 def padded(values: np.ndarray) -> tuple[float, float]:

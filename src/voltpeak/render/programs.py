@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from voltpeak.errors import InputError
-from voltpeak.render.draw import Curve, Rendered, cycle, encode_png, padded
+from voltpeak.render.draw import Curve, Rendered, cycle, encode_png, limits
 from voltpeak.render.style import PlotStyle
 
 VEGA_DASHES = {"-": None, "--": [6, 4], ":": [1.5, 2.5], "-.": [6, 3, 1.5, 3]}
@@ -49,11 +49,6 @@ def require(engine: str):
                              "r-cran-jsonlite")
 
 
-def _limits(curves: list[Curve]) -> tuple[tuple[float, float], tuple[float, float]]:
-    return (padded(np.concatenate([c.potential for c in curves])),
-            padded(np.concatenate([c.current for c in curves])))
-
-
 def _locate(points: np.ndarray, xlim, ylim, box, us: bool) -> np.ndarray:
     """Data → pixels from the top-left, given the plot area ``box`` (x0, x1, y0, y1; y0 the top edge)."""
     x0, x1, y0, y1 = box
@@ -79,7 +74,7 @@ def _rgb_png(png: bytes, width: int, height: int) -> bytes:
 def render_vega(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
                 current_label: str) -> Rendered:
     """``render`` by Vega-Lite (vl-convert: Vega's own renderer, no browser)."""
-    xlim, ylim = _limits(curves)
+    xlim, ylim = limits(curves)
     colours = cycle(style.palette, len(curves))
     # Curves by index, not label (two may share a legend label); the legend writes the labels.
     labels = [c.label or f"curve {n + 1}" for n, c in enumerate(curves)]
@@ -190,7 +185,7 @@ GGPLOT = _Program("ggplot", ["Rscript", "--vanilla", str(Path(__file__).with_nam
 def render_ggplot(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
                   current_label: str) -> Rendered:
     """``render`` by R's ggplot2 (Cairo PNG device)."""
-    xlim, ylim = _limits(curves)
+    xlim, ylim = limits(curves)
     colours = cycle(style.palette, len(curves))
     request = {
         "curves": [{"E": c.potential.tolist(), "I": c.current.tolist(), "label": c.label or f"curve {n + 1}"}

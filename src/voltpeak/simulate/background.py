@@ -1,4 +1,5 @@
-"""Non-faradaic currents: charging of the double layer and a sloped, curved background."""
+"""Non-faradaic currents: charging of the double layer, a sloped, curved background, and the breakdown currents at
+the window's ends."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import numpy as np
 
 
 def background(E: np.ndarray, t: np.ndarray, conditions, charging: np.ndarray | None = None) -> np.ndarray:
-    """Charging current plus a background linear and quadratic in (E − window centre), A.
+    """Charging current plus a background linear and quadratic in (E − window centre) plus the breakdown currents
+    at the window's ends, A.
 
     Without ``charging``, the charging current is ±Cdl·v relaxing after each switch with time constant
-    ``conditions.rc_s``; with uncompensated resistance the caller passes the one it solved for.
+    ``conditions.rc_s``; with uncompensated resistance the caller passes the one it solved for. Either is scaled
+    by the double layer's slope, 1 + ``cdl_slope_V``·(E − centre).
     """
     if charging is None:
         direction = np.sign(np.diff(E, prepend=E[0] - (E[1] - E[0])))
@@ -17,8 +20,16 @@ def background(E: np.ndarray, t: np.ndarray, conditions, charging: np.ndarray | 
         if conditions.rc_s > 0:
             decay = np.exp(-(t[1] - t[0]) / conditions.rc_s)
             charging = relax(charging, decay)
-    centre = (E.max() + E.min()) / 2
-    return charging + conditions.slope_A_V * (E - centre) + conditions.curvature_A_V2 * (E - centre) ** 2
+    lo, hi = E.min(), E.max()
+    centre = (hi + lo) / 2
+    if conditions.cdl_slope_V:
+        charging = charging * np.maximum(0.05, 1 + conditions.cdl_slope_V * (E - centre))
+    out = charging + conditions.slope_A_V * (E - centre) + conditions.curvature_A_V2 * (E - centre) ** 2
+    below, above = conditions.onset_A
+    if below or above:
+        w = conditions.onset_width_V
+        out = out - below * np.exp((lo - E) / w) + above * np.exp((E - hi) / w)
+    return out
 
 
 def relax(x: np.ndarray, decay: float) -> np.ndarray:

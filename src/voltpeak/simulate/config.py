@@ -19,7 +19,7 @@ R = 8.314462618
 CHOICES = ("step_V", "n", "mains_hz", "mechanism_weights")  # lists of values; other lists are [low, high]
 REST_V = 0.12  # a couple's wave is over this far from its formal potential (n = 1: ~5 RT/F)
 LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s", "snr", "k_chem_s",
-               "gamma_mol_cm2", "k_s_per_s")
+               "gamma_mol_cm2", "k_s_per_s", "ads_sharpness", "onset_size")
 
 
 @dataclass
@@ -45,10 +45,15 @@ class SimulationConfig(Settings):
     ee_gap_V: tuple = (0.05, 0.4)  # EE: E1° − E2°
     gamma_mol_cm2: tuple = (2e-11, 4e-10)  # adsorbed coverage
     k_s_per_s: tuple = (1.0, 1e4)  # adsorbed layer's rate constant when not Nernstian
+    # Adsorbed layer's peak height over Langmuir's (Frumkin g = 4/s − 4): above 1 the sharp spikes of single
+    # crystals (40: ~2 mV wide for n = 1), below 1 broadened by repulsion.
+    ads_sharpness: tuple = (1.0, 1.0)
     min_separation_V: float = 0.15  # between formal potentials
     edge_margin_V: float = 0.15  # formal potentials this far inside the window
+    near_switch: float = 0.0  # probability that the outermost couple lies 0.01 V to edge_margin_V from a vertex
     area_cm2: float = float(np.pi * 0.15**2)
     cdl_F_cm2: tuple = (5e-6, 5e-5)
+    cdl_slope: tuple = (0.0, 0.0)  # relative change of Cdl per V (a sloping double layer), 1/V
     rc_s: tuple = (1e-4, 2e-2)
     slope: tuple = (-0.2, 0.2)  # background slope in peak currents per V
     curvature: tuple = (-0.1, 0.1)  # background curvature in peak currents per V²
@@ -57,6 +62,9 @@ class SimulationConfig(Settings):
     mains_hz: tuple = (50.0, 60.0)  # choices
     resistive: float = 0.05  # probability of uncompensated resistance
     ir_drop_V: tuple = (0.005, 0.05)  # R_u × the largest peak current
+    onset: float = 0.0  # probability, per end of the window, of a breakdown current (H₂ or O₂ evolution)
+    onset_size: tuple = (0.2, 3.0)  # its current at the vertex, in largest peak currents
+    onset_width_V: tuple = (0.02, 0.1)  # its e-fold width inwards from the vertex, V
 
     def validate(self):
         for f in fields(self):
@@ -70,7 +78,8 @@ class SimulationConfig(Settings):
             if isinstance(value, tuple) and f.name not in CHOICES and (len(value) != 2 or value[0] > value[1]):
                 raise InputError(f"setting {f.name!r} must be a range [low, high], got {list(value)!r}")
         for name in ("window_V", "step_V", "scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "snr", "area_cm2",
-                     "couples", "cycles", "n", "k_chem_s", "gamma_mol_cm2", "k_s_per_s"):
+                     "couples", "cycles", "n", "k_chem_s", "gamma_mol_cm2", "k_s_per_s", "ads_sharpness",
+                     "onset_size", "onset_width_V"):
             values = getattr(self, name)
             if min(values if isinstance(values, tuple) else (values,)) <= 0:
                 raise InputError(f"setting {name!r} must be positive, got {values!r}")
@@ -99,6 +108,13 @@ class SimulationConfig(Settings):
         lo, hi = centre - window / 2, centre + window / 2
         count = int(rng.integers(self.couples[0], self.couples[1] + 1))
         e0s = _spread(rng, lo + self.edge_margin_V, hi - self.edge_margin_V, count, self.min_separation_V)
+        # Features are drawn only when switched on, so the default settings keep their random stream.
+        if self.near_switch and rng.random() < self.near_switch:
+            gap = float(rng.uniform(0.01, self.edge_margin_V))
+            if rng.random() < 0.5:
+                e0s[-1] = max(hi - gap, e0s[-2] + self.min_separation_V if count > 1 else -np.inf)
+            else:
+                e0s[0] = min(lo + gap, e0s[1] - self.min_separation_V if count > 1 else np.inf)
         weights = np.asarray(self.mechanism_weights, dtype=float)
         couples = []
         for e0 in e0s:
@@ -121,6 +137,8 @@ class SimulationConfig(Settings):
             elif mechanism == "ads":
                 couple.gamma_mol_cm2 = draw("gamma_mol_cm2")
                 couple.k_s_per_s = float("inf") if rng.random() < self.reversible else draw("k_s_per_s")
+                if self.ads_sharpness != (1.0, 1.0):
+                    couple.interaction = 4 / draw("ads_sharpness") - 4
             couples.append(couple)
         # R in the bulk only above every couple whose bulk holds O (else the two would react in solution, and no
         # potential would leave both at rest): lower ones hold O instead.
@@ -158,13 +176,19 @@ class SimulationConfig(Settings):
             scan_rate_V_s=rate, area_cm2=self.area_cm2, cdl_F=draw("cdl_F_cm2") * self.area_cm2,
             rc_s=draw("rc_s"), slope_A_V=draw("slope") * ip, curvature_A_V2=draw("curvature") * ip,
             noise_A=noise, mains_A=draw("mains") * noise, mains_hz=float(pick("mains_hz")), ru_ohm=ru)
+        if self.cdl_slope != (0.0, 0.0):
+            conditions.cdl_slope_V = draw("cdl_slope")
+        if self.onset:
+            conditions.onset_A = tuple(draw("onset_size") * ip_max if rng.random() < self.onset else 0.0
+                                       for _ in range(2))
+            conditions.onset_width_V = draw("onset_width_V")
         return couples, conditions
 
 
 def _peak_estimate(c: RedoxCouple, rate: float, area: float) -> float:
     f = F / (R * 298.15)
     if c.mechanism == "ads":
-        return c.n**2 * F * f * area * rate * c.gamma_mol_cm2 / 4
+        return c.n**2 * F * f * area * rate * c.gamma_mol_cm2 / (4 + c.interaction)
     return 0.4463 * c.n * F * area * max(c.c_ox_mM, c.c_red_mM) * 1e-6 * np.sqrt(
         c.n * f * rate * min(c.d_ox_cm2_s, c.d_red_cm2_s))
 

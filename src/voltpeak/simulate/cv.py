@@ -56,6 +56,8 @@ class RedoxCouple:
         intermediate's diffusion coefficient; ``n`` is 1 for each step.
     gamma_mol_cm2, k_s_per_s : float
         ads: total surface coverage (mol/cm²) and the surface rate constant (1/s; ``inf``: Nernstian).
+    interaction : float
+        ads: Frumkin's interaction g (dimensionless, > −4; negative: attractive neighbours, a sharper spike).
     """
 
     e0_V: float
@@ -75,6 +77,7 @@ class RedoxCouple:
     d_int_cm2_s: float = 1e-5
     gamma_mol_cm2: float = 1e-10
     k_s_per_s: float = float("inf")
+    interaction: float = 0.0
 
     def validate(self):
         _positive("n", self.n)
@@ -103,6 +106,8 @@ class RedoxCouple:
         if self.mechanism == "ads":
             _positive("gamma_mol_cm2", self.gamma_mol_cm2)
             _positive("k_s_per_s", self.k_s_per_s)
+            if not self.interaction > -4:
+                raise InputError(f"interaction must be above -4 (the layer would condense), got {self.interaction}")
 
     @property
     def kernel(self):
@@ -116,7 +121,8 @@ class RedoxCouple:
             return (dt, self.e0_V, self.e0_2_V, A, self.c_ox_mM * 1e-6, self.d_ox_cm2_s, self.d_int_cm2_s,
                     self.d_red_cm2_s, self.k0_cm_s, self.k0_2_cm_s, self.alpha, self.alpha_2, T)
         if self.mechanism == "ads":
-            return (dt, self.e0_V, self.n, A, self.gamma_mol_cm2, self.k_s_per_s, self.alpha, np.nan, T)
+            return (dt, self.e0_V, self.n, A, self.gamma_mol_cm2, self.k_s_per_s, self.alpha, np.nan, T,
+                    self.interaction)
         return (dt, self.e0_V, self.n, A, self.c_ox_mM * 1e-6, self.c_red_mM * 1e-6, self.d_ox_cm2_s,
                 self.d_red_cm2_s, self.k0_cm_s, self.alpha, T, MECHANISM_CODES[self.mechanism], self.k_f_s,
                 self.k_b_s)
@@ -147,8 +153,14 @@ class Conditions:
         Double-layer capacitance, F (the charging current is ±Cdl·v).
     rc_s : float
         Time constant of the charging transient after each switch, s.
+    cdl_slope_V : float
+        Relative change of the double-layer capacitance per volt from the window centre, 1/V: the charging
+        current is scaled by 1 + cdl_slope_V·(E − centre) (at least 0.05), a double layer that slopes.
     slope_A_V, curvature_A_V2 : float
         Background current linear and quadratic in (E − window centre).
+    onset_A, onset_width_V : tuple of float, float
+        Solvent or electrolyte breakdown at the window's ends (hydrogen and oxygen evolution): currents of
+        −onset_A[0] at the lower and +onset_A[1] at the upper end, falling e-fold every ``onset_width_V`` inwards.
     noise_A : float
         Standard deviation of white noise, A.
     mains_A, mains_hz : float
@@ -167,15 +179,21 @@ class Conditions:
     temperature_K: float = 298.15
     cdl_F: float = 0.0
     rc_s: float = 0.0
+    cdl_slope_V: float = 0.0
     slope_A_V: float = 0.0
     curvature_A_V2: float = 0.0
     noise_A: float = 0.0
     mains_A: float = 0.0
     mains_hz: float = 50.0
     ru_ohm: float = 0.0
+    onset_A: tuple = (0.0, 0.0)
+    onset_width_V: float = 0.05
 
     def validate(self):
         _positive("area_cm2", self.area_cm2)
+        _positive("onset_width_V", self.onset_width_V)
+        if len(self.onset_A) != 2 or min(self.onset_A) < 0:
+            raise InputError(f"onset_A must be two non-negative currents, got {self.onset_A!r}")
         _positive("temperature_K", self.temperature_K)
         for name in ("cdl_F", "rc_s", "noise_A", "mains_A", "ru_ohm"):
             _non_negative(name, getattr(self, name))

@@ -330,25 +330,27 @@ def ee_reduction_current(potential_V: np.ndarray, dt_s, e1_V, e2_V, area_cm2=0.0
 
 def adsorbed_reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm2=0.0707, gamma_mol_cm2=1e-10,
                                k_s_per_s=np.inf, alpha=0.5, oxidised_fraction=np.nan,
-                               temperature_K=298.15) -> np.ndarray:
+                               temperature_K=298.15, interaction=0.0) -> np.ndarray:
     """Reduction current (A) of a surface-confined couple O(ads) + ne ⇌ R(ads) with total coverage Γ (mol/cm²).
 
     Nernstian (``k_s_per_s = inf``): Γ_O/Γ_R = e^{nfη}, sharp symmetric peaks with ΔEp = 0, i_p = n²F²AvΓ/4RT and
     a width at half height of 3.53 RT/nF. Finite k_s (1/s, Laviron): dΓ_O/dt = k_s (Γ_R e^{(1−α)nfη} −
     Γ_O e^{−αnfη}), integrated exactly for rates constant over each step. The coverage starts in equilibrium with
-    the first potential unless ``oxidised_fraction`` is given (NaN: not given). Shapes as for
-    ``reduction_current``: (N,) or (N, B) with length-B parameters.
+    the first potential unless ``oxidised_fraction`` is given (NaN: not given). ``interaction`` is Frumkin's g
+    (``surface_coverage``): attractive neighbours (g < 0) make the sharp spikes of single-crystal CVs, i_p =
+    n²F²AvΓ/((4 + g)RT); finite k_s then relaxes towards that equilibrium at Laviron's rates (an approximation).
+    Shapes as for ``reduction_current``: (N,) or (N, B) with length-B parameters.
     """
     E = np.asarray(potential_V, dtype=float)
     single = E.ndim == 1
     E2 = E[:, None] if single else E
-    dt, e0, n, area, gamma, k_s, alpha, fraction, temp = [
+    dt, e0, n, area, gamma, k_s, alpha, fraction, temp, g = [
         np.broadcast_to(np.asarray(x, dtype=float), (E2.shape[1],)) for x in
-        (dt_s, e0_V, n, area_cm2, gamma_mol_cm2, k_s_per_s, alpha, oxidised_fraction, temperature_K)]
+        (dt_s, e0_V, n, area_cm2, gamma_mol_cm2, k_s_per_s, alpha, oxidised_fraction, temperature_K, interaction)]
     eta = n * F / (R * temp) * (E2 - e0)
     # Far from E° an exponential may overflow: inf then gives the right limits (no coverage, instant relaxation).
     with np.errstate(over="ignore"):
-        equilibrium = gamma / (1 + np.exp(-eta))
+        equilibrium = gamma * surface_coverage(eta, g)
         relax = np.exp(-k_s * (np.exp((1 - alpha) * eta) + np.exp(-alpha * eta)) * dt)  # 0 when Nernstian
     start = np.where(np.isnan(fraction), equilibrium[0], fraction * gamma)
     if np.isinf(k_s).all():
@@ -362,3 +364,30 @@ def adsorbed_reduction_current(potential_V: np.ndarray, dt_s, e0_V, n=1, area_cm
     previous = np.vstack([start, gamma_o[:-1]])
     out = -n * F * area * (gamma_o - previous) / dt
     return out[:, 0] if single else out
+
+
+def surface_coverage(eta: np.ndarray, g) -> np.ndarray:
+    """Oxidised fraction θ of an adsorbed layer in equilibrium at η = nF(E − E°)/RT, Frumkin's isotherm
+    θ/(1 − θ)·e^{g(θ − ½)} = e^η (g = 0: Langmuir, θ = 1/(1 + e^{−η})).
+
+    g < 0 (attraction, down to −4 where the layer would condense at once) narrows the peak to a spike, g > 0
+    broadens it; the peak stays at E° by symmetry. Solved for u = ln θ/(1 − θ) by bisection: u + g(θ(u) − ½) = η
+    is increasing in u for g > −4 and its root lies within η ± |g|/2. ``g`` broadcasts against ``eta``'s last axis.
+    """
+    eta = np.asarray(eta, dtype=float)
+    g = np.broadcast_to(np.asarray(g, dtype=float), eta.shape[-1:] if eta.ndim else ())
+    with np.errstate(over="ignore"):
+        if not np.any(g):
+            return 1 / (1 + np.exp(-eta))
+        lo, hi = eta - np.abs(g) / 2, eta + np.abs(g) / 2
+        for _ in range(48):  # the bracket, at most 4 wide, halves each time: far below double precision of θ
+            mid = (lo + hi) / 2
+            above = mid + g * (1 / (1 + np.exp(-mid)) - 0.5) > eta
+            hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+        return 1 / (1 + np.exp(-(lo + hi) / 2))
+
+
+def coverage_slope(theta: np.ndarray, g) -> np.ndarray:
+    """dθ/dη of ``surface_coverage`` at coverage ``theta``: θ(1 − θ)/(1 + gθ(1 − θ))."""
+    w = theta * (1 - theta)
+    return w / (1 + g * w)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from voltpeak.simulate.background import background as non_faradaic
-from voltpeak.simulate.diffusion import EESteps, F, Kinetics, R, _History
+from voltpeak.simulate.diffusion import EESteps, F, Kinetics, R, _History, coverage_slope, surface_coverage
 from voltpeak.simulate.waveform import pad_columns
 
 _DX = 1e-7  # V, the forward difference of EE slopes
@@ -63,11 +63,11 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
         steps = EESteps(*args(ee), B=len(ee))
         first, second = _History(N, len(ee)), _History(N, len(ee))
     if ads:
-        a_dt, a_e0, a_n, a_area, a_gamma, a_ks, a_alpha, _, a_temp = args(ads)
+        a_dt, a_e0, a_n, a_area, a_gamma, a_ks, a_alpha, _, a_temp, a_g = args(ads)
         a_nf = a_n * F / (R * a_temp)
         a_nFA = a_n * F * a_area
         a_ks_finite = np.where(np.isinf(a_ks), 0.0, a_ks)
-        gamma_o = a_gamma / (1 + np.exp(np.clip(-a_nf * (E_app[0, a_cv] - a_e0), -700, 700)))
+        gamma_o = a_gamma * surface_coverage(np.clip(a_nf * (E_app[0, a_cv] - a_e0), -700, 700), a_g)
 
     def faradaic(x, s, kc, s1, s2):
         """Column currents (A, IUPAC) at E_eff = x (per CV) with the step's histories, and their slopes (A/V):
@@ -85,11 +85,12 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
             out["ee"] = (i1, i2), ((j1 - i1) / _DX, (j2 - i2) / _DX)
         if ads:
             eta = a_nf * (x[a_cv] - a_e0)
-            eq = a_gamma / (1 + np.exp(-eta))
+            theta = surface_coverage(eta, a_g)
+            eq = a_gamma * theta
             fwd, bwd = np.exp((1 - a_alpha) * eta), np.exp(-a_alpha * eta)
             # Nernstian layers have an infinite rate: nothing of the old coverage's excess is kept.
             keep = np.exp(-a_ks * (fwd + bwd) * a_dt)
-            d_new = a_nf * eq * (1 - eq / a_gamma) * (1 - keep) \
+            d_new = a_nf * a_gamma * coverage_slope(theta, a_g) * (1 - keep) \
                 - (gamma_o - eq) * keep * a_dt * a_ks_finite * a_nf * ((1 - a_alpha) * fwd - a_alpha * bwd)
             # Oxidation of the layer is anodic current.
             out["ads"] = a_nFA * (eq + (gamma_o - eq) * keep - gamma_o) / a_dt, a_nFA * d_new / a_dt
