@@ -28,13 +28,16 @@ bench: setup
 	$(PY) benchmarks/all.py
 
 model: setup  # the shipped CPU models from nothing: data, the heatmap detector fine-tuned on four plotting
-	# programs' graphs, then the MLLM on it (~95 min: 46 + 15 min of training, 8 for the MLLM, the rest builds)
+	# programs' graphs and surface-science CVs, then the MLLM on it (40 + 15 min of training, 8 for the MLLM, the rest builds)
 	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 16000 --out data/images --seed 5 \
 		--config configs/build-train.json --force
 	$(PY) scripts/real_pool.py --out data/real-hand/truth.jsonl --unlabelled-out data/real-unlabelled/truth.jsonl
 	$(VENV)/bin/voltpeak build --pool real=data/real-unlabelled/truth.jsonl --n 3000 --out data/real-images \
 		--seed 11 --config configs/build-real-train.json --force
+	$(VENV)/bin/voltpeak simulate --n 1500 --out data/pool-surface --seed 41 --config configs/simulate-surface.json --force
+	$(VENV)/bin/voltpeak build --pool sim=data/pool-surface --n 3000 --out data/surface --seed 12 \
+		--config configs/build-surface.json --force
 	$(VENV)/bin/voltpeak train --config configs/heatmap.json
 	$(PY) benchmarks/programs.py --n 1500 --build-only  # data/programs: ours, matplotlib sheets, Vega-Lite, ggplot2
 	$(VENV)/bin/voltpeak train --config configs/heatmap-programs.json
