@@ -138,6 +138,9 @@ def test_time_budget_schedule():
     c = TrainConfig(dataset="x", steps=1_000_000, warmup_steps=10, min_lr_ratio=0.1, minutes=1)
     assert lr_at(5, c, 0.01) == pytest.approx(0.5)  # warm-up by steps
     assert lr_at(50, c, 0.5) == pytest.approx(0.55) and lr_at(60, c, 1.0) == pytest.approx(0.1)
+    # Steps that run out before the budget set the schedule: the last step is annealed however little time it took.
+    short = TrainConfig(dataset="x", steps=100, warmup_steps=10, min_lr_ratio=0.1, minutes=60)
+    assert lr_at(100, short, 0.2) == pytest.approx(0.1) and lr_at(55, short, 0.2) == pytest.approx(0.55)
 
 
 def _config(dataset: Path, out: Path, **changes) -> TrainConfig:

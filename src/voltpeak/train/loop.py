@@ -111,10 +111,13 @@ def _model_config(data: dict):
 
 def lr_at(step: int, config: TrainConfig, spent: float | None = None) -> float:
     """The learning-rate factor at ``step`` (from 1): linear warm-up, then cosine down to ``min_lr_ratio`` over
-    the steps, or over the time budget where one is set (``spent``: the fraction of it used so far)."""
+    the steps, or over the time budget where one is set (``spent``: the fraction of it used so far) — whichever
+    runs out first, so a run that reaches its steps inside its budget still ends annealed."""
     if step <= config.warmup_steps:
         return step / max(1, config.warmup_steps)
-    progress = spent if spent is not None else (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    if spent is not None:
+        progress = max(progress, spent)
     return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
