@@ -46,7 +46,8 @@ class SimulationConfig(Settings):
     gamma_mol_cm2: tuple = (2e-11, 4e-10)  # adsorbed coverage
     k_s_per_s: tuple = (1.0, 1e4)  # adsorbed layer's rate constant when not Nernstian
     # Adsorbed layer's peak height over Langmuir's (Frumkin g = 4/s − 4): above 1 the sharp spikes of single
-    # crystals (40: ~2 mV wide for n = 1), below 1 broadened by repulsion.
+    # crystals (n = 1: 15 mV wide at 4, 4 mV at 10, 0.5 mV at 40: one sample), below 1 broadened by repulsion
+    # (0.5: 200 mV; Langmuir 91 mV).
     ads_sharpness: tuple = (1.0, 1.0)
     min_separation_V: float = 0.15  # between formal potentials
     edge_margin_V: float = 0.15  # formal potentials this far inside the window
@@ -112,9 +113,9 @@ class SimulationConfig(Settings):
         if self.near_switch and rng.random() < self.near_switch:
             gap = float(rng.uniform(0.01, self.edge_margin_V))
             if rng.random() < 0.5:
-                e0s[-1] = max(hi - gap, e0s[-2] + self.min_separation_V if count > 1 else -np.inf)
+                e0s[-1] = max(hi - gap, e0s[-2] + self.min_separation_V if len(e0s) > 1 else -np.inf)
             else:
-                e0s[0] = min(lo + gap, e0s[1] - self.min_separation_V if count > 1 else np.inf)
+                e0s[0] = min(lo + gap, e0s[1] - self.min_separation_V if len(e0s) > 1 else np.inf)
         weights = np.asarray(self.mechanism_weights, dtype=float)
         couples = []
         for e0 in e0s:
