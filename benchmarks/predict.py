@@ -10,6 +10,7 @@ The anchor row is the figure issue 8 quotes for a 0.85 M-parameter heatmap U-Net
 ``--slices`` adds P/R/F1 per slice of each set: single vs overlaid curves, IUPAC vs US axes, sharp (adsorbed) vs broad
 (diffusion) and noisy (SNR < 50) vs clean for simulated sources, real. ``--axes N`` adds, per model, the axis
 reader's per-slice table on N foreign plots (matplotlib style sheets and gnuplot; ``benchmarks/axes.py``).
+Leave-one-program-out (detectors trained without one plotting program, scored on it) is ``benchmarks/programs.py``.
 """
 
 from __future__ import annotations
