@@ -28,7 +28,7 @@ bench: setup
 	$(PY) benchmarks/all.py
 
 model: setup  # the shipped CPU models from nothing: data, the heatmap detector fine-tuned on four plotting
-	# programs' graphs and surface-science CVs, then the MLLM on it (40 + 15 min of training, 8 for the MLLM, the rest builds)
+	# programs' graphs and surface-science CVs, then the MLLM on it (57 min end to end here, 2026-12-03)
 	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 16000 --out data/images --seed 5 \
 		--config configs/build-train.json --force
