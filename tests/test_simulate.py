@@ -396,6 +396,18 @@ def test_sloping_double_layer_and_breakdown_currents():
     assert i[int(np.argmax(E))] == pytest.approx(expected(0.5, 1), rel=0.01)
 
 
+def test_sloping_double_layer_through_resistance_is_self_consistent():
+    # With R_u the solver charges C_dl(E) itself: E_eff = E − R_u·(faradaic + charging), and the charging current
+    # far from the couple is −C_dl·(1 + slope·E)·v on the cathodic sweep.
+    t, E = potential_programme(0.5, (-0.5,), 1, 0.001, 0.1)
+    cond = Conditions(start_V=0.5, vertices_V=(-0.5,), ru_ohm=500.0, cdl_F=1e-5, cdl_slope_V=1.0)
+    own, charging, e_eff = currents_with_ir([([RedoxCouple(0.0)], cond, E)])[0]
+    assert np.abs(e_eff - (E - 500.0 * (own[0] + charging))).max() < 1e-9
+    k = np.flatnonzero(np.isclose(E, 0.3))[0]
+    assert charging[k] == pytest.approx(-1e-5 * 1.3 * 0.1, rel=0.02)
+    np.testing.assert_allclose(simulate_cv([RedoxCouple(0.0)], cond).clean.current, own[0] + charging)
+
+
 def test_surface_features_through_the_config():
     # Sharp spikes, couples close to the switch, sloping double layers and breakdown currents are drawn when
     # switched on; off (the defaults) they leave every CV as it was.

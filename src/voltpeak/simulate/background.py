@@ -10,9 +10,8 @@ def background(E: np.ndarray, t: np.ndarray, conditions, charging: np.ndarray | 
     """Charging current plus a background linear and quadratic in (E − window centre) plus the breakdown currents
     at the window's ends, A.
 
-    Without ``charging``, the charging current is ±Cdl·v relaxing after each switch with time constant
-    ``conditions.rc_s``; with uncompensated resistance the caller passes the one it solved for. Either is scaled
-    by the double layer's slope, 1 + ``cdl_slope_V``·(E − centre).
+    Without ``charging``, the charging current is ±Cdl(E)·v (``capacitance``) relaxing after each switch with time
+    constant ``conditions.rc_s``; with uncompensated resistance the caller passes the one it solved for.
     """
     if charging is None:
         direction = np.sign(np.diff(E, prepend=E[0] - (E[1] - E[0])))
@@ -20,16 +19,23 @@ def background(E: np.ndarray, t: np.ndarray, conditions, charging: np.ndarray | 
         if conditions.rc_s > 0:
             decay = np.exp(-(t[1] - t[0]) / conditions.rc_s)
             charging = relax(charging, decay)
+        charging = charging * capacitance(E, conditions)
     lo, hi = E.min(), E.max()
     centre = (hi + lo) / 2
-    if conditions.cdl_slope_V:
-        charging = charging * np.maximum(0.05, 1 + conditions.cdl_slope_V * (E - centre))
     out = charging + conditions.slope_A_V * (E - centre) + conditions.curvature_A_V2 * (E - centre) ** 2
     below, above = conditions.onset_A
     if below or above:
         w = conditions.onset_width_V
         out = out - below * np.exp((lo - E) / w) + above * np.exp((E - hi) / w)
     return out
+
+
+def capacitance(E: np.ndarray, conditions) -> np.ndarray | float:
+    """The double layer's capacitance along the potentials ``E`` relative to ``conditions.cdl_F``: 1 +
+    ``cdl_slope_V``·(E − window centre), at least 0.05 (a double layer that slopes); 1 without a slope."""
+    if not conditions.cdl_slope_V:
+        return 1.0
+    return np.maximum(0.05, 1 + conditions.cdl_slope_V * (E - (E.max() + E.min()) / 2))
 
 
 def relax(x: np.ndarray, decay: float) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from voltpeak.simulate.background import background as non_faradaic
+from voltpeak.simulate.background import capacitance
 from voltpeak.simulate.diffusion import EESteps, F, Kinetics, R, _History, coverage_slope, surface_coverage
 from voltpeak.simulate.waveform import pad_columns
 
@@ -37,7 +38,8 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
     cond = [c for _, c, _ in items]
     dt = np.array([c.step_V / c.scan_rate_V_s for c in cond])
     ru = np.array([c.ru_ohm for c in cond])
-    cdl = np.array([c.cdl_F for c in cond])
+    # C_dl at each applied potential (a sloping double layer), per CV.
+    cdl = np.column_stack([c.cdl_F * np.broadcast_to(capacitance(E_app[:, j], c), (N,)) for j, c in enumerate(cond)])
     # The background flows through R_u too; the charging current is solved for below.
     background = np.column_stack([non_faradaic(E_app[:, j], None, cond[j], charging=np.zeros(N))
                                   for j in range(n_cv)])
@@ -119,8 +121,8 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
             x = E_app[k] + 2 * drop - drop_prev  # the iR drop extrapolated from the last two steps
             for _ in range(NEWTON_STEPS):
                 out = faradaic(x, s, kc, s1, s2)
-                now = cdl * (x - x_prev) / dt + background[k] + summed(out, 0)
-                step = (x - E_app[k] + ru * now) / (1 + ru * (cdl / dt + summed(out, 1)))
+                now = cdl[k] * (x - x_prev) / dt + background[k] + summed(out, 0)
+                step = (x - E_app[k] + ru * now) / (1 + ru * (cdl[k] / dt + summed(out, 1)))
                 x = x - step
             # The currents at x by the last linearisation: off by O(step²), and exactly consistent with x.
             if diff:
@@ -139,7 +141,7 @@ def currents_with_ir(items: list[tuple]) -> list[tuple[list[np.ndarray], np.ndar
                 i, g = out["ads"]
                 own["ads"][k] = i = i - g * step[a_cv]
                 gamma_o = gamma_o + i * a_dt / a_nFA
-            charging[k] = cdl * (x - x_prev) / dt
+            charging[k] = cdl[k] * (x - x_prev) / dt
             e_eff[k] = x
             drop_prev, drop, x_prev = drop, x - E_app[k], x
     column = {id(c): (kind, m) for kind, group in kinds.items() for m, (_, c) in enumerate(group)}
