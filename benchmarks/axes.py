@@ -246,8 +246,9 @@ def units_right(t: dict, p: dict) -> bool:
     return bool(np.all(np.abs(read - truth) <= 0.03 * t["current_span"]))
 
 
-def score(truths: list[dict], preds: list[dict]) -> dict:
-    """Per slice: units right, potentials right among image-matched peaks, image/data F1, whole-plot flips."""
+def score(truths: list[dict], preds: list[dict], slices_of=slices) -> dict:
+    """Per slice (``slices_of(truth)`` names a truth's): units right, potentials right among image-matched peaks,
+    image/data F1, whole-plot flips."""
     rows: dict[str, dict] = {}
     for t, p in zip(truths, preds):
         tp = [Peak.from_record(r) for r in t["peaks"]]
@@ -264,7 +265,7 @@ def score(truths: list[dict], preds: list[dict]) -> dict:
         swapped = [Peak("cathodic" if q.direction == "anodic" else "anodic", x=q.x, y=q.y) for q in pp]
         flip = bool(tp) and len(match_peaks(swapped, tp, "image").tp) == len(tp) and not image.tp
         units_ok = units_right(t, p)
-        for key in ["all"] + slices(t):
+        for key in ["all"] + slices_of(t):
             r = rows.setdefault(key, {"n": 0, "units": 0, "matched": 0, "pot": 0, "own": 0, "own_n": 0, "flips": 0,
                                       "image": [], "data": []})
             r["n"] += 1
@@ -302,9 +303,11 @@ def run(n: int, model_name: str, seed: int) -> tuple[list[dict], dict]:
     return truths, results
 
 
-def table(truths: list[dict], results: dict, model_name: str) -> None:
-    """The per-slice table, images/s, and the summary records."""
-    rows_on, rows_off = score(truths, results["auto"]), score(truths, results["off"])
+def table(truths: list[dict], results: dict, model_name: str, rows_on: dict | None = None,
+          rows_off: dict | None = None, area: str = "axes") -> None:
+    """The per-slice table (``score``'s rows with axes read and not), images/s, and the summary records."""
+    rows_on = rows_on or score(truths, results["auto"])
+    rows_off = rows_off or score(truths, results["off"])
     print("| slice | images | units right | potential right (of image-matched) | image F1 (axes off) | "
           "whole-plot flips (axes off) | data F1 | data sample acc. |")
     print("|---|---|---|---|---|---|---|---|")
@@ -323,9 +326,12 @@ def table(truths: list[dict], results: dict, model_name: str) -> None:
     n = len(truths)
     print(f"\nimages/s ({model_name}, batch 16): detector alone {n / results['off_s']:.1f}, "
           f"with axis reading {n / results['auto_s']:.1f}")
-    record("axes", f"{model_name}: units right / potentials right (foreign plots)",
+    data = summarise(a["data"], "data")
+    record(area, f"{model_name}: data F1 / sample accuracy (axes read)",
+           f"{data['f1']:.3f} / {data['sample_accuracy']:.3f}")
+    record(area, f"{model_name}: units right / potentials right",
            f"{100 * a['units'] / a['n']:.1f} % / {100 * a['pot'] / max(a['matched'], 1):.1f} %", "goal 98 % / 98 %")
-    record("axes", f"{model_name}: images/s with axis reading", f"{n / results['auto_s']:.1f}",
+    record(area, f"{model_name}: images/s with axis reading", f"{n / results['auto_s']:.1f}",
            f"{n / results['off_s']:.1f} detector alone; goal 10")
 
 

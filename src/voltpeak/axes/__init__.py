@@ -238,7 +238,9 @@ def read_axes(image, reader=None) -> AxesReading:
     """Read both axes of a plot image (a PIL image or an (H, W, 3) uint8 array)."""
     from voltpeak.axes import ocr
 
-    rgb = np.asarray(image.convert("RGB")) if hasattr(image, "convert") else np.asarray(image)
+    from voltpeak.image import on_white
+
+    rgb = np.asarray(on_white(image)) if hasattr(image, "convert") else np.asarray(image)
     height, width = rgb.shape[:2]
     x, y = AxisReading("x"), AxisReading("y")
     lay = layout(rgb)
@@ -266,10 +268,11 @@ def read_file(path: str, threads: int | None = None) -> AxesReading | None:
     from PIL import Image, UnidentifiedImageError
 
     from voltpeak.axes import ocr
+    from voltpeak.image import on_white
 
     try:
         with Image.open(path) as im:
-            return read_axes(im.convert("RGB"), ocr.reader(threads))
+            return read_axes(on_white(im), ocr.reader(threads))
     except (OSError, UnidentifiedImageError):
         return None
 

@@ -476,7 +476,9 @@ def letterbox(image, size: int) -> tuple[torch.Tensor, Letterbox]:
     """A PIL image fitted (aspect kept) into a white ``size``² square, as a normalised (3, size, size) tensor."""
     from PIL import Image
 
-    image = image.convert("RGB")
+    from voltpeak.image import on_white
+
+    image = on_white(image)
     scale = size / max(image.width, image.height)
     w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
     canvas = Image.new("RGB", (size, size), (255, 255, 255))

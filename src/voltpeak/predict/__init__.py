@@ -48,11 +48,13 @@ def image_inputs(inputs: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
-def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x, axes="auto"):
+def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress=lambda x: x, axes="auto",
+            refine: bool = True):
     """Yield one output line per (source, image path).
 
     ``axes``: "auto" reads each plot's axes, "off" gives image positions only, and a function of an image
-    returning an ``AxesReading`` (``voltpeak.axes.manual_axes``) gives them by hand."""
+    returning an ``AxesReading`` (``voltpeak.axes.manual_axes``) gives them by hand. ``refine``: the model's peaks
+    checked against the curves drawn, one per curve (``voltpeak.predict.curves``)."""
     from voltpeak.models.mllm import letterbox
 
     if getattr(model, "kind", None) == "qwen":
@@ -79,6 +81,8 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
                 for (k, _), line in zip(boxes, found):
                     lines[k] = {"source": chunk[k][0], **line}
             for k, image, reading in zip(good, images, readings):
+                if refine and not lines[k].get("error"):
+                    lines[k]["peaks"] = refined(lines[k]["peaks"], image, reading)
                 if reading is not None:
                     add_axes(lines[k], reading, image)
             for k in range(len(chunk)):
@@ -137,6 +141,19 @@ class _AxesAhead:
         for proc in self._procs:
             proc.kill()
             proc.wait()
+
+
+def refined(records: list[dict], image, reading) -> list[dict]:
+    """``records`` checked and split per curve on the full image (``voltpeak.predict.curves.per_curve``), in the
+    frame the axis reader found (found here when the axes were not read)."""
+    import numpy as np
+
+    from voltpeak.axes.frame import background, find_frame
+    from voltpeak.predict.curves import per_curve
+
+    rgb = np.asarray(image)
+    frame = reading.frame if reading is not None else find_frame(rgb)
+    return per_curve(records, rgb, frame, background(rgb))
 
 
 def axes_of(image, axes):

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from voltpeak.errors import InputError
+from voltpeak.image import on_white
 from voltpeak.render.draw import Curve, Rendered, cycle, encode_png, limits
 from voltpeak.render.style import PlotStyle
 
@@ -63,12 +64,10 @@ def _rgb_png(png: bytes, width: int, height: int) -> bytes:
     """The program's PNG as ours: RGB on white (a transparent background made white), same bytes for same pixels."""
     from PIL import Image
 
-    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    image = Image.open(io.BytesIO(png))
     if image.size != (width, height):
         raise RuntimeError(f"the plotting program drew {image.size[0]}×{image.size[1]} px, not {width}×{height}")
-    canvas = Image.new("RGBA", image.size, (255, 255, 255, 255))
-    canvas.alpha_composite(image)
-    return encode_png(np.asarray(canvas.convert("RGB")))
+    return encode_png(np.asarray(on_white(image)))
 
 
 def render_vega(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,

@@ -1,0 +1,281 @@
+"""One peak per curve: a model's candidate peaks checked against the curves drawn, at the image's own resolution.
+
+An image model sees a plot at 256 px and marks one peak where the peaks of neighbouring curves of an overlay lie a
+few pixels apart (a scan-rate series, repeated cycles). Here each candidate is looked at again on the full image:
+the plot's line colours are found inside its frame, each colour's curve is followed as an envelope (the top-most
+pixel of that colour in each column for a peak pointing up, the bottom-most for one pointing down), and every
+curve with its own extremum at the candidate gets its own peak, placed on that curve. A candidate whose curve
+shows no extremum standing out of that curve's own noise is dropped, as the classical detector drops noise
+wiggles in a data file. Where no curve can be followed (no frame, no line colour there, a broken trace) the
+candidate stays as the model gave it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID_FRACTION = 0.6  # a colour covering this share of a frame row or column there is a grid line or a spine
+MIN_COLOUR_PX = 40  # pixels of one colour for it to count as a curve's
+WINDOW = 0.025  # half-width of the columns searched for a curve's extremum at a candidate (frame widths)
+REACH = 3  # the envelope is followed this many windows either side to measure prominence
+NOISE_PROMINENCE = 3.0  # an extremum must stand this many times the curve's noise (px, after smoothing) out
+MIN_PROMINENCE_PX = 2.5
+
+
+@dataclass
+class Curves:
+    """The line colours of a plot and, per colour, the mask of its pixels inside the frame (frame coordinates)."""
+
+    x0: int
+    y0: int
+    colours: np.ndarray  # (K, 3) RGB
+    masks: list[np.ndarray]  # K × (H, W) bool
+    noise_px: list[float]  # per colour: scatter of its envelope about a smooth line (px)
+
+
+def find_curves(rgb: np.ndarray, frame, background: np.ndarray) -> Curves | None:
+    """The curves drawn inside ``frame`` (a Box) of an RGB image, by colour; None when none can be found."""
+    inset = 3  # off the spines and the tick marks drawn inward
+    x0, y0 = frame.x0 + inset, frame.y0 + inset
+    area = rgb[y0:frame.y1 - inset, x0:frame.x1 - inset].astype(np.int16)
+    if area.shape[0] < 20 or area.shape[1] < 20:
+        return None
+    far = np.abs(area - background[None, None, :].astype(np.int16)).max(axis=2)
+    ink = far > 60
+    # Grid lines and spines: rows and columns that one long run of ink crosses.
+    ink[ink.mean(axis=1) > GRID_FRACTION] = False
+    ink[:, ink.mean(axis=0) > GRID_FRACTION] = False
+    if ink.sum() < MIN_COLOUR_PX:
+        return None
+    rows, cols = np.nonzero(ink)
+    pixels = area[rows, cols]
+    # Line colours are the colours most pixels share (a line's core); anti-aliased edges spread over many.
+    quantised = (pixels // 8).astype(np.int32)
+    keys = (quantised[:, 0] << 10) | (quantised[:, 1] << 5) | quantised[:, 2]
+    values, counts = np.unique(keys, return_counts=True)
+    order = np.argsort(-counts)
+    centres: list[np.ndarray] = []
+    for key, count in zip(values[order], counts[order]):
+        if count < MIN_COLOUR_PX:
+            break
+        colour = np.array([(key >> 10) & 31, (key >> 5) & 31, key & 31]) * 8 + 4
+        if all(np.abs(colour - c).max() > 24 and not _blend(colour, c, background) for c in centres):
+            centres.append(colour)
+        if len(centres) == 16:
+            break
+    if not centres:
+        return None
+    centres_arr = np.array(centres, dtype=np.int16)
+    distance = np.abs(pixels[:, None, :] - centres_arr[None]).max(axis=2)  # (N, K)
+    nearest = distance.argmin(axis=1)
+    reach = np.maximum(20, 0.3 * np.abs(centres_arr - background).max(axis=1))
+    close = distance[np.arange(len(nearest)), nearest] <= reach[nearest]
+    masks, colours, noise = [], [], []
+    for k in range(len(centres)):
+        pick = close & (nearest == k)
+        mask = np.zeros(ink.shape, dtype=bool)
+        mask[rows[pick], cols[pick]] = True
+        mask = _main_trace(mask)
+        if mask.sum() >= MIN_COLOUR_PX:
+            masks.append(mask)
+            colours.append(centres[k])
+            noise.append(_noise(mask))
+    if not masks:
+        return None
+    return Curves(x0, y0, np.array(colours), masks, noise)
+
+
+def _blend(colour: np.ndarray, line: np.ndarray, background: np.ndarray) -> bool:
+    """Whether ``colour`` is ``line`` faded towards the background (an anti-aliased edge of that line)."""
+    direction = line - background
+    norm = float(direction @ direction)
+    if norm == 0:
+        return False
+    t = float((colour - background) @ direction) / norm
+    return 0.15 < t < 0.95 and np.abs(background + t * direction - colour).max() < 16
+
+
+def _main_trace(mask: np.ndarray) -> np.ndarray:
+    """The mask without small pieces far from the main trace: a legend's sample line, text of that colour.
+    Pieces are joined across small gaps first (dashes, markers, a crossing curve): on a grid of 4 × 4 px
+    blocks, where blocks touching at a corner are one piece."""
+    from scipy import ndimage
+
+    h, w = mask.shape
+    blocks = np.pad(mask, ((0, -h % 4), (0, -w % 4))).reshape((h + 3) // 4, 4, (w + 3) // 4, 4).any(axis=(1, 3))
+    labels, count = ndimage.label(blocks, structure=np.ones((3, 3)))
+    if count <= 1:
+        return mask
+    index = np.arange(1, count + 1)
+    sizes = ndimage.sum(blocks, labels, index=index)
+    spans = np.array([s[1].stop - s[1].start for s in ndimage.find_objects(labels)])
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[index[(spans >= 0.25 * spans.max()) | (sizes >= 0.25 * sizes.max())]] = True
+    full = np.repeat(np.repeat(keep[labels], 4, axis=0), 4, axis=1)[:h, :w]
+    return mask & full
+
+
+def _noise(mask: np.ndarray) -> float:
+    """Scatter (px) of a colour's upper envelope about its 9-column running median: the curve's own noise."""
+    from scipy import ndimage
+
+    cols = np.flatnonzero(mask.any(axis=0))
+    if len(cols) < 20:
+        return 1.0
+    top = mask[:, cols].argmax(axis=0).astype(float)
+    smooth = ndimage.median_filter(top, size=9, mode="nearest")
+    jumps = np.abs(top - smooth)
+    return float(max(0.5, 1.4826 * np.median(jumps)))
+
+
+def envelope(mask: np.ndarray, a: int, b: int, up: bool) -> np.ndarray:
+    """Per column a..b-1 the top-most (``up``) or bottom-most row of the mask, NaN where the column is empty."""
+    part = mask[:, a:b]
+    has = part.any(axis=0)
+    rows = part.argmax(axis=0) if up else part.shape[0] - 1 - part[::-1].argmax(axis=0)
+    out = rows.astype(float)
+    out[~has] = np.nan
+    return out
+
+
+def traced(mask: np.ndarray, a: int, b: int, up: bool, start: int, row: float | None, jump: float) -> np.ndarray:
+    """One branch of a curve through columns a..b-1, followed from column ``start`` (of the slice) outwards: in
+    each column the edge (top for ``up``, else bottom) of the run of pixels nearest the branch's last row; NaN
+    where no run lies within ``jump`` px (the branch hidden under another curve, not the other branch). ``row``:
+    where to start (None: the extreme run at the first column that has one)."""
+    part = mask[:, a:b]
+    n = b - a
+    out = np.full(n, np.nan)
+    # The run edges of every column at once, as Python lists (the walk below is sequential).
+    edge = part & ~np.vstack([np.zeros((1, n), bool), part[:-1]]) if up else \
+        part & ~np.vstack([part[1:], np.zeros((1, n), bool)])
+    cols, rows = np.nonzero(edge.T)
+    if len(cols) == 0:
+        return out
+    bounds = np.searchsorted(cols, np.arange(n + 1)).tolist()
+    rows = rows.tolist()
+    present = [c for c in range(n) if bounds[c + 1] > bounds[c]]
+    after = [c for c in present if c >= start]
+    first = after[0] if after else present[-1]
+    for step in (1, -1):
+        last = row
+        for c in range(first, n if step > 0 else -1, step):
+            edges = rows[bounds[c]:bounds[c + 1]]
+            if not edges:
+                continue
+            if last is None:
+                pick = edges[0] if up else edges[-1]
+            else:
+                pick = min(edges, key=lambda r: abs(r - last))
+            if last is None or abs(pick - last) <= jump:
+                out[c] = pick
+                last = pick
+        row = out[first] if np.isfinite(out[first]) else row
+    return out
+
+
+def _extremum(profile: np.ndarray, lo: int, hi: int, smoothing: int) -> tuple[float, float, float] | None:
+    """The strongest interior maximum of ``-profile`` (rows grow downwards: the top is the minimum row) within
+    columns lo..hi-1 of ``profile``: (column, row, prominence in px), or None where there is none."""
+    from scipy.signal import find_peaks
+
+    filled = _fill(profile)
+    if filled is None:
+        return None
+    smooth = np.convolve(np.pad(filled, smoothing // 2, mode="edge"), np.ones(smoothing) / smoothing, mode="valid")
+    height = -smooth
+    found, props = find_peaks(height, prominence=0)
+    seen = np.isfinite(profile)
+    inside = [(i, p) for i, p in zip(found, props["prominences"]) if lo <= i < hi and seen[max(0, i - 1):i + 2].all()]
+    if not inside:
+        return None
+    i, prominence = max(inside, key=lambda ip: ip[1])
+    # A flat top: its middle (find_peaks gives the left end of a plateau of the smoothed line).
+    flat = np.flatnonzero(np.abs(smooth - smooth[i]) <= 0.5)
+    run = flat[(flat >= i) & (flat < i + len(flat))]
+    right = i
+    for j in run:
+        if j == right + 1:
+            right = j
+        elif j > right:
+            break
+    centre = (i + right) / 2
+    return float(centre), float(smooth[i]), float(prominence)
+
+
+def _fill(profile: np.ndarray) -> np.ndarray | None:
+    """The profile with gaps (NaN) bridged linearly; None when under half of it is known."""
+    known = np.flatnonzero(~np.isnan(profile))
+    if len(known) < max(5, 0.5 * len(profile)):
+        return None
+    return np.interp(np.arange(len(profile)), known, profile[known])
+
+
+def per_curve(records: list[dict], rgb: np.ndarray, frame, background: np.ndarray) -> list[dict]:
+    """The predicted peak records of one image checked and split per curve (see the module's docstring).
+
+    ``records``: peak records with ``x``/``y`` fractions and ``direction``. Whether a candidate points up or down
+    on the image is read from the curve it lies on: the envelope (top-most or bottom-most pixels of a colour)
+    passing closest to it."""
+    if not records or frame is None:
+        return records
+    curves = find_curves(rgb, frame, background)
+    if curves is None:
+        return records
+    height, width = rgb.shape[:2]
+    fh, fw = curves.masks[0].shape
+    half = max(4, int(WINDOW * fw))
+    near = max(4.0, 0.04 * fh)  # a candidate this far from every curve is on none that can be followed
+    out: list[dict] = []
+    taken: dict[tuple[int, bool], list[float]] = {}  # per colour and orientation, the columns given a peak
+    for rec in sorted(records, key=lambda r: -r.get("score", 1.0)):
+        cx = rec["x"] * width - curves.x0
+        cy = rec["y"] * height - curves.y0
+        a, b = int(max(0, cx - REACH * half)), int(min(fw, cx + REACH * half + 1))
+        lo, hi = int(cx - half) - a, int(cx + half + 1) - a
+        if b - a < 3 * half or not 0 <= cx < fw:
+            out.append(rec)
+            continue
+        # The candidate's own curve and orientation: the envelope passing closest to it at its column.
+        centre = int(cx) - a
+        best = None
+        for k, mask in enumerate(curves.masks):
+            for up in (True, False):
+                here = envelope(mask, a + max(0, centre - 2), a + centre + 3, up)
+                if np.isfinite(here).any():
+                    gap = float(np.nanmin(np.abs(here - cy)))
+                    if best is None or gap < best[0]:
+                        best = (gap, k, up)
+        if best is None or best[0] > near:
+            out.append(rec)  # no curve to judge by: the model's word stands
+            continue
+        _, own, up = best
+        jump = max(3.0, 0.06 * fh)
+        found = []  # (distance to the candidate, colour, column, row)
+        for k, mask in enumerate(curves.masks):
+            branch = traced(mask, a, b, up, centre, cy if k == own else None, jump)
+            # Noisier traces are smoothed over more columns before their extremum is taken.
+            width_k = 5 if curves.noise_px[k] < 2 else 15
+            ext = _extremum(branch if up else fh - 1 - branch, lo, hi, width_k)  # heights from the bottom when down
+            if ext is None:
+                continue
+            col, row, prominence = ext
+            weak = prominence < max(MIN_PROMINENCE_PX, NOISE_PROMINENCE * curves.noise_px[k] / np.sqrt(width_k))
+            if weak and (k != own or prominence < MIN_PROMINENCE_PX or any(
+                    abs(a + col - c) <= REACH * half for c in taken.get((k, up), []))):
+                continue  # another curve's wiggle; or a wiggle of its own beside a peak already kept
+            row = row if up else fh - 1 - row
+            found.append((0.0 if k == own else np.hypot(a + col - cx, row - cy), k, a + col, row))
+        if not any(k == own for _, k, _, _ in found):
+            continue  # its own curve has no peak there standing out of its noise: a noise wiggle
+        for _, k, col, row in sorted(found):
+            if any(abs(col - c) <= 2 for c in taken.get((k, up), [])):
+                continue
+            taken.setdefault((k, up), []).append(col)
+            # The model places its own peak (a noisy trace's top pixels wander); other curves' peaks are placed
+            # on their traces.
+            out.append(rec if k == own else {**rec, "x": round(float((col + curves.x0) / width), 4),
+                                             "y": round(float((row + curves.y0) / height), 4)})
+    return sorted(out, key=lambda r: (r["x"], r["y"]))
