@@ -309,7 +309,7 @@ def table(truths: list[dict], results: dict, model_name: str, rows_on: dict | No
     rows_on = rows_on or score(truths, results["auto"])
     rows_off = rows_off or score(truths, results["off"])
     print("| slice | images | units right | potential right (of image-matched) | image F1 (axes off) | "
-          "whole-plot flips (axes off) | data F1 | data sample acc. |")
+          "whole-plot flips (axes off) | data F1 (P / R) | data sample acc. |")
     print("|---|---|---|---|---|---|---|---|")
     for key, r in rows_on.items():
         off = rows_off[key]
@@ -317,7 +317,8 @@ def table(truths: list[dict], results: dict, model_name: str, rows_on: dict | No
                              summarise(r["data"], "data"))
         print(f"| {key} | {r['n']} | {100 * r['units'] / r['n']:.1f} % | "
               f"{100 * r['pot'] / max(r['matched'], 1):.1f} % ({r['matched']}) | {img['f1']:.3f} ({img_off['f1']:.3f})"
-              f" | {r['flips']} ({off['flips']}) | {dat['f1']:.3f} | {dat['sample_accuracy']:.3f} |")
+              f" | {r['flips']} ({off['flips']}) | {dat['f1']:.3f} ({dat['precision']:.2f} / {dat['recall']:.2f}) | "
+              f"{dat['sample_accuracy']:.3f} |")
     a = rows_on["all"]
     print("\nthe model's own potentials (from its answers): " + (
         f"{100 * a['own'] / a['own_n']:.1f} % right of {a['own_n']} image-matched peaks, against "

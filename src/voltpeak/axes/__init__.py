@@ -237,7 +237,6 @@ def _is_log(labels: list[Label]) -> bool:
 def read_axes(image, reader=None) -> AxesReading:
     """Read both axes of a plot image (a PIL image or an (H, W, 3) uint8 array)."""
     from voltpeak.axes import ocr
-
     from voltpeak.image import on_white
 
     rgb = np.asarray(on_white(image)) if hasattr(image, "convert") else np.asarray(image)

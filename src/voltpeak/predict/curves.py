@@ -78,7 +78,7 @@ def find_curves(rgb: np.ndarray, frame, background: np.ndarray) -> Curves | None
         mask = np.zeros(ink.shape, dtype=bool)
         mask[rows[pick], cols[pick]] = True
         mask = _main_trace(mask)
-        if mask.sum() >= MIN_COLOUR_PX:
+        if mask.sum() >= MIN_COLOUR_PX and _curve_like(mask):
             masks.append(mask)
             colours.append(centres[k])
             noise.append(_noise(mask))
@@ -117,6 +117,21 @@ def _main_trace(mask: np.ndarray) -> np.ndarray:
     return mask & full
 
 
+def _curve_like(mask: np.ndarray) -> bool:
+    """Whether a colour's pixels draw a curve across the plot: not grid lines (dashed ones escape the grid test:
+    most of their pixels lie in a few rows or columns they cover a quarter of), not text (many short strokes
+    in each column), and reaching across a fifth of the frame."""
+    h, w = mask.shape
+    total = mask.sum()
+    rows, cols = mask.sum(axis=1), mask.sum(axis=0)
+    on_lines = rows[rows > 0.25 * w].sum() + cols[cols > 0.25 * h].sum()
+    used = np.flatnonzero(cols)
+    if on_lines > 0.5 * total or used[-1] - used[0] < 0.2 * w:
+        return False
+    starts = (mask & ~np.vstack([np.zeros((1, w), bool), mask[:-1]])).sum(axis=0)
+    return float(np.median(starts[used])) <= 4
+
+
 def _noise(mask: np.ndarray) -> float:
     """Scatter (px) of a colour's upper envelope about its 9-column running median: the curve's own noise."""
     from scipy import ndimage
@@ -140,11 +155,12 @@ def envelope(mask: np.ndarray, a: int, b: int, up: bool) -> np.ndarray:
     return out
 
 
-def traced(mask: np.ndarray, a: int, b: int, up: bool, start: int, row: float | None, jump: float) -> np.ndarray:
+def traced(mask: np.ndarray, a: int, b: int, up: bool, start: int, row: float | None) -> np.ndarray:
     """One branch of a curve through columns a..b-1, followed from column ``start`` (of the slice) outwards: in
-    each column the edge (top for ``up``, else bottom) of the run of pixels nearest the branch's last row; NaN
-    where no run lies within ``jump`` px (the branch hidden under another curve, not the other branch). ``row``:
-    where to start (None: the extreme run at the first column that has one)."""
+    each column the edge (top for ``up``, else bottom) of the run of pixels nearest where the branch is heading
+    (its last row plus its last slope); NaN where no run lies within 4 px plus the slope of that (the branch
+    hidden under another curve: not the other branch, nor a crossing curve of a like colour). ``row``: where to
+    start (None: the extreme run at the first column that has one)."""
     part = mask[:, a:b]
     n = b - a
     out = np.full(n, np.nan)
@@ -160,7 +176,7 @@ def traced(mask: np.ndarray, a: int, b: int, up: bool, start: int, row: float | 
     after = [c for c in present if c >= start]
     first = after[0] if after else present[-1]
     for step in (1, -1):
-        last = row
+        last, at, slope = row, first, 0.0
         for c in range(first, n if step > 0 else -1, step):
             edges = rows[bounds[c]:bounds[c + 1]]
             if not edges:
@@ -168,10 +184,13 @@ def traced(mask: np.ndarray, a: int, b: int, up: bool, start: int, row: float | 
             if last is None:
                 pick = edges[0] if up else edges[-1]
             else:
-                pick = min(edges, key=lambda r: abs(r - last))
-            if last is None or abs(pick - last) <= jump:
-                out[c] = pick
-                last = pick
+                heading = last + slope * (c - at)
+                pick = min(edges, key=lambda r: abs(r - heading))
+                if abs(pick - heading) > 4 + abs(slope) * abs(c - at):
+                    continue
+                slope = 0.5 * slope + 0.5 * (pick - last) / (c - at) if c != at else slope
+            out[c] = pick
+            last, at = pick, c
         row = out[first] if np.isfinite(out[first]) else row
     return out
 
@@ -252,10 +271,9 @@ def per_curve(records: list[dict], rgb: np.ndarray, frame, background: np.ndarra
             out.append(rec)  # no curve to judge by: the model's word stands
             continue
         _, own, up = best
-        jump = max(3.0, 0.06 * fh)
         found = []  # (distance to the candidate, colour, column, row)
         for k, mask in enumerate(curves.masks):
-            branch = traced(mask, a, b, up, centre, cy if k == own else None, jump)
+            branch = traced(mask, a, b, up, centre, cy if k == own else None)
             # Noisier traces are smoothed over more columns before their extremum is taken.
             width_k = 5 if curves.noise_px[k] < 2 else 15
             ext = _extremum(branch if up else fh - 1 - branch, lo, hi, width_k)  # heights from the bottom when down
@@ -267,9 +285,14 @@ def per_curve(records: list[dict], rgb: np.ndarray, frame, background: np.ndarra
                     abs(a + col - c) <= REACH * half for c in taken.get((k, up), []))):
                 continue  # another curve's wiggle; or a wiggle of its own beside a peak already kept
             row = row if up else fh - 1 - row
+            edge = envelope(mask, a + int(round(col)), a + int(round(col)) + 1, up)[0]
+            if k != own and not abs(edge - row) <= 3:
+                continue  # not the curve's outer branch there (its trace began on the other one)
             found.append((0.0 if k == own else np.hypot(a + col - cx, row - cy), k, a + col, row))
         if not any(k == own for _, k, _, _ in found):
-            continue  # its own curve has no peak there standing out of its noise: a noise wiggle
+            if any(abs(cx - c) <= REACH * half for c in taken.get((own, up), [])):
+                continue  # beside a peak of its curve, with none of its own standing out of the noise: a wiggle
+            found.append((0.0, own, cx, cy))  # nothing to judge it by: the model's word stands
         for _, k, col, row in sorted(found):
             if any(abs(col - c) <= 2 for c in taken.get((k, up), [])):
                 continue
