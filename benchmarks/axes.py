@@ -280,22 +280,23 @@ def score(truths: list[dict], preds: list[dict], slices_of=slices) -> dict:
     return rows
 
 
-def run(n: int, model_name: str, seed: int) -> tuple[list[dict], dict]:
-    """Build the foreign holdout and predict it with axis reading on and off: truths, and per mode the lines and
-    the seconds taken."""
+def run(n: int, model_name: str, seed: int, build_set=None, refine: bool = True) -> tuple[list[dict], dict]:
+    """Build the foreign holdout (``build_set(folder, n, seed)``, default ``build``) and predict it with axis
+    reading on and off (``refine``: with the per-curve check): truths, and per mode the lines and the seconds
+    taken."""
     from PIL import Image
 
     from voltpeak.models import load_model, model_dir
     from voltpeak.predict import predict
 
     with tempfile.TemporaryDirectory() as tmp:
-        truths = build(Path(tmp), n, seed)
+        truths = (build_set or build)(Path(tmp), n, seed)
         model = load_model(model_dir(model_name))
         items = [(t["source"], Path(t["source"])) for t in truths]
         results = {}
         for mode in ("off", "auto"):
             start = time.perf_counter()
-            results[mode] = list(predict(model, items, 16, axes=mode))
+            results[mode] = list(predict(model, items, 16, axes=mode, refine=refine))
             results[mode + "_s"] = time.perf_counter() - start
         for t, line in zip(truths, results["auto"]):
             with Image.open(t["source"]) as im:
@@ -341,10 +342,11 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=120)
     parser.add_argument("--model", action="append", help="repeatable; default: default")
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--no-refine", action="store_true", help="the model's peaks alone (no per-curve check)")
     args = parser.parse_args()
     for name in args.model or ["default"]:
-        print(f"\n### {name}\n")
-        table(*run(args.n, name, args.seed), name)
+        print(f"\n### {name}{' (model alone)' if args.no_refine else ''}\n")
+        table(*run(args.n, name, args.seed, refine=not args.no_refine), name)
     return 0
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,7 +23,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from axes import CURRENT_AXES, POTENTIAL_AXES, STYLE_SHEETS, score, table  # noqa: E402
+from axes import CURRENT_AXES, POTENTIAL_AXES, STYLE_SHEETS, run, score, table  # noqa: E402
 
 from voltpeak.peak import Peak  # noqa: E402
 
@@ -182,27 +180,6 @@ def slices(t: dict) -> list[str]:
         (["transparent PNG"] if t["transparent"] else []) + (["US"] if t["us"] else [])
 
 
-def run(n: int, model_name: str, seed: int, refine: bool = True) -> tuple[list[dict], dict]:
-    from PIL import Image
-
-    from voltpeak.models import load_model, model_dir
-    from voltpeak.predict import predict
-
-    with tempfile.TemporaryDirectory() as tmp:
-        truths = build(Path(tmp), n, seed)
-        model = load_model(model_dir(model_name))
-        items = [(t["source"], Path(t["source"])) for t in truths]
-        results = {}
-        for mode in ("off", "auto"):
-            start = time.perf_counter()
-            results[mode] = list(predict(model, items, 16, axes=mode, refine=refine))
-            results[mode + "_s"] = time.perf_counter() - start
-        for t, line in zip(truths, results["auto"]):
-            with Image.open(t["source"]) as im:
-                line["height"] = im.height
-    return truths, results
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=120)
@@ -212,7 +189,7 @@ def main() -> int:
     args = parser.parse_args()
     for name in args.model or ["default"]:
         print(f"\n### {name}{' (model alone)' if args.no_refine else ''}\n")
-        truths, results = run(args.n, name, args.seed, not args.no_refine)
+        truths, results = run(args.n, name, args.seed, build, not args.no_refine)
         table(truths, results, name, score(truths, results["auto"], slices), score(truths, results["off"], slices),
               area="overlays")
     return 0

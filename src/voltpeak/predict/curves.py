@@ -22,6 +22,7 @@ WINDOW = 0.025  # half-width of the columns searched for a curve's extremum at a
 REACH = 3  # the envelope is followed this many windows either side to measure prominence
 NOISE_PROMINENCE = 3.0  # an extremum must stand this many times the curve's noise (px, after smoothing) out
 MIN_PROMINENCE_PX = 2.5
+ADDED = 2.0  # how many times that a peak of another curve than the candidate's must stand out
 
 
 @dataclass
@@ -235,14 +236,13 @@ def _fill(profile: np.ndarray) -> np.ndarray | None:
 def per_curve(records: list[dict], rgb: np.ndarray, frame, background: np.ndarray) -> list[dict]:
     """The predicted peak records of one image checked and split per curve (see the module's docstring).
 
-    ``records``: peak records with ``x``/``y`` fractions and ``direction``. Whether a candidate points up or down
-    on the image is read from the curve it lies on: the envelope (top-most or bottom-most pixels of a colour)
-    passing closest to it."""
+    ``records``: peak records with ``x``/``y`` fractions and ``direction``."""
     if not records or frame is None:
         return records
     curves = find_curves(rgb, frame, background)
     if curves is None:
         return records
+    up_is_anodic = _up_is_anodic(records, curves, rgb.shape)
     height, width = rgb.shape[:2]
     fh, fw = curves.masks[0].shape
     half = max(4, int(WINDOW * fw))
@@ -257,48 +257,78 @@ def per_curve(records: list[dict], rgb: np.ndarray, frame, background: np.ndarra
         if b - a < 3 * half or not 0 <= cx < fw:
             out.append(rec)
             continue
-        # The candidate's own curve and orientation: the envelope passing closest to it at its column.
         centre = int(cx) - a
-        best = None
-        for k, mask in enumerate(curves.masks):
-            for up in (True, False):
-                here = envelope(mask, a + max(0, centre - 2), a + centre + 3, up)
-                if np.isfinite(here).any():
-                    gap = float(np.nanmin(np.abs(here - cy)))
-                    if best is None or gap < best[0]:
-                        best = (gap, k, up)
-        if best is None or best[0] > near:
+        up = (rec["direction"] == "anodic") == up_is_anodic
+        # The candidate's own curve: the one whose branch of that orientation passes closest to it.
+        gap, nearest = min((_gap(mask, a + centre, up, cy), k) for k, mask in enumerate(curves.masks))
+        if gap > near:
             out.append(rec)  # no curve to judge by: the model's word stands
             continue
-        _, own, up = best
-        found = []  # (distance to the candidate, colour, column, row)
+        found = []  # (colour, column, row, prominence, noise) of each curve's extremum there
         for k, mask in enumerate(curves.masks):
-            branch = traced(mask, a, b, up, centre, cy if k == own else None)
+            branch = traced(mask, a, b, up, centre, cy if k == nearest else None)
             # Noisier traces are smoothed over more columns before their extremum is taken.
-            width_k = 5 if curves.noise_px[k] < 2 else 15
-            ext = _extremum(branch if up else fh - 1 - branch, lo, hi, width_k)  # heights from the bottom when down
+            smoothing = 5 if curves.noise_px[k] < 2 else 15
+            ext = _extremum(branch if up else fh - 1 - branch, lo, hi, smoothing)  # heights from the bottom if down
             if ext is None:
                 continue
             col, row, prominence = ext
-            weak = prominence < max(MIN_PROMINENCE_PX, NOISE_PROMINENCE * curves.noise_px[k] / np.sqrt(width_k))
-            if weak and (k != own or prominence < MIN_PROMINENCE_PX or any(
-                    abs(a + col - c) <= REACH * half for c in taken.get((k, up), []))):
-                continue  # another curve's wiggle; or a wiggle of its own beside a peak already kept
             row = row if up else fh - 1 - row
             edge = envelope(mask, a + int(round(col)), a + int(round(col)) + 1, up)[0]
-            if k != own and not abs(edge - row) <= 3:
+            if k != nearest and not abs(edge - row) <= 3:
                 continue  # not the curve's outer branch there (its trace began on the other one)
-            found.append((0.0 if k == own else np.hypot(a + col - cx, row - cy), k, a + col, row))
-        if not any(k == own for _, k, _, _ in found):
-            if any(abs(cx - c) <= REACH * half for c in taken.get((own, up), [])):
-                continue  # beside a peak of its curve, with none of its own standing out of the noise: a wiggle
-            found.append((0.0, own, cx, cy))  # nothing to judge it by: the model's word stands
-        for _, k, col, row in sorted(found):
-            if any(abs(col - c) <= 2 for c in taken.get((k, up), [])):
+            found.append((k, a + col, row, prominence, curves.noise_px[k] / np.sqrt(smoothing)))
+        # The candidate's own peak: the extremum nearest to it, on whichever curve.
+        gaps = [np.hypot(col - cx, row - cy) for _, col, row, _, _ in found]
+        own = int(np.argmin(gaps)) if gaps and min(gaps) <= max(near, half) else None
+        if own is None:
+            # Nothing to judge it by, the model's word stands; unless it sits beside a peak of its curve: a wiggle.
+            if not _beside(taken, nearest, up, cx, REACH * half):
+                taken.setdefault((nearest, up), []).append(cx)
+                out.append(rec)
+        else:
+            k, col, _, prominence, noise = found[own]
+            weak = prominence < max(MIN_PROMINENCE_PX, NOISE_PROMINENCE * noise)
+            # Not a peak already given, nor a wiggle beside one; placed by the model (a noisy trace's top pixels
+            # wander).
+            if not (_beside(taken, k, up, col, 2) or (weak and _beside(taken, k, up, col, REACH * half))):
+                taken.setdefault((k, up), []).append(col)
+                out.append(rec)
+        # Other curves' peaks there, placed on their traces; they must stand out twice as far.
+        for j, (k, col, row, prominence, noise) in enumerate(found):
+            if j == own or prominence < ADDED * max(MIN_PROMINENCE_PX, NOISE_PROMINENCE * noise) or \
+                    _beside(taken, k, up, col, 2):
                 continue
             taken.setdefault((k, up), []).append(col)
-            # The model places its own peak (a noisy trace's top pixels wander); other curves' peaks are placed
-            # on their traces.
-            out.append(rec if k == own else {**rec, "x": round(float((col + curves.x0) / width), 4),
-                                             "y": round(float((row + curves.y0) / height), 4)})
+            out.append({**rec, "x": round(float((col + curves.x0) / width), 4),
+                        "y": round(float((row + curves.y0) / height), 4)})
     return sorted(out, key=lambda r: (r["x"], r["y"]))
+
+
+def _beside(taken: dict, k: int, up: bool, col: float, distance: float) -> bool:
+    """Whether curve ``k`` already has a peak of that orientation within ``distance`` columns of ``col``."""
+    return any(abs(col - c) <= distance for c in taken.get((k, up), []))
+
+
+def _gap(mask: np.ndarray, column: int, up: bool, row: float) -> float:
+    """How far (px) the top-most (``up``) or bottom-most pixels of a mask pass from ``row`` within 2 columns of
+    ``column``; infinite where the mask has none there."""
+    here = envelope(mask, max(0, column - 2), column + 3, up)
+    return float(np.nanmin(np.abs(here - row))) if np.isfinite(here).any() else np.inf
+
+
+def _up_is_anodic(records: list[dict], curves: Curves, shape: tuple) -> bool:
+    """Whether the records' anodic peaks point up on the image: each record votes with the outer branch (top- or
+    bottom-most pixels of a colour) passing closest to it; one record's branch may be hidden under another curve,
+    not most records'. The model's directions decide the plot's sense, this only reads it back."""
+    height, width = shape[:2]
+    votes = 0
+    for rec in records:
+        cx, cy = int(rec["x"] * width) - curves.x0, rec["y"] * height - curves.y0
+        if not 0 <= cx < curves.masks[0].shape[1]:
+            continue
+        top = min(_gap(mask, cx, True, cy) for mask in curves.masks)
+        bottom = min(_gap(mask, cx, False, cy) for mask in curves.masks)
+        if top != bottom:
+            votes += 1 if (top < bottom) == (rec["direction"] == "anodic") else -1
+    return votes >= 0
