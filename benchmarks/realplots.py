@@ -182,6 +182,7 @@ def main() -> int:
     parser.add_argument("--manifest", type=Path, default=DATA / "manifest.jsonl")
     parser.add_argument("--truth", type=Path, default=DATA / "truth.jsonl")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--no-refine", action="store_true", help="the model's peaks alone (no per-curve check)")
     parser.add_argument("--per-image", action="store_true", help="also a line per image (TP/FP/FN, axis warnings)")
     args = parser.parse_args()
     entries = load_jsonl(args.manifest)
@@ -203,7 +204,8 @@ def main() -> int:
     results = []
     for name in names:
         model = load_model(model_dir(name))
-        lines = {line["source"]: line for line in predict(model, items, args.batch_size, axes="auto")}
+        lines = {line["source"]: line for line in predict(model, items, args.batch_size, axes="auto",
+                                                           refine=not args.no_refine)}
         rows = score(present, truths, lines)
         out = args.cache / f"predictions_{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.jsonl"
         with open(out, "w", encoding="utf-8") as f:

@@ -25,6 +25,7 @@ __all__ = ["AxesReading", "AxisReading", "read_axes", "read_file", "manual_axes"
            "find_frame"]
 
 MAX_POTENTIAL_V = 10.0  # a tick value beyond ±10 V on a potential axis is a misreading
+MIN_WINDOW_MV = 5.0  # tick values spanning less than this under a title in mV are volts (no CV sweeps 5 mV)
 MIN_AGREEING = 3  # tick labels that must agree on a map (2 when only 2 of at most 3 were read)
 
 
@@ -237,9 +238,9 @@ def _is_log(labels: list[Label]) -> bool:
 def read_axes(image, reader=None) -> AxesReading:
     """Read both axes of a plot image (a PIL image or an (H, W, 3) uint8 array)."""
     from voltpeak.axes import ocr
-    from voltpeak.image import on_white
+    from voltpeak.image import for_reading
 
-    rgb = np.asarray(on_white(image)) if hasattr(image, "convert") else np.asarray(image)
+    rgb = np.asarray(for_reading(image)) if hasattr(image, "convert") else np.asarray(image)
     height, width = rgb.shape[:2]
     x, y = AxisReading("x"), AxisReading("y")
     lay = layout(rgb)
@@ -267,11 +268,11 @@ def read_file(path: str, threads: int | None = None) -> AxesReading | None:
     from PIL import Image, UnidentifiedImageError
 
     from voltpeak.axes import ocr
-    from voltpeak.image import on_white
+    from voltpeak.image import for_reading
 
     try:
         with Image.open(path) as im:
-            return read_axes(on_white(im), ocr.reader(threads))
+            return read_axes(for_reading(im), ocr.reader(threads))
     except (OSError, UnidentifiedImageError):
         return None
 
@@ -352,7 +353,14 @@ def _units(reading: AxisReading) -> None:
     misreading: the map is dropped."""
     if reading.map is None:
         return
-    largest = max(abs(lab.value) for lab in reading.labels if lab.inlier)
+    values = [lab.value for lab in reading.labels if lab.inlier]
+    largest = max(abs(v) for v in values)
+    if reading.axis == "x" and reading.title is not None and reading.title.unit == "mV" and \
+            max(values) - min(values) < MIN_WINDOW_MV:
+        # Ticks 0.1 apart under a title in mV: no CV sweeps a few mV; the title's unit is a slip for V.
+        reading.title.unit, reading.title.factor = "V", POTENTIAL_UNITS["V"]
+        reading.warnings.append(f"x axis: the title says mV, but the ticks span {max(values) - min(values):g}; "
+                                "read as V")
     if reading.title is not None and reading.title.factor is not None:
         reading.factor = reading.title.factor
     elif reading.axis == "x":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 LINE_FRACTION = 0.4  # of the image width (height) a row (column) must cover to be a spine, grid line or panel edge
+TICK_FRACTION = 0.004  # of the image width: the thickest tick mark (3 px up to 1000 px, 6 px at 1600)
 MIN_INK_PX = 6  # a band of fewer ink pixels is specks (the faint ends of tick marks), not text
 INK_CONTRAST = 90  # a pixel is ink when a channel differs from the background by more than this (0–255), or
 # by more than half the text's own contrast where that is lower
@@ -197,9 +198,10 @@ def _labels_in_row(profile: np.ndarray, height: int, gap: int | None = None) -> 
     return out
 
 
-def _drop_ticks(mask: np.ndarray, axis: str) -> np.ndarray:
-    """``mask`` without tick marks: pieces of ink at most 3 px thick that reach the spine (the mask's top row for
-    the x axis, its right column for the y axis). Labels keep a gap from the spine."""
+def _drop_ticks(mask: np.ndarray, axis: str, thickest: int = 3) -> np.ndarray:
+    """``mask`` without tick marks: thin pieces of ink that reach the spine (the mask's top row for the x axis, its
+    right column for the y axis): at most 3 px thick, or ``thickest`` (px) where they are long or squat. Labels keep
+    a gap from the spine."""
     from scipy import ndimage
 
     if mask.size == 0:
@@ -208,8 +210,11 @@ def _drop_ticks(mask: np.ndarray, axis: str) -> np.ndarray:
     out = mask.copy()
     for k, (rows, cols) in enumerate(ndimage.find_objects(labels), 1):
         thick = cols.stop - cols.start if axis == "x" else rows.stop - rows.start
+        length = rows.stop - rows.start if axis == "x" else cols.stop - cols.start
         touches = rows.start <= 3 if axis == "x" else cols.stop >= mask.shape[1] - 3
-        if thick <= 3 and touches:
+        # High-resolution exports draw ticks thicker (``thickest``), long (major) or squat (minor ticks); a label
+        # that close to the spine is neither.
+        if touches and (thick <= 3 or (thick <= thickest and (length >= 2 * thick or length <= 1.5 * thick))):
             out[rows, cols] &= labels[rows, cols] != k
     return out
 
@@ -233,7 +238,8 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     xa, xb = max(0, frame.x0 - reach), min(width, frame.x1 + reach)
     below = ink[frame.y1 + 1:, xa:xb].copy()
     below[:, :max(0, frame.x0 - 2 - xa)] &= False  # the y labels' column left of the frame is not the x axis's
-    below = _drop_ticks(below, "x")
+    thickest = max(3, int(TICK_FRACTION * width))
+    below = _drop_ticks(below, "x", thickest)
     x_labels, x_title = [], None
     rows = below.sum(axis=1)
     bands = [(a, b) for a, b in _bands(rows) if rows[a:b].sum() >= MIN_INK_PX]
@@ -256,7 +262,7 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     left = ink[top:min(height, frame.y1 + reach // 2), :max(0, frame.x0 - 1)].copy()
     for b in x_labels:  # an x label overhanging the corner is not a y label
         left[max(0, b.y0 - top):max(0, b.y1 - top), b.x0:b.x1] = False
-    left = _drop_ticks(left, "y")
+    left = _drop_ticks(left, "y", thickest)
     glyph = int(np.median([b.height for b in x_labels])) if x_labels else 10
     y_labels, y_title = _y_side(left, top, glyph, ink)
     # Keep the labels that sit beside the frame (not a legend or title that happens to share the strip).

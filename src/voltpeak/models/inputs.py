@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voltpeak.image import on_white
+from voltpeak.image import for_reading
 from voltpeak.read import CV_SUFFIXES
 
 
@@ -20,7 +20,7 @@ def open_images(chunk: list[tuple[str, Path]]) -> tuple[list, list[int], dict[in
     for k, (source, path) in enumerate(chunk):
         try:
             with Image.open(path) as im:
-                images.append(on_white(im))
+                images.append(for_reading(im))
             good.append(k)
         except (OSError, UnidentifiedImageError) as e:
             hint = ("; a CV data file? voltpeak detect reads those" if Path(path).suffix.lower() in CV_SUFFIXES
