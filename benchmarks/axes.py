@@ -236,7 +236,7 @@ def units_right(t: dict, p: dict) -> bool:
         return False
     if y.get("factor_to_si") is None or y.get("map") is None or y.get("scale") != "linear":
         return False
-    sign = -1 if t["us"] else 1
+    sign = t.get("sign", -1 if t["us"] else 1)  # the current as printed
     height = p["height"]
     truth = np.array([sign * r["current"] for r in t["peaks"]])
     if len(truth) == 0:

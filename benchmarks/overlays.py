@@ -7,8 +7,8 @@ scan-rate series of one system at 5–12 rates (peak currents growing with √v,
 couples), 5–8 electrodes or samples with their peaks at different places, 2–3 repeated cycles drawn almost on top
 of each other, 2–4 unrelated CVs, and single noisy CVs. matplotlib's default look or one of its style sheets,
 palettes people use (tab10, viridis and other colormaps, rainbow lists, black first), the legend inside the plot,
-now and then a transparent PNG (matplotlib's ``transparent=True``: black pixels of alpha 0 behind the plot) and
-the US convention. Then ``voltpeak predict`` with axis reading on and off, and ``benchmarks/axes.py``'s table per
+now and then a transparent PNG (matplotlib's ``transparent=True``: black pixels of alpha 0 behind the plot), the
+US convention, and the current as instruments record it (cathodic positive, potential increasing to the right). Then ``voltpeak predict`` with axis reading on and off, and ``benchmarks/axes.py``'s table per
 slice: the kind of plot and the number of curves (1, 2–4, 5–12).
 """
 
@@ -127,7 +127,12 @@ def draw(graph: dict, path: Path, rng) -> tuple[list[tuple[float, float]], dict]
     else:
         colours = [None] * count
     us = bool(rng.random() < 0.15)
-    sign = -1 if us else 1
+    # As instruments record it: cathodic current positive, the potential still increasing to the right; the
+    # title says so ("−I / µA") half the time.
+    instrument = not us and bool(rng.random() < 0.12)
+    sign = -1 if us or instrument else 1
+    if instrument and rng.random() < 0.5:
+        title_i = "−" + title_i
     transparent = bool(rng.random() < 0.1)
     with plt.style.context(sheet):
         fig, ax = plt.subplots(figsize=(float(rng.uniform(4.5, 7)), float(rng.uniform(3.5, 5))),
@@ -151,6 +156,7 @@ def draw(graph: dict, path: Path, rng) -> tuple[list[tuple[float, float]], dict]
         fig.savefig(path, dpi=fig.dpi, transparent=transparent)
         plt.close(fig)
     how = {"factor_e": factor_e, "factor_i": factor_i, "scale": scale, "quantity": quantity, "us": us,
+           "instrument": instrument, "sign": sign,
            "exponent": False, "palette": palette, "transparent": transparent, "sheet": sheet}
     return [(x / w, 1 - y / h) for x, y in px], how
 
@@ -177,7 +183,8 @@ def build(folder: Path, n: int, seed: int) -> list[dict]:
 def slices(t: dict) -> list[str]:
     n = t["curves"]
     return [t["kind"], "1 curve" if n == 1 else ("2–4 curves" if n <= 4 else "5–12 curves")] + \
-        (["transparent PNG"] if t["transparent"] else []) + (["US"] if t["us"] else [])
+        (["transparent PNG"] if t["transparent"] else []) + (["US"] if t["us"] else []) + \
+        (["cathodic positive"] if t["instrument"] else [])
 
 
 def main() -> int:

@@ -26,6 +26,7 @@ __all__ = ["AxesReading", "AxisReading", "read_axes", "read_file", "manual_axes"
 
 MAX_POTENTIAL_V = 10.0  # a tick value beyond ±10 V on a potential axis is a misreading
 MIN_WINDOW_MV = 5.0  # tick values spanning less than this under a title in mV are volts (no CV sweeps 5 mV)
+WEAK = 0.5  # an axis map of lower confidence does not overrule the image model's direction
 MIN_AGREEING = 3  # tick labels that must agree on a map (2 when only 2 of at most 3 were read)
 
 
@@ -63,6 +64,21 @@ class AxisReading:
     def unit(self) -> str | None:
         return self.title.unit if self.title else None
 
+    @property
+    def confidence(self) -> float:
+        """How far the map can be trusted, 0–1: the OCR confidence of the labels it agrees with, scaled down
+        where few agree (two: 1/3, three: 2/3, four or more: 1); 0 without a map."""
+        if self.map is None:
+            return 0.0
+        agreeing = [lab.confidence for lab in self.labels if lab.inlier]
+        return float(np.mean(agreeing)) * min(1.0, (len(agreeing) - 1) / 3) if agreeing else 0.0
+
+    @property
+    def weak(self) -> bool:
+        """A map on weak evidence (``confidence`` under ``WEAK``): it may give values, never overrule the plot's
+        direction as the image model sees it."""
+        return self.confidence < WEAK
+
     def si(self, pixel: float) -> float | None:
         """The SI value (V, A or A/m²) at an image pixel coordinate, or None when the axis was not read."""
         if self.map is None or self.factor is None or self.scale != "linear":
@@ -72,6 +88,7 @@ class AxisReading:
     def to_record(self) -> dict:
         t = self.title
         return {"quantity": self.quantity, "unit": self.unit, "reference": t.reference if t else None,
+                "confidence": round(self.confidence, 3), "negated": bool(t and t.negated),
                 "title": t.text if t else None, "scale": self.scale, "factor_to_si": self.factor,
                 "map": None if self.map is None else {"offset": self.map.offset, "slope": self.map.slope,
                                                       "residual_px": round(self.map.residual_px, 3)},
@@ -97,6 +114,14 @@ class AxesReading:
     def reversed(self) -> bool | None:
         """Whether potential decreases to the right (the US convention), or None when the x axis was not read."""
         return None if self.x.map is None else self.x.map.slope < 0
+
+    @property
+    def up_is_cathodic(self) -> bool | None:
+        """Whether a peak pointing up on the image is cathodic, as the axes say (potential decreasing to the right,
+        or a y title of minus the current, and not both); None where the x map is missing or weak."""
+        if self.x.map is None or self.x.weak:
+            return None
+        return (self.x.map.slope < 0) != bool(self.y.title and self.y.title.negated)
 
     @property
     def quantity(self) -> str:

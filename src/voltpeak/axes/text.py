@@ -44,6 +44,7 @@ class Title:
     factor: float | None
     reference: str | None
     multiplier: float = 1.0
+    negated: bool = False  # the axis shows minus the current ("−I / µA"): cathodic currents plotted positive
 
 
 _PREFIX = r"(?P<prefix>[pnµμumk]?)"
@@ -108,4 +109,6 @@ def parse_title(text: str, axis: str) -> Title:
     symbol = re.match(r"\s*([A-Za-z]+)", t_units)
     word = symbol.group(1).lower() if symbol else ""
     quantity = "j" if density or word == "j" else "I"
-    return Title(raw, quantity, unit, factor, reference, multiplier)
+    negated = re.match(r"\s*-\s*[A-Za-z]", t_units) is not None or \
+        re.match(r"\s*cathodic\s+current", t_units, re.IGNORECASE) is not None
+    return Title(raw, quantity, unit, factor, reference, multiplier, negated)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from voltpeak.axes import MAX_POTENTIAL_V
 from voltpeak.errors import InputError
 from voltpeak.models.inputs import open_images
 
@@ -70,7 +71,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
             images, good, lines = open_images(chunk)
             readings = ([ahead.reading(a + k, im) for k, im in zip(good, images)] if ahead else
                         [axes_of(im, axes) for im in images])
-            known = [None if r is None else r.reversed for r in readings]
+            known = [None if r is None else r.up_is_cathodic for r in readings]
             pixels, boxes = [], []
             for k, im in zip(good, images):
                 tensor, box = letterbox(im, model.config.image_size)
@@ -82,7 +83,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
                     lines[k] = {"source": chunk[k][0], **line}
             for k, image, reading in zip(good, images, readings):
                 if refine and not lines[k].get("error"):
-                    lines[k]["peaks"] = refined(lines[k]["peaks"], image, reading)
+                    refined(lines[k], image, reading)
                 if reading is not None:
                     add_axes(lines[k], reading, image)
             for k in range(len(chunk)):
@@ -143,17 +144,43 @@ class _AxesAhead:
             proc.wait()
 
 
-def refined(records: list[dict], image, reading) -> list[dict]:
-    """``records`` checked and split per curve on the full image (``voltpeak.predict.curves.per_curve``), in the
-    frame the axis reader found (found here when the axes were not read)."""
+def refined(line: dict, image, reading) -> None:
+    """An output line's peaks checked and split per curve on the full image (``voltpeak.predict.curves``), in the
+    frame the axis reader found (found here when the axes were not read), and their directions checked against
+    the peaks' shapes (``sweep_sense``):
+
+    - the axes read with confidence and the shapes disagree (two peaks or more): the plot shows the current as
+      instruments record it, cathodic positive, and every direction turns, with a warning;
+    - a weak potential map (two labels, poor OCR) that disagrees with the image model and the shapes: the map is
+      the misreading and is dropped (``reading`` loses its x map)."""
     import numpy as np
 
     from voltpeak.axes.frame import background, find_frame
-    from voltpeak.predict.curves import per_curve
+    from voltpeak.predict.curves import find_curves, per_curve, sweep_sense, up_is_anodic
 
     rgb = np.asarray(image)
     frame = reading.frame if reading is not None else find_frame(rgb)
-    return per_curve(records, rgb, frame, background(rgb))
+    curves = find_curves(rgb, frame, background(rgb)) if frame is not None and line["peaks"] else None
+    line["peaks"] = per_curve(line["peaks"], curves, rgb.shape)
+    if reading is None or reading.x.map is None:
+        return
+    votes = sweep_sense(line["peaks"], curves, rgb.shape)
+    # The up-pointing branch is anodic where it runs towards positive potentials.
+    shapes = None if abs(votes) < 2 else (votes > 0) == (reading.x.map.slope < 0)  # up is cathodic, by the shapes
+    negated = bool(reading.y.title and reading.y.title.negated)
+    if reading.up_is_cathodic is None:  # a weak map: the model has decided by itself
+        model = not up_is_anodic(line["peaks"], curves, rgb.shape) if curves is not None and line["peaks"] else None
+        by_map = (reading.x.map.slope < 0) != negated
+        if model is not None and by_map != model and shapes in (None, model):
+            reading.x.map = None
+            reading.x.warnings.append("x axis: the few tick labels read contradict the plot's direction as the "
+                                      "model sees it; not used")
+    elif shapes is not None and shapes != reading.up_is_cathodic and not negated:
+        for rec in line["peaks"]:
+            rec["direction"] = "cathodic" if rec["direction"] == "anodic" else "anodic"
+        reading.y.warnings.append("y axis: the peaks' shapes show cathodic currents plotted positive (as "
+                                  "instruments record them); directions read that way")
+        line["sign"] = "cathodic-positive"
 
 
 def axes_of(image, axes):
@@ -185,8 +212,12 @@ def add_axes(line: dict, reading, image) -> None:
 
     quantity = reading.quantity
     peaks = []
+    beyond = 0
     for rec in line["peaks"]:
         potential, current = reading.potential_V(rec["x"]), reading.current(rec["y"])
+        if potential is not None and abs(potential) > MAX_POTENTIAL_V:
+            potential, current = None, None  # a misread axis: no electrode sits there
+            beyond += 1
         if potential is not None:
             rec["potential"] = round(potential, 6)
         if current is not None:
@@ -199,6 +230,9 @@ def add_axes(line: dict, reading, image) -> None:
         line["convention"] = "us" if reading.reversed else "iupac"
     line["couples"] = image_couples(peaks, image)
     warnings = reading.warnings
+    if beyond:
+        warnings = warnings + [f"{beyond} peak(s) would lie beyond ±{MAX_POTENTIAL_V:g} V: the potential axis is "
+                               "misread there; not given"]
     if line["peaks"] and reading.x.map is None:
         warnings = warnings + ["peaks have no potential: the potential axis could not be read"]
     if warnings:

@@ -233,17 +233,15 @@ def _fill(profile: np.ndarray) -> np.ndarray | None:
     return np.interp(np.arange(len(profile)), known, profile[known])
 
 
-def per_curve(records: list[dict], rgb: np.ndarray, frame, background: np.ndarray) -> list[dict]:
-    """The predicted peak records of one image checked and split per curve (see the module's docstring).
+def per_curve(records: list[dict], curves: Curves | None, shape: tuple) -> list[dict]:
+    """The predicted peak records of one image (``shape``: its pixels' array shape) checked and split per curve
+    (see the module's docstring).
 
     ``records``: peak records with ``x``/``y`` fractions and ``direction``."""
-    if not records or frame is None:
+    if not records or curves is None:
         return records
-    curves = find_curves(rgb, frame, background)
-    if curves is None:
-        return records
-    up_is_anodic = _up_is_anodic(records, curves, rgb.shape)
-    height, width = rgb.shape[:2]
+    anodic_up = up_is_anodic(records, curves, shape)
+    height, width = shape[:2]
     fh, fw = curves.masks[0].shape
     half = max(4, int(WINDOW * fw))
     near = max(4.0, 0.04 * fh)  # a candidate this far from every curve is on none that can be followed
@@ -258,7 +256,7 @@ def per_curve(records: list[dict], rgb: np.ndarray, frame, background: np.ndarra
             out.append(rec)
             continue
         centre = int(cx) - a
-        up = (rec["direction"] == "anodic") == up_is_anodic
+        up = (rec["direction"] == "anodic") == anodic_up
         # The candidate's own curve: the one whose branch of that orientation passes closest to it.
         gap, nearest = min((_gap(mask, a + centre, up, cy), k) for k, mask in enumerate(curves.masks))
         if gap > near:
@@ -317,7 +315,7 @@ def _gap(mask: np.ndarray, column: int, up: bool, row: float) -> float:
     return float(np.nanmin(np.abs(here - row))) if np.isfinite(here).any() else np.inf
 
 
-def _up_is_anodic(records: list[dict], curves: Curves, shape: tuple) -> bool:
+def up_is_anodic(records: list[dict], curves: Curves, shape: tuple) -> bool:
     """Whether the records' anodic peaks point up on the image: each record votes with the outer branch (top- or
     bottom-most pixels of a colour) passing closest to it; one record's branch may be hidden under another curve,
     not most records'. The model's directions decide the plot's sense, this only reads it back."""
@@ -332,3 +330,34 @@ def _up_is_anodic(records: list[dict], curves: Curves, shape: tuple) -> bool:
         if top != bottom:
             votes += 1 if (top < bottom) == (rec["direction"] == "anodic") else -1
     return votes >= 0
+
+
+def sweep_sense(records: list[dict], curves: Curves | None, shape: tuple) -> int:
+    """Which way the branch of the peaks pointing up is swept, read from the peaks' shapes: a peak rises steeply
+    and falls off slowly (a diffusion tail) in the direction of its sweep. Each peak whose two sides differ clearly
+    (one drops 1.5 times as far as the other over 6 % of the frame) votes: +1 where the up-pointing branch runs to
+    the right, −1 to the left (a down-pointing peak's tail tells the other branch's way). The sum of the votes;
+    0 without curves or clear shapes (adsorption peaks are symmetric)."""
+    if not records or curves is None:
+        return 0
+    height, width = shape[:2]
+    fh, fw = curves.masks[0].shape
+    reach = max(6, int(0.06 * fw))
+    votes = 0
+    for rec in records:
+        cx, cy = int(rec["x"] * width) - curves.x0, rec["y"] * height - curves.y0
+        if not reach <= cx < fw - reach:
+            continue
+        gap, k, up = min((_gap(mask, cx, up, cy), k, up) for k, mask in enumerate(curves.masks) for up in (True, False))
+        if gap > max(4.0, 0.04 * fh):
+            continue
+        branch = traced(curves.masks[k], cx - reach, cx + reach + 1, up, reach, cy)
+        if not np.isfinite(branch[[0, reach, -1]]).all():
+            continue
+        sign = 1 if up else -1  # heights up the image
+        left, right = sign * (branch[0] - branch[reach]), sign * (branch[-1] - branch[reach])
+        if max(left, right) < 5 or max(left, right) < 1.5 * max(min(left, right), 1.0):
+            continue
+        tail_right = right < left
+        votes += 1 if tail_right == up else -1
+    return votes
