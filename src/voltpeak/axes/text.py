@@ -87,8 +87,8 @@ def parse_title(text: str, axis: str) -> Title:
     if axis == "x":
         quantity = "E"
         unit = None
-        for cand in re.finditer(r"(?<![A-Za-z])(mV|V)(?![a-uw-z])", t_units):
-            unit = cand.group(1)
+        for cand in re.finditer(r"(?<![A-Za-z])(mV|mv|V)(?![a-uw-z])", t_units):
+            unit = "mV" if cand.group(1) == "mv" else cand.group(1)  # OCR reads a small-caps V as v
         factor = None if unit is None else POTENTIAL_UNITS[unit] * multiplier
         return Title(raw, quantity, unit, factor, reference, multiplier)
     density = re.search(r"densit|cm|m\s*-\s*2|m2|/\s*m\b", t_units, re.IGNORECASE) is not None

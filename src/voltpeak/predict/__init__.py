@@ -151,8 +151,8 @@ def refined(line: dict, image, reading) -> None:
 
     - the axes read with confidence and the shapes disagree (two peaks or more): the plot shows the current as
       instruments record it, cathodic positive, and every direction turns, with a warning;
-    - a weak potential map (two labels, poor OCR) that disagrees with the image model and the shapes: the map is
-      the misreading and is dropped (``reading`` loses its x map)."""
+    - a weak potential map (two labels, poor OCR), which the model was not told, that disagrees with the model:
+      the map is the misreading and is dropped (``reading`` loses its x map), with a warning."""
     import numpy as np
 
     from voltpeak.axes.frame import background, find_frame
@@ -162,20 +162,18 @@ def refined(line: dict, image, reading) -> None:
     frame = reading.frame if reading is not None else find_frame(rgb)
     curves = find_curves(rgb, frame, background(rgb)) if frame is not None and line["peaks"] else None
     line["peaks"] = per_curve(line["peaks"], curves, rgb.shape)
-    if reading is None or reading.x.map is None:
+    if reading is None or reading.x.map is None or curves is None or not line["peaks"]:
         return
-    votes = sweep_sense(line["peaks"], curves, rgb.shape)
-    # The up-pointing branch is anodic where it runs towards positive potentials.
-    shapes = None if abs(votes) < 2 else (votes > 0) == (reading.x.map.slope < 0)  # up is cathodic, by the shapes
     negated = bool(reading.y.title and reading.y.title.negated)
-    if reading.up_is_cathodic is None:  # a weak map: the model has decided by itself
-        model = not up_is_anodic(line["peaks"], curves, rgb.shape) if curves is not None and line["peaks"] else None
-        by_map = (reading.x.map.slope < 0) != negated
-        if model is not None and by_map != model and shapes in (None, model):
+    if reading.up_is_cathodic is None:  # a weak map: the model has decided by itself, and it stands
+        if ((reading.x.map.slope < 0) != negated) != (not up_is_anodic(line["peaks"], curves, rgb.shape)):
             reading.x.map = None
             reading.x.warnings.append("x axis: the few tick labels read contradict the plot's direction as the "
                                       "model sees it; not used")
-    elif shapes is not None and shapes != reading.up_is_cathodic and not negated:
+        return
+    votes = sweep_sense(line["peaks"], curves, rgb.shape)
+    # The up-pointing branch is anodic where it runs towards positive potentials.
+    if abs(votes) >= 2 and ((votes > 0) == (reading.x.map.slope < 0)) != reading.up_is_cathodic and not negated:
         for rec in line["peaks"]:
             rec["direction"] = "cathodic" if rec["direction"] == "anodic" else "anodic"
         reading.y.warnings.append("y axis: the peaks' shapes show cathodic currents plotted positive (as "
