@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from voltpeak.axes.fit import AxisMap, robust_fit
-from voltpeak.axes.frame import Box, Layout, find_frame, layout
+from voltpeak.axes.frame import Box, Layout, find_frame, inner_layout, layout
 from voltpeak.axes.text import POTENTIAL_UNITS, Title, multiplier_of, parse_number, parse_title
 
 __all__ = ["AxesReading", "AxisReading", "read_axes", "read_file", "manual_axes", "parse_title", "robust_fit",
@@ -66,12 +66,19 @@ class AxisReading:
 
     @property
     def confidence(self) -> float:
-        """How far the map can be trusted, 0–1: the OCR confidence of the labels it agrees with, scaled down
-        where few agree (two: 1/3, three: 2/3, four or more: 1); 0 without a map."""
+        """How far the map can be trusted, 0–1: the share of agreement (two labels on it: 1/3, three: 2/3, four or
+        more: 1) times the OCR confidence of those labels, or more where many agree (six or more: 1); 0 without a
+        map, 1 for a map given by hand."""
         if self.map is None:
             return 0.0
+        if not self.labels:  # given by hand (``manual_axes``)
+            return 1.0
         agreeing = [lab.confidence for lab in self.labels if lab.inlier]
-        return float(np.mean(agreeing)) * min(1.0, (len(agreeing) - 1) / 3) if agreeing else 0.0
+        if not agreeing:
+            return 0.0
+        n = len(agreeing)
+        # Many labels on one straight line are their own evidence, whatever the OCR engine's scores say.
+        return min(1.0, (n - 1) / 3) * max(float(np.mean(agreeing)), min(1.0, (n - 2) / 4))
 
     @property
     def weak(self) -> bool:
@@ -261,20 +268,37 @@ def _is_log(labels: list[Label]) -> bool:
 
 
 def read_axes(image, reader=None) -> AxesReading:
-    """Read both axes of a plot image (a PIL image or an (H, W, 3) uint8 array)."""
+    """Read both axes of a plot image (a PIL image or an (H, W, 3) uint8 array): around its frame, or, where no
+    potential axis is read there, along axes that cross inside the plot (``inner_layout``)."""
     from voltpeak.axes import ocr
     from voltpeak.image import for_reading
 
     rgb = np.asarray(for_reading(image)) if hasattr(image, "convert") else np.asarray(image)
     height, width = rgb.shape[:2]
-    x, y = AxisReading("x"), AxisReading("y")
     lay = layout(rgb)
-    if lay is None:
-        x.warnings.append("x axis: not read (no plot frame found)")
-        y.warnings.append("y axis: not read (no plot frame found)")
-        return AxesReading(width, height, None, x, y)
     reader = reader or ocr.reader()
     grey = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    reading = None
+    if lay is not None:
+        reading = _read_layout(lay, grey, reader, width, height)
+        if reading.x.map is not None:
+            return reading
+    inner = inner_layout(rgb)
+    if inner is not None:
+        second = _read_layout(inner, grey, reader, width, height)
+        if second.x.map is not None:
+            return second
+    if reading is None:
+        x, y = AxisReading("x"), AxisReading("y")
+        x.warnings.append("x axis: not read (no plot frame found)")
+        y.warnings.append("y axis: not read (no plot frame found)")
+        reading = AxesReading(width, height, None, x, y)
+    return reading
+
+
+def _read_layout(lay: Layout, grey: np.ndarray, reader, width: int, height: int) -> AxesReading:
+    """Both axes read from one layout's label and title boxes."""
+    x, y = AxisReading("x"), AxisReading("y")
     if lay.background.mean() < 128:  # a dark theme: ink light on dark
         grey = 255 - grey
     _read_axis(x, lay.x_labels, grey, lay.ink, reader, lay.glyph)

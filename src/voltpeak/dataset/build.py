@@ -24,7 +24,7 @@ import io
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ from voltpeak.errors import InputError
 from voltpeak.peak import Peak
 from voltpeak.render import ENGINES, FAMILIES, degrade, render, sample_style
 from voltpeak.render.programs import require
+from voltpeak.render.style import COLORMAPS
 from voltpeak.settings import Settings
 
 SPLITS = ("train", "val", "test")
@@ -46,9 +47,10 @@ OUTPUTS = ("images", "parts", "hf", "manifest.json", "build.json")  # what --for
 class BuildConfig(Settings):
     """How graphs are composed and drawn; a JSON file may override any field (``voltpeak build --config``)."""
 
-    max_curves: int = 4  # CVs per graph, at most
+    max_curves: int = 4  # CVs per graph, at most (up to 12)
     curve_weights: tuple = (0.5, 0.25, 0.15, 0.1)  # probability of 1, 2, ... curves
     series_fraction: float = 0.05  # multi-curve graphs of one simulated system at several scan rates
+    colormap_fraction: float = 0.6  # graphs of 5 curves or more drawn in a colormap or a long colour list
     splits: tuple = (0.8, 0.1, 0.1)  # train, val, test shares of the groups (and of the samples)
     holdout_n: int = 0  # samples per holdout pool; 0: a tenth of n, at least 1
     family_weights: tuple = (1.0,) * len(FAMILIES)  # voltpeak.render.style.FAMILIES
@@ -61,8 +63,8 @@ class BuildConfig(Settings):
     unit: int = 200  # samples per work unit (resume and shard granularity)
 
     def validate(self):
-        if not 1 <= self.max_curves <= 8 or len(self.curve_weights) < self.max_curves:
-            raise InputError(f"max_curves must be 1–8 with as many curve_weights, got {self.max_curves}")
+        if not 1 <= self.max_curves <= 12 or len(self.curve_weights) < self.max_curves:
+            raise InputError(f"max_curves must be 1–12 with as many curve_weights, got {self.max_curves}")
         for name in ("curve_weights", "splits", "family_weights", "engine_weights"):
             values = getattr(self, name)
             if not all(isinstance(v, (int, float)) and v >= 0 for v in values) or sum(values) <= 0:
@@ -76,7 +78,7 @@ class BuildConfig(Settings):
         for engine, weight in zip(ENGINES, self.engine_weights):
             if weight and engine in ("vega", "ggplot"):
                 require(engine)
-        for name in ("series_fraction", "degrade_fraction"):
+        for name in ("series_fraction", "degrade_fraction", "colormap_fraction"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InputError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.factor < 1 or self.unit < 1 or self.holdout_n < 0 or not 0 < self.min_pixels <= self.max_pixels:
@@ -148,6 +150,10 @@ def make_sample(plan: Plan, stream: str, k: int) -> tuple[str, bytes, dict, dict
     family = FAMILIES[int(rng.choice(len(FAMILIES), p=weights / weights.sum()))]
     style = sample_style(rng, family, config.factor, config.min_pixels, config.max_pixels, config.engine_weights)
     graph = compose(rng, plan.splits[split], style, config.max_curves, config.curve_weights, config.series_fraction)
+    if len(graph.curves) >= 5 and rng.random() < config.colormap_fraction:
+        # Many curves: a colormap as people use for a series (viridis...) or a long list of named colours.
+        names = [f"cmap:{c}" for c in COLORMAPS] + ["rainbow", "black-first"]
+        style = replace(style, palette=names[int(rng.integers(len(names)))])
     points = np.array([(p.shown_potential, p.shown_current) for p in graph.peaks]).reshape(-1, 2)
     drawn = render(graph.curves, points, style, graph.potential_label, graph.current_label)
     degraded = []

@@ -23,6 +23,7 @@ from voltpeak.voltammogram import Voltammogram
 
 NAMES = ("CV {i}", "Scan {i}", "Sample {a}", "Electrode {i}", "Run {i}", "{c} mM", "Trace {i}")
 SIMILAR = 4.0  # overlaid CVs differ in size by at most this factor, so no curve is drawn flat
+SERIES_LADDER = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.5, 2.0, 3.0, 4.0, 5.0, 7.5, 10.0)  # scan rates / the CV's own
 
 
 @dataclass
@@ -156,7 +157,9 @@ def _series(rng: np.random.Generator, cv: LabelledCV, count: int):
                for c in cv.params["couples"]]
     conditions = Conditions(**{k: (tuple(v) if isinstance(v, list) else v)
                                for k, v in cv.params["conditions"].items()})
-    factors = sorted({1.0, *rng.choice([0.2, 0.25, 0.5, 2.0, 4.0, 5.0, 10.0], size=count - 1, replace=False)})
+    # Up to 8 rates from the short ladder (the stream of earlier builds unchanged), more from the long one.
+    ladder = [0.2, 0.25, 0.5, 2.0, 4.0, 5.0, 10.0] if count <= 8 else SERIES_LADDER
+    factors = sorted({1.0, *rng.choice(ladder, size=count - 1, replace=False)})
     # One cycle each, sampled every 2 mV at most: a plot shows no finer detail, and the series stays cheap.
     variants = [(couples, replace(conditions, scan_rate_V_s=float(np.clip(conditions.scan_rate_V_s * f, 0.001, 10.0)),
                                   cycles=1, step_V=max(conditions.step_V, 0.002)), rng) for f in factors]

@@ -19,6 +19,7 @@ import numpy as np
 GRID_FRACTION = 0.6  # a colour covering this share of a frame row or column there is a grid line or a spine
 MIN_COLOUR_PX = 40  # pixels of one colour for it to count as a curve's
 WINDOW = 0.025  # half-width of the columns searched for a curve's extremum at a candidate (frame widths)
+OTHERS = 2.0  # other curves' extrema are searched this many windows either side
 REACH = 3  # the envelope is followed this many windows either side to measure prominence
 NOISE_PROMINENCE = 3.0  # an extremum must stand this many times the curve's noise (px, after smoothing) out
 MIN_PROMINENCE_PX = 2.5
@@ -208,7 +209,8 @@ def _extremum(profile: np.ndarray, lo: int, hi: int, smoothing: int) -> tuple[fl
     height = -smooth
     found, props = find_peaks(height, prominence=0)
     seen = np.isfinite(profile)
-    inside = [(i, p) for i, p in zip(found, props["prominences"]) if lo <= i < hi and seen[max(0, i - 1):i + 2].all()]
+    # The extremum itself must be drawn, not bridged (a dashed line or another curve may cover a few columns).
+    inside = [(i, p) for i, p in zip(found, props["prominences"]) if lo <= i < hi and seen[max(0, i - 3):i + 4].any()]
     if not inside:
         return None
     i, prominence = max(inside, key=lambda ip: ip[1])
@@ -252,6 +254,8 @@ def per_curve(records: list[dict], curves: Curves | None, shape: tuple) -> list[
         cy = rec["y"] * height - curves.y0
         a, b = int(max(0, cx - REACH * half)), int(min(fw, cx + REACH * half + 1))
         lo, hi = int(cx - half) - a, int(cx + half + 1) - a
+        # Other curves' peaks drift further with the scan rate (a slow couple's by tens of mV).
+        wide = max(0, int(cx - OTHERS * half) - a), int(cx + OTHERS * half + 1) - a
         if b - a < 3 * half or not 0 <= cx < fw:
             out.append(rec)
             continue
@@ -267,7 +271,8 @@ def per_curve(records: list[dict], curves: Curves | None, shape: tuple) -> list[
             branch = traced(mask, a, b, up, centre, cy if k == nearest else None)
             # Noisier traces are smoothed over more columns before their extremum is taken.
             smoothing = 5 if curves.noise_px[k] < 2 else 15
-            ext = _extremum(branch if up else fh - 1 - branch, lo, hi, smoothing)  # heights from the bottom if down
+            ext = _extremum(branch if up else fh - 1 - branch, *((lo, hi) if k == nearest else wide),
+                            smoothing)  # heights from the bottom where down
             if ext is None:
                 continue
             col, row, prominence = ext

@@ -22,7 +22,14 @@ DENSITY_UNITS = (("A cm⁻²", 1e-4), ("mA cm⁻²", 0.1), ("µA cm⁻²", 100.0
 
 
 def cycle(palette: str, n: int) -> tuple:
-    """The colours of ``n`` curves drawn in ``palette`` (it repeats past its end)."""
+    """The colours (hex) of ``n`` curves drawn in ``palette``: a list repeats past its end; a colormap
+    ("cmap:viridis") is sampled evenly over 10–90 % of its range."""
+    if palette.startswith("cmap:"):
+        from matplotlib import colormaps
+        from matplotlib.colors import to_hex
+
+        cmap = colormaps[palette[5:]]
+        return tuple(to_hex(cmap(v)) for v in np.linspace(0.1, 0.9, n))
     colours = PALETTES[palette]
     return tuple(colours[k % len(colours)] for k in range(n))
 
@@ -111,12 +118,12 @@ def _render(curves, points, style, potential_label, current_label) -> Rendered:
     fig = Figure(figsize=(style.width_px / dpi, style.height_px / dpi), dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes(axes_box(style), facecolor=style.face)
-    colours = PALETTES[style.palette]
+    colours = cycle(style.palette, len(curves))
     for k, c in enumerate(curves):
         kwargs = {}
         if style.marker:
             kwargs = dict(marker=style.marker, markevery=style.marker_every, markersize=style.marker_size)
-        ax.plot(c.potential, c.current, color=colours[k % len(colours)], linewidth=style.line_width,
+        ax.plot(c.potential, c.current, color=colours[k], linewidth=style.line_width,
                 linestyle=style.line_style, alpha=style.alpha, label=c.label or None, **kwargs)
     ax.set_xlabel(potential_label)
     ax.set_ylabel(current_label)

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from voltpeak.render.draw import Curve, Frame, Rendered, cycle, encode_png
-from voltpeak.render.style import LEGEND_PLACES, PALETTES, PlotStyle
+from voltpeak.render.style import LEGEND_PLACES, PlotStyle
 
 # Dash patterns in units of the line width (matplotlib's scaled dashes).
 DASHES = {"--": (3.7, 1.6), ":": (1.0, 1.65), "-.": (6.4, 1.6, 1.0, 1.6)}
@@ -120,9 +120,9 @@ def render_raster(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
             colour = "#ffffff" if style.face != "white" and style.grid_alpha >= 1 else "#b0b0b0"
             stroke(lines, np.array(_rgb(colour)) / 255, 0.6, alpha=min(style.grid_alpha, 1.0), cap="butt")
 
-    colours = PALETTES[style.palette]
+    colours = cycle(style.palette, len(curves))
     for k, c in enumerate(curves):
-        colour = np.array(_rgb(colours[k % len(colours)])) / 255
+        colour = np.array(_rgb(colours[k])) / 255
         cx, cy = to_px(c.potential, c.current)
         dashes = [v * style.line_width for v in DASHES[style.line_style]] if style.line_style in DASHES else None
         stroke([np.column_stack([cx, cy])], colour, style.line_width, style.alpha, dashes, cap="butt")

@@ -36,7 +36,14 @@ PALETTES = {
     "origin": ["#000000", "#ff0000", "#0000ff", "#008000", "#ff00ff", "#808000", "#000080", "#800080"],
     "viridis": ["#440154", "#31688e", "#35b779", "#fde725", "#443983", "#21918c", "#90d743", "#287c8e"],
     "grey": ["#000000", "#555555", "#888888", "#2f2f2f", "#6f6f6f", "#444444", "#999999", "#222222"],
+    # Lists people type for a dozen curves: a rainbow of named colours, black first then colours.
+    "rainbow": ["#ff0000", "#ffa500", "#ffd700", "#008000", "#00ffff", "#0000ff", "#800080", "#ff00ff",
+                "#a52a2a", "#808080", "#808000", "#000080"],
+    "black-first": ["#000000", "#ff0000", "#0000ff", "#008000", "#ff00ff", "#ffa500", "#00ffff", "#800080",
+                    "#a52a2a", "#808080", "#808000", "#000080"],
 }
+# Colormaps sampled evenly for overlays of many curves (a scan-rate series in viridis): palettes "cmap:<name>".
+COLORMAPS = ("viridis", "plasma", "magma", "cividis", "coolwarm", "jet", "rainbow", "Blues", "Reds", "winter")
 FONTS = ("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "STIXGeneral", "DejaVu Sans Condensed")
 REFERENCES = ("", "Ag/AgCl", "SCE", "Ag/AgCl (3 M KCl)", "RHE", "Fc/Fc+", "SHE", "Hg/HgO", "Ag/Ag+")
 # Axis wordings: {ref} is " vs <reference>" (or nothing), {unit} the unit of the axis.
