@@ -8,8 +8,10 @@ couples), 5–8 electrodes or samples with their peaks at different places, 2–
 of each other, 2–4 unrelated CVs, and single noisy CVs. matplotlib's default look or one of its style sheets,
 palettes people use (tab10, viridis and other colormaps, rainbow lists, black first), the legend inside the plot,
 now and then a transparent PNG (matplotlib's ``transparent=True``: black pixels of alpha 0 behind the plot), the
-US convention, and the current as instruments record it (cathodic positive, potential increasing to the right). Then ``voltpeak predict`` with axis reading on and off, and ``benchmarks/axes.py``'s table per
-slice: the kind of plot and the number of curves (1, 2–4, 5–12).
+US convention, and the current as instruments record it (cathodic positive, potential increasing to the right).
+Then ``voltpeak predict`` with axis reading on and off (``--no-refine``: the model's peaks alone, without the
+per-curve check), and ``benchmarks/axes.py``'s table per slice: the kind of plot and the number of curves (1, 2–4,
+5–12).
 """
 
 from __future__ import annotations
