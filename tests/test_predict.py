@@ -223,3 +223,58 @@ def test_no_potential_beyond_10_V_is_ever_written(tmp_path):
     add_axes(line, reading, image)
     assert "potential" not in line["peaks"][0] and line["peaks"][1]["potential"] == pytest.approx(0.5)
     assert "beyond ±10 V" in line["warning"]
+
+
+def test_a_web_plot_with_left_and_bottom_axes_only(tmp_path, model):
+    """A Bokeh/HoloViews-like screenshot: no box, grey tick labels, a bold title above, italic axis titles, a
+    legend box with a title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = simulate([0.1], [0.05, 0.1])
+    fig, ax = plt.subplots(figsize=(6.0, 4.0), dpi=100)
+    for (e, i, _), label in zip(curves, ["50 mV/s", "100 mV/s"]):
+        ax.plot(e, i * 1e6, label=label)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(colors="#666666", labelsize=9)
+    ax.set_title("Cyclic voltammogram", fontweight="bold", loc="left")
+    ax.set_xlabel("E / V", fontstyle="italic")
+    ax.set_ylabel("I / µA", fontstyle="italic")
+    ax.legend(title="scan rate", loc="upper left", fontsize=8)
+    fig.savefig(tmp_path / "web.png", dpi=100)
+    plt.close(fig)
+    line = predicted(model, tmp_path / "web.png")
+    assert line["axes"]["x"]["map"] is not None and line["axes"]["y"]["unit"] == "µA"
+    match = scored(line, curves)
+    assert len(match.tp) >= 3 and not match.fp
+
+
+def test_a_graphing_calculator_plot_with_axes_crossing_inside(tmp_path, model):
+    """Axes through zero inside the plot, tick labels along them, a dense grid, markers only, a straight line
+    drawn over the data: the potentials come from the labels beside the inner axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = simulate([0.2], [0.1])
+    e, i, _ = curves[0]
+    fig, ax = plt.subplots(figsize=(8.0, 4.5), dpi=100)
+    ax.plot(e[::12], i[::12] * 1e6, "o", color="#2d70b3", markersize=4)
+    ax.axhline(0.3 * i.max() * 1e6, color="black", lw=1.2)  # a construction line
+    for side in ("left", "bottom"):
+        ax.spines[side].set_position("zero")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(True, which="both", color="#cccccc")
+    ax.minorticks_on()
+    ax.set_xlim(-0.05, e.max() + 0.05)
+    fig.savefig(tmp_path / "calc.png", dpi=100)
+    plt.close(fig)
+    line = predicted(model, tmp_path / "calc.png")
+    assert line["axes"]["x"]["map"] is not None, line.get("warning")
+    match = scored(line, curves)
+    assert len(match.tp) >= 1 and not match.fp

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from voltpeak.axes.fit import AxisMap, robust_fit
-from voltpeak.axes.frame import Box, Layout, find_frame, inner_layout, layout
+from voltpeak.axes.frame import Box, Layout, find_frame, inner_layouts, layout
 from voltpeak.axes.text import POTENTIAL_UNITS, Title, multiplier_of, parse_number, parse_title
 
 __all__ = ["AxesReading", "AxisReading", "read_axes", "read_file", "manual_axes", "parse_title", "robust_fit",
@@ -269,7 +269,7 @@ def _is_log(labels: list[Label]) -> bool:
 
 def read_axes(image, reader=None) -> AxesReading:
     """Read both axes of a plot image (a PIL image or an (H, W, 3) uint8 array): around its frame, or, where no
-    potential axis is read there, along axes that cross inside the plot (``inner_layout``)."""
+    potential axis is read there, along axes that cross inside the plot (``inner_layouts``)."""
     from voltpeak.axes import ocr
     from voltpeak.image import for_reading
 
@@ -283,8 +283,7 @@ def read_axes(image, reader=None) -> AxesReading:
         reading = _read_layout(lay, grey, reader, width, height)
         if reading.x.map is not None:
             return reading
-    inner = inner_layout(rgb)
-    if inner is not None:
+    for inner in inner_layouts(rgb)[:3]:
         second = _read_layout(inner, grey, reader, width, height)
         if second.x.map is not None:
             return second

@@ -337,11 +337,12 @@ def _ink_box(ink: np.ndarray, r0: int, r1: int, c0: int, c1: int, skip: list[Box
     return Box(c0 + int(cols[0]), r0 + int(rows[0]), c0 + int(cols[-1]) + 1, r0 + int(rows[-1]) + 1)
 
 
-def inner_layout(rgb: np.ndarray) -> Layout | None:
-    """The layout of a plot whose axes cross inside it (graphing calculators, spreadsheets, many web plots): the
-    x axis a dark line across the plot with its tick labels just below it, the y axis a dark line down it with its
-    labels just left of it. Of the dark lines (straight construction lines are dark too), the ones with the most
-    labels beside them. The frame is the whole image. None where no such pair of lines is found."""
+def inner_layouts(rgb: np.ndarray) -> list[Layout]:
+    """Layouts of a plot whose axes cross inside it (graphing calculators, spreadsheets, many web plots): the x
+    axis a dark line across the plot with its tick labels just below it, the y axis a dark line down it with its
+    labels just left of it. One layout per dark line across with labels under it (straight construction lines are
+    dark too: the reader keeps the one whose labels read as a scale), most labels first. The frame is the whole
+    image."""
     bg = background(rgb)
     distance = contrast(rgb, bg)
     height, width = distance.shape
@@ -351,43 +352,52 @@ def inner_layout(rgb: np.ndarray) -> Layout | None:
     ink[_longest_run(distance > 12) >= 0.5 * width] = False
     ink[:, _longest_run((distance > 12).T) >= 0.5 * height] = False
     thickest = max(3, int(TICK_FRACTION * width))
-    best_x = best_y = None
+    columns = _lines(_longest_run(dark.T) >= 0.5 * height)
+    out = []
     for row in _lines(_longest_run(dark) >= 0.5 * width):
         strip = _drop_ticks(ink[row + 2:min(height, row + 2 + 40)].copy(), "x", thickest)
         rows = strip.sum(axis=1)
         bands = [(a, b) for a, b in _bands(rows) if rows[a:b].sum() >= MIN_INK_PX]
-        if not bands or bands[0][0] > 8:
-            continue
-        a, b = bands[0]
-        labels = []
-        for c0, c1 in _labels_in_row(strip[a:b].sum(axis=0), b - a):
-            r = np.flatnonzero(strip[a:b, c0:c1].any(axis=1))
-            labels.append(Box(c0, row + 2 + a + int(r[0]), c1, row + 2 + a + int(r[-1]) + 1))
-        if labels:  # not specks of lines crossing the strip, nor a title running through it
-            tall = np.median([b.height for b in labels])
-            labels = [b for b in labels if 0.6 * tall <= b.height <= 1.5 * tall and b.width <= 6 * tall]
-        if best_x is None or len(labels) > len(best_x[1]):
-            best_x = (row, labels)
-    if best_x is None or len(best_x[1]) < 2:
+        # The labels: the first band of ink under the line, or the second where markers lie on the axis.
+        for a, b in [band for band in bands[:2] if band[0] <= 20]:
+            lay = _inner(ink, strip, row, a, b, columns, thickest, bg)
+            if lay is not None:
+                out.append(lay)
+    return sorted(out, key=lambda lay: -len(lay.x_labels))
+
+
+def _inner(ink: np.ndarray, strip: np.ndarray, row: int, a: int, b: int, columns: list[int], thickest: int,
+           bg: np.ndarray) -> Layout | None:
+    """The layout of an x axis along image row ``row`` with its labels in rows a..b of ``strip`` (the ink under
+    it), and the y axis of ``columns`` with the most labels beside it; None with fewer than two x labels."""
+    height, width = ink.shape
+    x_labels = []
+    for c0, c1 in _labels_in_row(strip[a:b].sum(axis=0), b - a):
+        r = np.flatnonzero(strip[a:b, c0:c1].any(axis=1))
+        x_labels.append(Box(c0, row + 2 + a + int(r[0]), c1, row + 2 + a + int(r[-1]) + 1))
+    if x_labels:  # not specks of lines crossing the strip, nor a title running through it
+        tall = np.median([b.height for b in x_labels])
+        x_labels = [b for b in x_labels if 0.6 * tall <= b.height <= 1.5 * tall and b.width <= 6 * tall]
+    if len(x_labels) < 2:
         return None
-    row, x_labels = best_x
     glyph = int(np.median([b.height for b in x_labels]))
-    for col in _lines(_longest_run(dark.T) >= 0.5 * height):
+    best_y = None
+    for col in columns:
         left = ink[:, :max(0, col - 1)].copy()
         left[:, :max(0, col - 1 - 8 * glyph)] = False  # labels sit beside the line, not across the plot
-        for b in x_labels:  # the labels of the x axis (the "0" at the origin among them) are not y labels
-            left[b.y0:b.y1, b.x0:b.x1] = False
-        left[row - 1:row + 2] = False
+        for box in x_labels:  # the labels of the x axis (the "0" at the origin among them) are not y labels
+            left[box.y0:box.y1, box.x0:box.x1] = False
+        left[max(0, row - 1):row + 2] = False
         labels, _ = _y_side(_drop_ticks(left, "y", thickest), 0, glyph, ink)
-        labels = [b for b in labels if b.x1 >= col - 1 - 2 * glyph and 0.5 * glyph <= b.height <= 2 * glyph]
+        labels = [box for box in labels if box.x1 >= col - 1 - 2 * glyph and 0.5 * glyph <= box.height <= 2 * glyph]
         if best_y is None or len(labels) > len(best_y[1]):
             best_y = (col, labels)
-    y_labels = best_y[1] if best_y else []
     # Titles: at the axis's far end (a calculator's "Potential (V)" above the x axis's right end), or a rotated
     # line along the image's left edge.
     x_title = _ink_box(ink, max(0, row - 3 * glyph), max(0, row - 2), int(0.75 * width), width)
     y_title = _ink_box(ink, 0, height, 0, max(0, best_y[0] - 8 * glyph - 2)) if best_y else None
-    return Layout(Box(0, 0, width, height), x_labels, y_labels, x_title, y_title, None, glyph, bg, ink)
+    return Layout(Box(0, 0, width, height), x_labels, best_y[1] if best_y else [], x_title, y_title, None, glyph,
+                  bg, ink)
 
 
 def _lines(rows: np.ndarray) -> list[int]:

@@ -172,7 +172,9 @@ def _names(rng: np.random.Generator, picked, series: bool) -> list[str]:
     if series or (all(rates) and len(set(rates)) == len(rates) and rng.random() < 0.6):
         return [f"{r * 1e3:.3g} mV/s" if r < 1 else f"{r:.3g} V/s" for r in rates]
     scheme = NAMES[int(rng.integers(len(NAMES)))]
-    conc = sorted(rng.choice([0.1, 0.2, 0.5, 1, 2, 5, 10], size=len(picked), replace=False))
-    return [scheme.format(i=i + 1, a="ABCDEFGH"[i], c=f"{conc[i]:g}") for i in range(len(picked))]
+    levels = [0.1, 0.2, 0.5, 1, 2, 5, 10] if len(picked) <= 7 else [0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20,
+                                                                        50]
+    conc = sorted(rng.choice(levels, size=len(picked), replace=False))
+    return [scheme.format(i=i + 1, a="ABCDEFGHIJKL"[i], c=f"{conc[i]:g}") for i in range(len(picked))]
 
 
