@@ -278,3 +278,12 @@ def test_a_graphing_calculator_plot_with_axes_crossing_inside(tmp_path, model):
     assert line["axes"]["x"]["map"] is not None, line.get("warning")
     match = scored(line, curves)
     assert len(match.tp) >= 1 and not match.fp
+
+
+def test_the_same_peak_written_twice_is_kept_once():
+    """A language model may write one peak twice; peaks of the two directions at one place both stay."""
+    from voltpeak.predict import distinct
+
+    records = [{"direction": "anodic", "x": 0.5, "y": 0.3}, {"direction": "anodic", "x": 0.502, "y": 0.301},
+               {"direction": "cathodic", "x": 0.5, "y": 0.3}, {"direction": "anodic", "x": 0.52, "y": 0.3}]
+    assert distinct(records) == [records[0], records[2], records[3]]

@@ -61,7 +61,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
     if getattr(model, "kind", None) == "qwen":
         from voltpeak.models.qwen import predict_lines
 
-        yield from with_axes(predict_lines(model, items, batch_size, progress), items, axes)
+        yield from with_axes(predict_lines(model, items, batch_size, progress), items, axes, refine)
         return
     device = next(model.parameters()).device
     ahead = _AxesAhead(items) if axes == "auto" and len(items) > batch_size else None
@@ -82,10 +82,7 @@ def predict(model, items: list[tuple[str, Path]], batch_size: int = 16, progress
                 for (k, _), line in zip(boxes, found):
                     lines[k] = {"source": chunk[k][0], **line}
             for k, image, reading in zip(good, images, readings):
-                if refine and not lines[k].get("error"):
-                    refined(lines[k], image, reading)
-                if reading is not None:
-                    add_axes(lines[k], reading, image)
+                finish(lines[k], image, reading, refine)
             for k in range(len(chunk)):
                 yield lines[k]
     finally:  # also when the caller stops early: no worker left behind
@@ -192,15 +189,39 @@ def axes_of(image, axes):
     return axes(image)
 
 
-def with_axes(lines, items: list[tuple[str, Path]], axes):
-    """Output lines of another backend (Qwen-VL, vLLM, ms-swift) with the axes read after the fact."""
+def with_axes(lines, items: list[tuple[str, Path]], axes, refine: bool = True):
+    """Output lines of another backend (Qwen-VL, vLLM, ms-swift) with the axes read and the peaks checked per
+    curve after the fact."""
     paths = dict(items)
     for line in lines:
-        if axes != "off" and not line.get("error"):
+        if not line.get("error"):
             images, _, failed = open_images([(line["source"], paths.get(line["source"], Path(line["source"])))])
             if images:
-                add_axes(line, axes_of(images[0], axes), images[0])
+                finish(line, images[0], axes_of(images[0], axes), refine)
         yield line
+
+
+def finish(line: dict, image, reading, refine: bool = True) -> None:
+    """An output line completed on its image: the same peak given twice kept once, the peaks checked per curve
+    (``refine``), and the axis reading put in (``reading``: None when the axes are off)."""
+    if line.get("error"):
+        return
+    line["peaks"] = distinct(line["peaks"])
+    if refine:
+        refined(line, image, reading)
+    if reading is not None:
+        add_axes(line, reading, image)
+
+
+def distinct(records: list[dict], within: float = 0.004) -> list[dict]:
+    """The records without repeats: a peak of the same direction within ``within`` (image fractions, both ways)
+    of one kept before (a language model may write a peak twice)."""
+    kept: list[dict] = []
+    for rec in records:
+        if not any(r["direction"] == rec["direction"] and abs(r["x"] - rec["x"]) <= within
+                   and abs(r["y"] - rec["y"]) <= within for r in kept):
+            kept.append(rec)
+    return kept
 
 
 def add_axes(line: dict, reading, image) -> None:
