@@ -6,8 +6,9 @@
 
 Builds its own holdout from simulated CVs (exact truth), drawn in turn by matplotlib with its own style sheets and
 default tick formatting (so raw amps get matplotlib's "1e−5" offset text), by gnuplot (Debian's ``gnuplot-nox``) and
-by R's base graphics (Debian's ``r-base-core``; y labels along the axis half the time); a program not installed is
-left out with a note. Single and overlaid curves, V and mV, A (with an exponent) to pA
+by R's base graphics (Debian's ``r-base-core``; y labels along the axis half the time), and as web plots by Bokeh and
+plotly shown in Debian's Chromium and screenshotted at 1× or 2× (``pip install '.[plots]'``); a program not
+installed is left out with a note. Single and overlaid curves, V and mV, A (with an exponent) to pA
 and current densities, IUPAC and US convention. Then ``voltpeak predict`` with axis reading on and off, and a table
 per slice: quantity and unit right (% of images), potential within DESIGN's data tolerance (% of image-matched
 peaks), image-space F1, plots whose every peak has the wrong direction, data-space F1 and sample accuracy; and
@@ -17,6 +18,8 @@ images/s of the detector alone and with axis reading.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -188,6 +191,93 @@ invisible(dev.off())
     return [(x / w, y / h) for x, y in zip(px, py)]
 
 
+_BROWSER: list = []  # (playwright, browser), started once for the web programs
+
+
+def _screenshot(html: str, path: Path, scale: int, measure: str) -> list:
+    """``html`` shown in Debian's Chromium (Playwright) at device scale ``scale``, its plot element screenshotted to
+    ``path``; returns what ``measure`` (a JavaScript function of that element) returns, in CSS pixels."""
+    from playwright.sync_api import sync_playwright
+
+    if not _BROWSER:
+        pw = sync_playwright().start()
+        _BROWSER.append((pw, pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])))
+    page = _BROWSER[0][1].new_page(device_scale_factor=scale, viewport={"width": 1000, "height": 800})
+    try:
+        page.set_content(html, wait_until="load")
+        element = page.wait_for_selector(".bk-Figure, .js-plotly-plot .main-svg", state="attached", timeout=20000)
+        page.wait_for_timeout(300)  # the canvas drawn
+        root = page.query_selector(".js-plotly-plot") or element
+        result = root.evaluate(measure)
+        root.screenshot(path=str(path))
+        return result
+    finally:
+        page.close()
+
+
+def draw_bokeh(graph, path: Path, rng) -> list[tuple[float, float]]:
+    """Bokeh (3.x, BokehJS inline): its default look (left and bottom axes only, grey tick labels, italic titles
+    where asked, a bold title above, a legend box with a title, the toolbar beside the plot), shown in Chromium and
+    screenshotted at 1× or 2× (a web plot as users capture it); the truth from BokehJS's own scales."""
+    from bokeh.embed import file_html
+    from bokeh.palettes import Category10
+    from bokeh.plotting import figure
+    from bokeh.resources import INLINE
+
+    sign = -1 if graph["us"] else 1
+    w, h = int(rng.integers(450, 700)), int(rng.integers(330, 480))
+    p = figure(width=w, height=h, title="Cyclic voltammogram" if rng.random() < 0.5 else None,
+               x_axis_label=graph["title_e"], y_axis_label=graph["title_i"],
+               toolbar_location=["right", "above", None][int(rng.integers(3))])
+    if graph["us"]:
+        p.x_range.flipped = True
+    style = "italic" if rng.random() < 0.5 else "normal"
+    p.xaxis.axis_label_text_font_style = p.yaxis.axis_label_text_font_style = style
+    for k, (e, i, _) in enumerate(graph["curves"]):
+        legend = {"legend_label": f"CV {k + 1}"} if len(graph["curves"]) > 1 else {}
+        p.line(e / graph["factor_e"], sign * i / graph["factor_i"], line_width=2, color=Category10[10][k], **legend)
+    if len(graph["curves"]) > 1:
+        p.legend.title = "scan"
+        p.legend.location = "top_left"
+    points = [(p_.potential / graph["factor_e"], sign * p_.current / graph["factor_i"])
+              for _, _, peaks in graph["curves"] for p_ in peaks]
+    measure = """(el) => { const v = Object.values(Bokeh.index)[0]; const f = v.frame;
+        const canvas = el.getBoundingClientRect();
+        const c = v.canvas_view.el.getBoundingClientRect();
+        return [canvas.width, canvas.height, POINTS.map(([x, y]) =>
+            [c.left - canvas.left + f.x_scale.compute(x), c.top - canvas.top + f.y_scale.compute(y)])]; }"""
+    measure = measure.replace("POINTS", json.dumps(points))
+    width, height, px = _screenshot(file_html(p, INLINE), path, int(rng.integers(1, 3)), measure)
+    return [(x / width, y / height) for x, y in px]
+
+
+def draw_plotly(graph, path: Path, rng) -> list[tuple[float, float]]:
+    """plotly (plotly.js inline): its default template (a filled panel with white grid lines, no axis lines) or
+    another of its templates, shown in Chromium and screenshotted at 1× or 2×; the truth from plotly.js's own
+    axes (``l2p``)."""
+    import plotly.graph_objects as go
+
+    sign = -1 if graph["us"] else 1
+    template = ["plotly", "plotly_white", "simple_white", "ggplot2", "seaborn", "presentation"][int(rng.integers(6))]
+    fig = go.Figure(layout={"template": template, "width": int(rng.integers(500, 800)),
+                            "height": int(rng.integers(380, 560)), "xaxis_title": graph["title_e"],
+                            "yaxis_title": graph["title_i"], "showlegend": len(graph["curves"]) > 1})
+    for k, (e, i, _) in enumerate(graph["curves"]):
+        fig.add_trace(go.Scatter(x=e / graph["factor_e"], y=sign * i / graph["factor_i"], mode="lines",
+                                 name=f"CV {k + 1}"))
+    if graph["us"]:
+        fig.update_xaxes(autorange="reversed")
+    points = [(p.potential / graph["factor_e"], sign * p.current / graph["factor_i"])
+              for _, _, peaks in graph["curves"] for p in peaks]
+    measure = """(gd) => { const fl = gd._fullLayout; const r = gd.getBoundingClientRect();
+        return [r.width, r.height, POINTS.map(([x, y]) =>
+            [fl._size.l + fl.xaxis.l2p(x), fl._size.t + fl.yaxis.l2p(y)])]; }"""
+    measure = measure.replace("POINTS", json.dumps(points))
+    html = fig.to_html(include_plotlyjs=True, full_html=True, config={"displayModeBar": False})
+    width, height, px = _screenshot(html, path, int(rng.integers(1, 3)), measure)
+    return [(x / width, y / height) for x, y in px]
+
+
 def build(folder: Path, n: int, seed: int) -> list[dict]:
     from voltpeak.dataset import load_pool
     from voltpeak.simulate.batch import simulate_to_folder
@@ -202,7 +292,13 @@ def build(folder: Path, n: int, seed: int) -> list[dict]:
             programs.append(program)
         else:
             print(f"{program} not found (apt-get install {package}): left out")
-    draw = {"matplotlib": draw_matplotlib, "gnuplot": draw_gnuplot, "R": draw_r}
+    for program in ("bokeh", "plotly"):
+        if importlib.util.find_spec(program) is None or not Path("/usr/bin/chromium").exists():
+            print(f"{program} left out: pip install '.[plots]' and apt-get install chromium")
+        else:
+            programs.append(program)
+    draw = {"matplotlib": draw_matplotlib, "gnuplot": draw_gnuplot, "R": draw_r, "bokeh": draw_bokeh,
+            "plotly": draw_plotly}
     truths = []
     for k in range(n):
         program = programs[k % len(programs)]
