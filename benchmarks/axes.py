@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from common import record  # noqa: E402
+from common import curves_slice, record  # noqa: E402
 
 from voltpeak.evaluate import data_tolerance_V, match_peaks, summarise  # noqa: E402
 from voltpeak.peak import Peak  # noqa: E402
@@ -318,7 +318,7 @@ def build(folder: Path, n: int, seed: int) -> list[dict]:
 
 def slices(t: dict) -> list[str]:
     unit = "raw A + exponent" if t["exponent"] else ("j" if t["quantity"] == "j" else f"I ×{t['factor_i']:g}")
-    return [t["program"], "overlaid" if t["curves"] > 1 else "single", "US" if t["us"] else "IUPAC",
+    return [t["program"], curves_slice(t["curves"]), "US" if t["us"] else "IUPAC",
             "mV" if t["factor_e"] < 1 else "V", unit]
 
 
@@ -433,16 +433,20 @@ def table(truths: list[dict], results: dict, model_name: str, rows_on: dict | No
            f"{n / results['off_s']:.1f} detector alone; goal 10")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(doc: str = __doc__, seed: int = 4, build_set=None, slices_of=slices, area: str = "axes") -> int:
+    """The command line of this benchmark, and of others that build their own foreign set (``build_set``) and
+    slice it their way (``slices_of``)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--n", type=int, default=120)
     parser.add_argument("--model", action="append", help="repeatable; default: default")
-    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--no-refine", action="store_true", help="the model's peaks alone (no per-curve check)")
     args = parser.parse_args()
     for name in args.model or ["default"]:
         print(f"\n### {name}{' (model alone)' if args.no_refine else ''}\n")
-        table(*run(args.n, name, args.seed, refine=not args.no_refine), name)
+        truths, results = run(args.n, name, args.seed, build_set, not args.no_refine)
+        rows_on, rows_off = score(truths, results["auto"], slices_of), score(truths, results["off"], slices_of)
+        table(truths, results, name, rows_on, rows_off, area=area)
     return 0
 
 

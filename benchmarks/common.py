@@ -25,3 +25,8 @@ def record(area: str, measure: str, value: str, baseline: str = "") -> None:
     if path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"area": area, "measure": measure, "value": value, "baseline": baseline}) + "\n")
+
+
+def curves_slice(n: int) -> str:
+    """The slice of a plot of ``n`` curves, as every benchmark table names it."""
+    return "1 curve" if n <= 1 else ("2–4 curves" if n <= 4 else "5–12 curves")

@@ -16,7 +16,6 @@ per-curve check), and ``benchmarks/axes.py``'s table per slice: the kind of plot
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -25,7 +24,9 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from axes import CURRENT_AXES, POTENTIAL_AXES, STYLE_SHEETS, run, score, table  # noqa: E402
+from axes import CURRENT_AXES, POTENTIAL_AXES, STYLE_SHEETS  # noqa: E402
+from axes import main as axes_main  # noqa: E402
+from common import curves_slice  # noqa: E402
 
 from voltpeak.peak import Peak  # noqa: E402
 
@@ -183,25 +184,13 @@ def build(folder: Path, n: int, seed: int) -> list[dict]:
 
 
 def slices(t: dict) -> list[str]:
-    n = t["curves"]
-    return [t["kind"], "1 curve" if n == 1 else ("2–4 curves" if n <= 4 else "5–12 curves")] + \
+    return [t["kind"], curves_slice(t["curves"])] + \
         (["transparent PNG"] if t["transparent"] else []) + (["US"] if t["us"] else []) + \
         (["cathodic positive"] if t["instrument"] else [])
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=120)
-    parser.add_argument("--model", action="append", help="repeatable; default: default")
-    parser.add_argument("--seed", type=int, default=9)
-    parser.add_argument("--no-refine", action="store_true", help="the model's peaks alone (no per-curve check)")
-    args = parser.parse_args()
-    for name in args.model or ["default"]:
-        print(f"\n### {name}{' (model alone)' if args.no_refine else ''}\n")
-        truths, results = run(args.n, name, args.seed, build, not args.no_refine)
-        table(truths, results, name, score(truths, results["auto"], slices), score(truths, results["off"], slices),
-              area="overlays")
-    return 0
+    return axes_main(__doc__, 9, build, slices, "overlays")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ images/s on this machine (batch 32), training samples/s of the model (a few step
 image-space P/R/F1, sample accuracy and median localisation error on the test split of ``--dataset`` and of each
 ``--holdout`` (folders from ``voltpeak build``; without ``--dataset`` a small one is built from fresh simulations).
 The anchor row is the figure issue 8 quotes for a 0.85 M-parameter heatmap U-Net (31 images/s, F1 0.962).
-``--slices`` adds P/R/F1 per slice of each set: single vs overlaid curves, IUPAC vs US axes, sharp (adsorbed) vs broad
+``--slices`` adds P/R/F1 per slice of each set: 1, 2–4 or 5–12 curves, IUPAC vs US axes, sharp (adsorbed) vs broad
 (diffusion) and noisy (SNR < 50) vs clean for simulated sources, real. ``--axes N`` adds, per model, the axis
 reader's per-slice table on N foreign plots (matplotlib style sheets and gnuplot; ``benchmarks/axes.py``).
 Leave-one-program-out (detectors trained without one plotting program, scored on it) is ``benchmarks/programs.py``.
@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
-from common import record  # noqa: E402
+from common import curves_slice, record  # noqa: E402
 
 from voltpeak.models import (  # noqa: E402
     SHIPPED,
@@ -48,7 +48,7 @@ def small_dataset(folder: Path, n: int) -> Path:
 
 
 def sample_slices(folder: Path, n: int) -> list[list[str]]:
-    """The slices each of the first ``n`` test samples belongs to: single/overlaid curves, IUPAC/US axes, and for
+    """The slices each of the first ``n`` test samples belongs to: the number of curves, IUPAC/US axes, and for
     simulated sources sharp (a surface-confined couple) / broad and noisy (SNR < 50) / clean; real CVs are "real"."""
     import json
 
@@ -64,7 +64,7 @@ def sample_slices(folder: Path, n: int) -> list[list[str]]:
                 params[Path(rec["source"]).name] = (rec.get("params"), rec.get("peaks") or [])
     out = []
     for t in truths:
-        keys = ["overlaid" if t.get("curves", 1) > 1 else "single",
+        keys = [curves_slice(t.get("curves", 1)),
                 "US axes" if (t.get("style") or {}).get("us_convention") else "IUPAC axes"]
         found = [params.get(Path(src).name) for src in t.get("sources", [])]
         if found and all(f and f[0] for f in found):

@@ -1,6 +1,6 @@
 """Benchmark of the image models on real CV plots that their authors published on GitHub beside the data they plot.
 
-    python benchmarks/realplots.py [--model default --model mllm-small] [--mirror /work/.mirror] [--per-image]
+    python benchmarks/realplots.py [--model default --model mllm-small] [--mirror DIR] [--per-image]
 
 ``benchmarks/realplots/manifest.jsonl`` names each plot: its repository, the commit, the image's path there (or a
 notebook and the output cell that holds it), the data files it was drawn from, the program that drew it, the number
@@ -34,14 +34,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from common import record  # noqa: E402
+from common import curves_slice, record  # noqa: E402
 
 from voltpeak.evaluate import Matching, match_peaks, summarise  # noqa: E402
 from voltpeak.peak import Peak  # noqa: E402
 
 DATA = HERE / "realplots"
 CACHE = HERE / ".cache" / "realplots"
-MIRROR = Path("/work/.mirror")
+MIRROR = CACHE.parent / "mirror"  # repository snapshots, owner+name/repo (git-ignored, as the cache)
 NEAR_V = 0.010  # "within 10 mV" of the matched truth
 
 
@@ -118,10 +118,6 @@ def x_read(line: dict) -> bool:
     return x.get("map") is not None and x.get("factor_to_si") is not None
 
 
-def curve_slice(curves: int) -> str:
-    return "1 curve" if curves <= 1 else "2–4 curves" if curves <= 4 else "5–12 curves" if curves <= 12 else "13+"
-
-
 def score(entries: list[dict], truths: dict[str, dict], lines: dict[str, dict]) -> list[dict]:
     """Per image: its matching in data space, whether its x axis was read, and its slices."""
     rows = []
@@ -133,7 +129,7 @@ def score(entries: list[dict], truths: dict[str, dict], lines: dict[str, dict]) 
         window = tuple(truth["window"]) if truth.get("window") else None
         matching = match_peaks(pred, true, "data", window_V=window)
         rows.append({"entry": entry, "matching": matching, "x_read": x_read(line),
-                     "slices": ["all", entry["split"], curve_slice(entry["curves"])]})
+                     "slices": ["all", entry["split"], curves_slice(entry["curves"])]})
     return rows
 
 
@@ -152,7 +148,7 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 
 def table(name: str, rows: list[dict]) -> None:
-    order = ["all", "val", "test", "1 curve", "2–4 curves", "5–12 curves", "13+"]
+    order = ["all", "val", "test", "1 curve", "2–4 curves", "5–12 curves"]
     for key in order:
         part = [r for r in rows if key in r["slices"]]
         if not part:
