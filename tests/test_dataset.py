@@ -477,3 +477,31 @@ def test_the_hand_labels_split_into_two_fixed_halves_by_system(shared_data):
         assert len(files) >= 3 and len({hand_half(f"gamry/{f}") for f in files}) == 1
     with pytest.raises(ValueError, match="half must be train or test"):
         hand_label_lines(labels, shared_data, half="val")
+
+
+def test_a_scan_rate_series_of_ten_curves_in_a_colormap(sim_folder, tmp_path):
+    """Overlays as papers publish them (configs/build-overlays.json): up to 12 curves, series re-simulated at as
+    many scan rates (peak currents growing with the rate), drawn in a colormap with one colour per curve; each truth
+    peak names its curve."""
+    from voltpeak.dataset.compose import compose
+    from voltpeak.render.draw import cycle
+
+    colours = cycle("cmap:viridis", 10)
+    assert len(set(colours)) == 10 and colours[0] == "#482475"
+    pool = load_pool(str(sim_folder)).cvs
+    style = sample_style(np.random.default_rng(0), "classic")
+    seen = 0
+    for seed in range(30):
+        graph = compose(np.random.default_rng(seed), pool, style, max_curves=12, curve_weights=(0,) * 9 + (1, 1, 1),
+                        series_fraction=1.0)
+        if not graph.series:
+            continue
+        seen += 1
+        assert len(graph.curves) >= 10 and {p.curve for p in graph.peaks} <= set(range(len(graph.curves)))
+        rates = [float(c.label.split()[0]) * (1e-3 if "mV/s" in c.label else 1.0) for c in graph.curves]
+        assert all(b > a for a, b in zip(rates, rates[1:])) and rates[-1] >= 10 * rates[0]
+    assert seen >= 3
+    config = BuildConfig.load(Path(__file__).resolve().parent.parent / "configs" / "build-overlays.json")
+    assert config.max_curves == 12
+    with pytest.raises(InputError, match="max_curves must be 1–12"):
+        BuildConfig(max_curves=13, curve_weights=(1,) * 13).validate()

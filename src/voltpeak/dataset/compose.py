@@ -93,9 +93,10 @@ def compose(rng: np.random.Generator, candidates: list[LabelledCV], style: PlotS
         for p in cv_peaks:
             peaks.append(GraphPeak(p.direction, float(p.potential), float(p.current), cycle, k,
                                    float(p.potential) * e_factor, float(p.current) * i_factor))
-    # A curve that would hide another's peak under its line is left out (the first curve always stays).
+    # A curve that would hide another's peak under its line is left out (the first curve always stays); not in a
+    # series, whose neighbouring curves' peaks lie a few pixels apart as papers draw them, every curve's marked.
     points = np.array([(p.shown_potential, p.shown_current) for p in peaks]).reshape(-1, 2)
-    hiding = occluded(curves, points, [p.curve for p in peaks], style) - {0}
+    hiding = set() if series else occluded(curves, points, [p.curve for p in peaks], style) - {0}
     if hiding:
         keep = [k for k in range(len(curves)) if k not in hiding]
         renumber = {k: i for i, k in enumerate(keep)}
