@@ -2,12 +2,20 @@
 
 An image model sees a plot at 256 px and marks one peak where the peaks of neighbouring curves of an overlay lie a
 few pixels apart (a scan-rate series, repeated cycles). Here each candidate is looked at again on the full image:
-the plot's line colours are found inside its frame, each colour's curve is followed as an envelope (the top-most
-pixel of that colour in each column for a peak pointing up, the bottom-most for one pointing down), and every
-curve with its own extremum at the candidate gets its own peak, placed on that curve. A candidate whose curve
-shows no extremum standing out of that curve's own noise is dropped, as the classical detector drops noise
-wiggles in a data file. Where no curve can be followed (no frame, no line colour there, a broken trace) the
-candidate stays as the model gave it.
+
+- the plot's line colours are found inside its frame (``find_curves``: the colours most ink pixels share; grid
+  lines, text and a legend's sample lines left out);
+- each colour's curve is followed as one branch (``traced``: the top-most pixels of that colour for a peak
+  pointing up, the bottom-most for one pointing down, tracked along the branch's slope so that a crossing curve or
+  the other branch is not followed where this one is hidden);
+- every other curve with its own extremum near the candidate, standing out of that curve's own noise, gets its own
+  peak, placed on its trace; the candidate itself keeps the model's place (a noisy trace's top pixels wander);
+- a candidate with no extremum of its own beside a peak already kept on its curve is a noise wiggle and dropped.
+
+Whether a peak points up is read once per image from the candidates' directions and the branches they lie on
+(``up_is_anodic``). Where no curve can be followed (no frame, no line colour there) the candidate stays as the
+model gave it. ``sweep_sense`` reads which way the branches were swept from the peaks' shapes, for the direction
+checks of ``voltpeak.predict.refined``.
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ def find_curves(rgb: np.ndarray, frame, background: np.ndarray) -> Curves | None
         return None
     far = np.abs(area - background[None, None, :].astype(np.int16)).max(axis=2)
     ink = far > 60
-    # Grid lines and spines: rows and columns that one long run of ink crosses.
+    # Grid lines and spines: rows and columns mostly covered by ink.
     ink[ink.mean(axis=1) > GRID_FRACTION] = False
     ink[:, ink.mean(axis=0) > GRID_FRACTION] = False
     if ink.sum() < MIN_COLOUR_PX:
@@ -160,9 +168,9 @@ def envelope(mask: np.ndarray, a: int, b: int, up: bool) -> np.ndarray:
 def traced(mask: np.ndarray, a: int, b: int, up: bool, start: int, row: float | None) -> np.ndarray:
     """One branch of a curve through columns a..b-1, followed from column ``start`` (of the slice) outwards: in
     each column the edge (top for ``up``, else bottom) of the run of pixels nearest where the branch is heading
-    (its last row plus its last slope); NaN where no run lies within 4 px plus the slope of that (the branch
-    hidden under another curve: not the other branch, nor a crossing curve of a like colour). ``row``: where to
-    start (None: the extreme run at the first column that has one)."""
+    (its last row plus its last slope) or where it was (it turns at an extremum); NaN where no run lies within 4 px
+    plus the slope of those (the branch hidden under another curve: not the other branch, nor a crossing curve of a
+    like colour). ``row``: where to start (None: the extreme run at the first column that has one)."""
     part = mask[:, a:b]
     n = b - a
     out = np.full(n, np.nan)
@@ -187,8 +195,12 @@ def traced(mask: np.ndarray, a: int, b: int, up: bool, start: int, row: float | 
                 pick = edges[0] if up else edges[-1]
             else:
                 heading = last + slope * (c - at)
-                pick = min(edges, key=lambda r: abs(r - heading))
-                if abs(pick - heading) > 4 + abs(slope) * abs(c - at):
+
+                def miss(r, heading=heading, last=last):  # off its heading, or off where it was (at its turn)
+                    return min(abs(r - heading), abs(r - last))
+
+                pick = min(edges, key=miss)
+                if miss(pick) > 4 + abs(slope) * abs(c - at):
                     continue
                 slope = 0.5 * slope + 0.5 * (pick - last) / (c - at) if c != at else slope
             out[c] = pick
