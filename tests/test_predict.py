@@ -195,7 +195,8 @@ def test_a_map_on_two_labels_does_not_flip_the_plot(tmp_path, model):
     """Two misread labels ("0.6" read "6", "0.9" read "3") made a reversed map that flipped every direction and
     wrote potentials of 11 V. A map that weak never overrules the model; where it contradicts it, it is
     dropped and said so."""
-    from voltpeak.predict import add_axes, refined
+    from voltpeak.predict import add_axes
+    from voltpeak.predict.curves import refine_line
 
     curves = simulate([0.1], [0.1])
     draw(tmp_path / "cv.png", curves)
@@ -206,7 +207,7 @@ def test_a_map_on_two_labels_does_not_flip_the_plot(tmp_path, model):
     line = {"source": "cv.png", "peaks": [{k: v for k, v in p.items() if k in ("direction", "x", "y", "score")}
                                           for p in line["peaks"]]}
     directions = sorted(p["direction"] for p in line["peaks"])
-    refined(line, image, reading)
+    refine_line(line, image, reading)
     add_axes(line, reading, image)
     assert sorted(p["direction"] for p in line["peaks"]) == directions == ["anodic", "cathodic"]
     assert all("potential" not in p for p in line["peaks"])
@@ -282,7 +283,7 @@ def test_a_graphing_calculator_plot_with_axes_crossing_inside(tmp_path, model):
 
 def test_the_same_peak_written_twice_is_kept_once():
     """A language model may write one peak twice; peaks of the two directions at one place both stay."""
-    from voltpeak.predict import distinct
+    from voltpeak.predict.curves import distinct
 
     records = [{"direction": "anodic", "x": 0.5, "y": 0.3}, {"direction": "anodic", "x": 0.502, "y": 0.301},
                {"direction": "cathodic", "x": 0.5, "y": 0.3}, {"direction": "anodic", "x": 0.52, "y": 0.3}]

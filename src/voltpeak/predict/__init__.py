@@ -141,43 +141,6 @@ class _AxesAhead:
             proc.wait()
 
 
-def refined(line: dict, image, reading) -> None:
-    """An output line's peaks checked and split per curve on the full image (``voltpeak.predict.curves``), in the
-    frame the axis reader found (found here when the axes were not read), and their directions checked against
-    the peaks' shapes (``sweep_sense``):
-
-    - the axes read with confidence and the shapes disagree (two peaks or more): the plot shows the current as
-      instruments record it, cathodic positive, and every direction turns, with a warning;
-    - a weak potential map (two labels, poor OCR), which the model was not told, that disagrees with the model:
-      the map is the misreading and is dropped (``reading`` loses its x map), with a warning."""
-    import numpy as np
-
-    from voltpeak.axes.frame import background, find_frame
-    from voltpeak.predict.curves import find_curves, per_curve, sweep_sense, up_is_anodic
-
-    rgb = np.asarray(image)
-    frame = reading.frame if reading is not None else find_frame(rgb)
-    curves = find_curves(rgb, frame, background(rgb)) if frame is not None and line["peaks"] else None
-    line["peaks"] = per_curve(line["peaks"], curves, rgb.shape)
-    if reading is None or reading.x.map is None or curves is None or not line["peaks"]:
-        return
-    negated = bool(reading.y.title and reading.y.title.negated)
-    if reading.up_is_cathodic is None:  # a weak map: the model has decided by itself, and it stands
-        if ((reading.x.map.slope < 0) != negated) != (not up_is_anodic(line["peaks"], curves, rgb.shape)):
-            reading.x.map = None
-            reading.x.warnings.append("x axis: the few tick labels read contradict the plot's direction as the "
-                                      "model sees it; not used")
-        return
-    votes = sweep_sense(line["peaks"], curves, rgb.shape)
-    # The up-pointing branch is anodic where it runs towards positive potentials.
-    if abs(votes) >= 2 and ((votes > 0) == (reading.x.map.slope < 0)) != reading.up_is_cathodic and not negated:
-        for rec in line["peaks"]:
-            rec["direction"] = "cathodic" if rec["direction"] == "anodic" else "anodic"
-        reading.y.warnings.append("y axis: the peaks' shapes show cathodic currents plotted positive (as "
-                                  "instruments record them); directions read that way")
-        line["sign"] = "cathodic-positive"
-
-
 def axes_of(image, axes):
     """The ``AxesReading`` of an image for ``predict``'s ``axes`` option (None when "off")."""
     if axes == "off":
@@ -204,24 +167,15 @@ def with_axes(lines, items: list[tuple[str, Path]], axes, refine: bool = True):
 def finish(line: dict, image, reading, refine: bool = True) -> None:
     """An output line completed on its image: the same peak given twice kept once, the peaks checked per curve
     (``refine``), and the axis reading put in (``reading``: None when the axes are off)."""
+    from voltpeak.predict.curves import distinct, refine_line
+
     if line.get("error"):
         return
     line["peaks"] = distinct(line["peaks"])
     if refine:
-        refined(line, image, reading)
+        refine_line(line, image, reading)
     if reading is not None:
         add_axes(line, reading, image)
-
-
-def distinct(records: list[dict], within: float = 0.004) -> list[dict]:
-    """The records without repeats: a peak of the same direction within ``within`` (image fractions, both ways)
-    of one kept before (a language model may write a peak twice)."""
-    kept: list[dict] = []
-    for rec in records:
-        if not any(r["direction"] == rec["direction"] and abs(r["x"] - rec["x"]) <= within
-                   and abs(r["y"] - rec["y"]) <= within for r in kept):
-            kept.append(rec)
-    return kept
 
 
 def add_axes(line: dict, reading, image) -> None:

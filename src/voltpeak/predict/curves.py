@@ -15,7 +15,7 @@ few pixels apart (a scan-rate series, repeated cycles). Here each candidate is l
 Whether a peak points up is read once per image from the candidates' directions and the branches they lie on
 (``up_is_anodic``). Where no curve can be followed (no frame, no line colour there) the candidate stays as the
 model gave it. ``sweep_sense`` reads which way the branches were swept from the peaks' shapes, for the direction
-checks of ``voltpeak.predict.refined``.
+checks of ``refine_line``, which ``voltpeak.predict`` runs on every output line.
 """
 
 from __future__ import annotations
@@ -378,3 +378,48 @@ def sweep_sense(records: list[dict], curves: Curves | None, shape: tuple) -> int
         tail_right = right < left
         votes += 1 if tail_right == up else -1
     return votes
+
+
+def distinct(records: list[dict], within: float = 0.004) -> list[dict]:
+    """The records without repeats: a peak of the same direction within ``within`` (image fractions, both ways)
+    of one kept before (a language model may write a peak twice)."""
+    kept: list[dict] = []
+    for rec in records:
+        if not any(r["direction"] == rec["direction"] and abs(r["x"] - rec["x"]) <= within
+                   and abs(r["y"] - rec["y"]) <= within for r in kept):
+            kept.append(rec)
+    return kept
+
+
+def refine_line(line: dict, image, reading) -> None:
+    """An output line's peaks checked and split per curve on the full image (``per_curve``), in the
+    frame the axis reader found (found here when the axes were not read), and their directions checked against
+    the peaks' shapes (``sweep_sense``):
+
+    - the axes read with confidence and the shapes disagree (two peaks or more): the plot shows the current as
+      instruments record it, cathodic positive, and every direction turns, with a warning;
+    - a weak potential map (two labels, poor OCR), which the model was not told, that disagrees with the model:
+      the map is the misreading and is dropped (``reading`` loses its x map), with a warning."""
+    from voltpeak.axes.frame import background, find_frame
+
+    rgb = np.asarray(image)
+    frame = reading.frame if reading is not None else find_frame(rgb)
+    curves = find_curves(rgb, frame, background(rgb)) if frame is not None and line["peaks"] else None
+    line["peaks"] = per_curve(line["peaks"], curves, rgb.shape)
+    if reading is None or reading.x.map is None or curves is None or not line["peaks"]:
+        return
+    negated = bool(reading.y.title and reading.y.title.negated)
+    if reading.up_is_cathodic is None:  # a weak map: the model has decided by itself, and it stands
+        if ((reading.x.map.slope < 0) != negated) != (not up_is_anodic(line["peaks"], curves, rgb.shape)):
+            reading.x.map = None
+            reading.x.warnings.append("x axis: the few tick labels read contradict the plot's direction as the "
+                                      "model sees it; not used")
+        return
+    votes = sweep_sense(line["peaks"], curves, rgb.shape)
+    # The up-pointing branch is anodic where it runs towards positive potentials.
+    if abs(votes) >= 2 and ((votes > 0) == (reading.x.map.slope < 0)) != reading.up_is_cathodic and not negated:
+        for rec in line["peaks"]:
+            rec["direction"] = "cathodic" if rec["direction"] == "anodic" else "anodic"
+        reading.y.warnings.append("y axis: the peaks' shapes show cathodic currents plotted positive (as "
+                                  "instruments record them); directions read that way")
+        line["sign"] = "cathodic-positive"
