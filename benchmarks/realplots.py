@@ -203,7 +203,8 @@ def main() -> int:
         lines = {line["source"]: line for line in predict(model, items, args.batch_size, axes="auto",
                                                            refine=not args.no_refine)}
         rows = score(present, truths, lines)
-        out = args.cache / f"predictions_{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.jsonl"
+        tag = re.sub(r'[^A-Za-z0-9_.-]+', '_', name) + ('_model-alone' if args.no_refine else '')
+        out = args.cache / f"predictions_{tag}.jsonl"
         with open(out, "w", encoding="utf-8") as f:
             for r in rows:
                 m = r["matching"]

@@ -350,17 +350,19 @@ def up_is_anodic(records: list[dict], curves: Curves, shape: tuple) -> bool:
 
 
 def sweep_sense(records: list[dict], curves: Curves | None, shape: tuple) -> int:
-    """Which way the branch of the peaks pointing up is swept, read from the peaks' shapes: a peak rises steeply
-    and falls off slowly (a diffusion tail) in the direction of its sweep. Each peak whose two sides differ clearly
-    (one drops 1.5 times as far as the other over 6 % of the frame) votes: +1 where the up-pointing branch runs to
-    the right, −1 to the left (a down-pointing peak's tail tells the other branch's way). The sum of the votes;
-    0 without curves or clear shapes (adsorption peaks are symmetric)."""
+    """Which way the branch of the peaks pointing up is swept, read from the peaks' shapes: a diffusion peak rises
+    steeply and falls off slowly in the direction of its sweep. Each peak whose two sides differ clearly (one drops
+    1.5 times as far as the other over 6 % of the frame) votes: +1 where the up-pointing branch runs to the right,
+    −1 to the left (a down-pointing peak's tail tells the other branch's way). +1 or −1 only where peaks pointing
+    up and peaks pointing down both vote and every vote agrees, else 0: adsorption, stripping and catalytic peaks
+    have other shapes (a deposition peak on a real CV can fall off steeply towards its vertex), and no single
+    kind of peak decides."""
     if not records or curves is None:
         return 0
     height, width = shape[:2]
     fh, fw = curves.masks[0].shape
     reach = max(6, int(0.06 * fw))
-    votes = 0
+    votes: dict[bool, set] = {True: set(), False: set()}
     for rec in records:
         cx, cy = int(rec["x"] * width) - curves.x0, rec["y"] * height - curves.y0
         if not reach <= cx < fw - reach:
@@ -376,8 +378,9 @@ def sweep_sense(records: list[dict], curves: Curves | None, shape: tuple) -> int
         if max(left, right) < 5 or max(left, right) < 1.5 * max(min(left, right), 1.0):
             continue
         tail_right = right < left
-        votes += 1 if tail_right == up else -1
-    return votes
+        votes[up].add(1 if tail_right == up else -1)
+    both = votes[True] | votes[False]
+    return next(iter(both)) if votes[True] and votes[False] and len(both) == 1 else 0
 
 
 def distinct(records: list[dict], within: float = 0.004) -> list[dict]:
@@ -396,8 +399,8 @@ def refine_line(line: dict, image, reading) -> None:
     frame the axis reader found (found here when the axes were not read), and their directions checked against
     the peaks' shapes (``sweep_sense``):
 
-    - the axes read with confidence and the shapes disagree (two peaks or more): the plot shows the current as
-      instruments record it, cathodic positive, and every direction turns, with a warning;
+    - the axes read with confidence and the shapes disagree (peaks of both branches, all agreeing): the plot shows
+      the current as instruments record it, cathodic positive, and every direction turns, with a warning;
     - a weak potential map (two labels, poor OCR), which the model was not told, that disagrees with the model:
       the map is the misreading and is dropped (``reading`` loses its x map), with a warning."""
     from voltpeak.axes.frame import background, find_frame
@@ -415,9 +418,9 @@ def refine_line(line: dict, image, reading) -> None:
             reading.x.warnings.append("x axis: the few tick labels read contradict the plot's direction as the "
                                       "model sees it; not used")
         return
-    votes = sweep_sense(line["peaks"], curves, rgb.shape)
+    sense = sweep_sense(line["peaks"], curves, rgb.shape)
     # The up-pointing branch is anodic where it runs towards positive potentials.
-    if abs(votes) >= 2 and ((votes > 0) == (reading.x.map.slope < 0)) != reading.up_is_cathodic and not negated:
+    if sense and ((sense > 0) == (reading.x.map.slope < 0)) != reading.up_is_cathodic and not negated:
         for rec in line["peaks"]:
             rec["direction"] = "cathodic" if rec["direction"] == "anodic" else "anodic"
         reading.y.warnings.append("y axis: the peaks' shapes show cathodic currents plotted positive (as "
