@@ -49,7 +49,7 @@ model: setup  # the shipped CPU models from nothing: data, the heatmap detector 
 	$(VENV)/bin/voltpeak train --config configs/heatmap-overlays.json
 	$(VENV)/bin/voltpeak train --config configs/mllm-small-overlays.json
 	$(PY) scripts/ship_models.py heatmap=runs/heatmap-overlays mllm-small=runs/mllm-small-overlays \
-		--dataset data/programs/ours
+		--dataset data/replay
 	$(VENV)/bin/voltpeak simulate --n 400 --out data/pool-holdout --seed 777 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool-holdout --n 800 --out data/holdout --seed 6 \
 		--config configs/build-holdout.json --force
