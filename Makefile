@@ -28,7 +28,7 @@ bench: setup
 	$(PY) benchmarks/all.py
 
 model: setup  # the shipped CPU models from nothing: data, the heatmap detector fine-tuned on four plotting
-	# programs' graphs and surface-science CVs, then on overlays of many curves, then the MLLM on it
+	# programs' graphs and surface-science CVs (the MLLM on it), then on overlays of many curves
 	$(VENV)/bin/voltpeak simulate --n 3000 --out data/pool --seed 21 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 16000 --out data/images --seed 5 \
 		--config configs/build-train.json --force
@@ -41,14 +41,14 @@ model: setup  # the shipped CPU models from nothing: data, the heatmap detector 
 	$(VENV)/bin/voltpeak train --config configs/heatmap.json
 	$(PY) benchmarks/programs.py --n 1500 --build-only  # data/programs: ours, matplotlib sheets, Vega-Lite, ggplot2
 	$(VENV)/bin/voltpeak train --config configs/heatmap-programs.json
+	$(VENV)/bin/voltpeak train --config configs/mllm-small-programs.json  # the MLLM on that detector
 	# Overlays as papers publish them (series of up to 12 rates, colormaps), beside a replay of the four programs
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 4000 --out data/overlays --seed 31 \
 		--config configs/build-overlays.json --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 3000 --out data/replay --seed 32 \
 		--config configs/build-replay.json --force
 	$(VENV)/bin/voltpeak train --config configs/heatmap-overlays.json
-	$(VENV)/bin/voltpeak train --config configs/mllm-small-overlays.json
-	$(PY) scripts/ship_models.py heatmap=runs/heatmap-overlays mllm-small=runs/mllm-small-overlays \
+	$(PY) scripts/ship_models.py heatmap=runs/heatmap-overlays mllm-small=runs/mllm-small-programs \
 		--dataset data/replay
 	$(VENV)/bin/voltpeak simulate --n 400 --out data/pool-holdout --seed 777 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool-holdout --n 800 --out data/holdout --seed 6 \
