@@ -6,7 +6,6 @@ black. A viewer composites it on white, and so does ``on_white``. ``for_reading`
 export (a 600 dpi figure, 6000 px wide) down to a screen's size, where tick labels are the size OCR reads best.
 """
 
-
 from __future__ import annotations
 
 MAX_SIDE = 2000  # px: a larger image is read at MAX_SIDE / 1.25 on its longer side
@@ -16,8 +15,7 @@ def on_white(image):
     """A PIL image as RGB, any transparency composited on white (a palette image's transparent colour too)."""
     from PIL import Image
 
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info) or \
-            (image.mode in ("RGB", "L") and "transparency" in image.info):
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         canvas.alpha_composite(rgba)

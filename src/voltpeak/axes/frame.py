@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 LINE_FRACTION = 0.4  # of the image width (height) a row (column) must cover to be a spine, grid line or panel edge
-TICK_FRACTION = 0.004  # of the image width: the thickest tick mark (3 px up to 1000 px, 6 px at 1600)
+TICK_FRACTION = 0.004  # of the image width: the thickest tick mark (3 px below 1,000 px wide, 6 px at 1,600)
 MIN_INK_PX = 6  # a band of fewer ink pixels is specks (the faint ends of tick marks), not text
 INK_CONTRAST = 90  # a pixel is ink when a channel differs from the background by more than this (0–255), or
 # by more than half the text's own contrast where that is lower
