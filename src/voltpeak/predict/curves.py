@@ -20,7 +20,7 @@ checks of ``refine_line``, which ``voltpeak.predict`` runs on every output line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,6 +43,11 @@ class Curves:
     colours: np.ndarray  # (K, 3) RGB
     masks: list[np.ndarray]  # K × (H, W) bool
     noise_px: list[float]  # per colour: scatter of its envelope about a smooth line (px)
+    edges: dict = field(init=False, repr=False)  # (colour, up) → per column its top- (up) or bottom-most row, or NaN
+
+    def __post_init__(self):
+        self.edges = {(k, up): envelope(mask, 0, mask.shape[1], up) for k, mask in enumerate(self.masks)
+                      for up in (True, False)}
 
 
 def find_curves(rgb: np.ndarray, frame, background: np.ndarray) -> Curves | None:
@@ -274,7 +279,7 @@ def per_curve(records: list[dict], curves: Curves | None, shape: tuple) -> list[
         centre = int(cx) - a
         up = (rec["direction"] == "anodic") == anodic_up
         # The candidate's own curve: the one whose branch of that orientation passes closest to it.
-        gap, nearest = min((_gap(mask, a + centre, up, cy), k) for k, mask in enumerate(curves.masks))
+        gap, nearest = min((_gap(curves, k, a + centre, up, cy), k) for k in range(len(curves.masks)))
         if gap > near:
             out.append(rec)  # no curve to judge by: the model's word stands
             continue
@@ -289,7 +294,7 @@ def per_curve(records: list[dict], curves: Curves | None, shape: tuple) -> list[
                 continue
             col, row, prominence = ext
             row = row if up else fh - 1 - row
-            edge = envelope(mask, a + int(round(col)), a + int(round(col)) + 1, up)[0]
+            edge = curves.edges[k, up][a + int(round(col))]
             if k != nearest and not abs(edge - row) <= 3:
                 continue  # not the curve's outer branch there (its trace began on the other one)
             found.append((k, a + col, row, prominence, curves.noise_px[k] / np.sqrt(smoothing)))
@@ -325,10 +330,10 @@ def _beside(taken: dict, k: int, up: bool, col: float, distance: float) -> bool:
     return any(abs(col - c) <= distance for c in taken.get((k, up), []))
 
 
-def _gap(mask: np.ndarray, column: int, up: bool, row: float) -> float:
-    """How far (px) the top-most (``up``) or bottom-most pixels of a mask pass from ``row`` within 2 columns of
-    ``column``; infinite where the mask has none there."""
-    here = envelope(mask, max(0, column - 2), column + 3, up)
+def _gap(curves: Curves, k: int, column: int, up: bool, row: float) -> float:
+    """How far (px) the top-most (``up``) or bottom-most pixels of curve ``k`` pass from ``row`` within 2 columns of
+    ``column``; infinite where the curve has none there."""
+    here = curves.edges[k, up][max(0, column - 2):column + 3]
     return float(np.nanmin(np.abs(here - row))) if np.isfinite(here).any() else np.inf
 
 
@@ -342,8 +347,8 @@ def up_is_anodic(records: list[dict], curves: Curves, shape: tuple) -> bool:
         cx, cy = int(rec["x"] * width) - curves.x0, rec["y"] * height - curves.y0
         if not 0 <= cx < curves.masks[0].shape[1]:
             continue
-        top = min(_gap(mask, cx, True, cy) for mask in curves.masks)
-        bottom = min(_gap(mask, cx, False, cy) for mask in curves.masks)
+        top = min(_gap(curves, k, cx, True, cy) for k in range(len(curves.masks)))
+        bottom = min(_gap(curves, k, cx, False, cy) for k in range(len(curves.masks)))
         if top != bottom:
             votes += 1 if (top < bottom) == (rec["direction"] == "anodic") else -1
     return votes >= 0
@@ -367,7 +372,7 @@ def sweep_sense(records: list[dict], curves: Curves | None, shape: tuple) -> int
         cx, cy = int(rec["x"] * width) - curves.x0, rec["y"] * height - curves.y0
         if not reach <= cx < fw - reach:
             continue
-        gap, k, up = min((_gap(mask, cx, up, cy), k, up) for k, mask in enumerate(curves.masks) for up in (True, False))
+        gap, k, up = min((_gap(curves, k, cx, up, cy), k, up) for k in range(len(curves.masks)) for up in (True, False))
         if gap > max(4.0, 0.04 * fh):
             continue
         branch = traced(curves.masks[k], cx - reach, cx + reach + 1, up, reach, cy)
