@@ -316,11 +316,10 @@ def read_file(path: str, threads: int | None = None) -> AxesReading | None:
     from PIL import Image, UnidentifiedImageError
 
     from voltpeak.axes import ocr
-    from voltpeak.image import for_reading
 
     try:
         with Image.open(path) as im:
-            return read_axes(for_reading(im), ocr.reader(threads))
+            return read_axes(im, ocr.reader(threads))  # read as a viewer shows it (``read_axes``)
     except (OSError, UnidentifiedImageError):
         return None
 

@@ -198,6 +198,16 @@ def _labels_in_row(profile: np.ndarray, height: int, gap: int | None = None) -> 
     return out
 
 
+def _row_labels(strip: np.ndarray, row0: int, col0: int) -> list[Box]:
+    """The boxes of the tick labels in ``strip`` (a band of ink lying along an x axis, its first row at image row
+    ``row0`` and first column at ``col0``), as ``_labels_in_row`` parts them."""
+    boxes = []
+    for c0, c1 in _labels_in_row(strip.sum(axis=0), strip.shape[0]):
+        rows = np.flatnonzero(strip[:, c0:c1].any(axis=1))
+        boxes.append(Box(col0 + c0, row0 + int(rows[0]), col0 + c1, row0 + int(rows[-1]) + 1))
+    return boxes
+
+
 def _drop_ticks(mask: np.ndarray, axis: str, thickest: int = 3) -> np.ndarray:
     """``mask`` without tick marks: thin pieces of ink that reach the spine (the mask's top row for the x axis, its
     right column for the y axis): at most 3 px thick, or ``thickest`` (px) where they are long or squat. Labels keep
@@ -245,11 +255,7 @@ def layout(rgb: np.ndarray, frame: Box | None = None) -> Layout | None:
     bands = [(a, b) for a, b in _bands(rows) if rows[a:b].sum() >= MIN_INK_PX]
     if bands:
         a, b = bands[0]
-        strip = below[a:b]
-        row0 = frame.y1 + 1 + a
-        for c0, c1 in _labels_in_row(strip.sum(axis=0), b - a):
-            rows = np.flatnonzero(strip[:, c0:c1].any(axis=1))
-            x_labels.append(Box(xa + c0, row0 + int(rows[0]), xa + c1, row0 + int(rows[-1]) + 1))
+        x_labels = _row_labels(below[a:b], frame.y1 + 1 + a, xa)
         if x_labels:  # the first label's minus may lie left of the frame, in the columns cleared above
             first = x_labels[0]
             row = ink[first.y0:first.y1, :first.x0].any(axis=0)
@@ -371,10 +377,7 @@ def _inner(ink: np.ndarray, strip: np.ndarray, row: int, a: int, b: int, columns
     """The layout of an x axis along image row ``row`` with its labels in rows a..b of ``strip`` (the ink under
     it), and the y axis of ``columns`` with the most labels beside it; None with fewer than two x labels."""
     height, width = ink.shape
-    x_labels = []
-    for c0, c1 in _labels_in_row(strip[a:b].sum(axis=0), b - a):
-        r = np.flatnonzero(strip[a:b, c0:c1].any(axis=1))
-        x_labels.append(Box(c0, row + 2 + a + int(r[0]), c1, row + 2 + a + int(r[-1]) + 1))
+    x_labels = _row_labels(strip[a:b], row + 2 + a, 0)
     if x_labels:  # not specks of lines crossing the strip, nor a title running through it
         tall = np.median([b.height for b in x_labels])
         x_labels = [b for b in x_labels if 0.6 * tall <= b.height <= 1.5 * tall and b.width <= 6 * tall]

@@ -36,18 +36,19 @@ ADDED = 2.0  # how many times that a peak of another curve than the candidate's 
 
 @dataclass
 class Curves:
-    """The line colours of a plot and, per colour, the mask of its pixels inside the frame (frame coordinates)."""
+    """Per line colour of a plot, the mask of its pixels inside the frame (frame coordinates), and what follows
+    from it."""
 
     x0: int
     y0: int
-    colours: np.ndarray  # (K, 3) RGB
     masks: list[np.ndarray]  # K × (H, W) bool
-    noise_px: list[float]  # per colour: scatter of its envelope about a smooth line (px)
     edges: dict = field(init=False, repr=False)  # (colour, up) → per column its top- (up) or bottom-most row, or NaN
+    noise_px: list[float] = field(init=False)  # per colour: scatter of its top edge about a smooth line (px)
 
     def __post_init__(self):
         self.edges = {(k, up): envelope(mask, 0, mask.shape[1], up) for k, mask in enumerate(self.masks)
                       for up in (True, False)}
+        self.noise_px = [_noise(self.edges[k, True]) for k in range(len(self.masks))]
 
 
 def find_curves(rgb: np.ndarray, frame, background: np.ndarray) -> Curves | None:
@@ -87,7 +88,7 @@ def find_curves(rgb: np.ndarray, frame, background: np.ndarray) -> Curves | None
     nearest = distance.argmin(axis=1)
     reach = np.maximum(20, 0.3 * np.abs(centres_arr - background).max(axis=1))
     close = distance[np.arange(len(nearest)), nearest] <= reach[nearest]
-    masks, colours, noise = [], [], []
+    masks = []
     for k in range(len(centres)):
         pick = close & (nearest == k)
         mask = np.zeros(ink.shape, dtype=bool)
@@ -95,11 +96,7 @@ def find_curves(rgb: np.ndarray, frame, background: np.ndarray) -> Curves | None
         mask = _main_trace(mask)
         if mask.sum() >= MIN_COLOUR_PX and _curve_like(mask):
             masks.append(mask)
-            colours.append(centres[k])
-            noise.append(_noise(mask))
-    if not masks:
-        return None
-    return Curves(x0, y0, np.array(colours), masks, noise)
+    return Curves(x0, y0, masks) if masks else None
 
 
 def _blend(colour: np.ndarray, line: np.ndarray, background: np.ndarray) -> bool:
@@ -147,14 +144,14 @@ def _curve_like(mask: np.ndarray) -> bool:
     return float(np.median(starts[used])) <= 4
 
 
-def _noise(mask: np.ndarray) -> float:
-    """Scatter (px) of a colour's upper envelope about its 9-column running median: the curve's own noise."""
+def _noise(edge: np.ndarray) -> float:
+    """Scatter (px) of a colour's top edge (``Curves.edges``, NaN where empty) about its 9-column running median,
+    over the columns it has: the curve's own noise."""
     from scipy import ndimage
 
-    cols = np.flatnonzero(mask.any(axis=0))
-    if len(cols) < 20:
+    top = edge[np.isfinite(edge)]
+    if len(top) < 20:
         return 1.0
-    top = mask[:, cols].argmax(axis=0).astype(float)
     smooth = ndimage.median_filter(top, size=9, mode="nearest")
     jumps = np.abs(top - smooth)
     return float(max(0.5, 1.4826 * np.median(jumps)))
