@@ -155,6 +155,31 @@ def test_same_seed_same_bytes_for_every_engine(pool, engine):
     assert np.array_equal(first.points_px, second.points_px)
 
 
+def test_a_calculator_plot_crosses_its_axes_at_zero_inside_the_plot(pool):
+    # The graphing-calculator look: the axes are dark lines through (0, 0) inside the plot (where the box's left
+    # edge would be there is only grid); markers-only curves carry no line between their points.
+    rng = np.random.default_rng(0)
+    style = replace(sample_style(rng, "calculator"), engine="matplotlib", axes_at_zero=True, markers_only=True,
+                    marker=".", grid="none", legend="")
+    graph = compose(rng, pool, style, max_curves=1)
+    curve = graph.curves[0]
+    centred = replace(curve, potential=curve.potential - np.median(curve.potential),
+                      current=curve.current - np.median(curve.current))
+    drawn = render([centred], np.array([[0.0, 0.0]]), style, graph.potential_label, graph.current_label)
+    image = np.asarray(Image.open(io.BytesIO(drawn.png)).convert("L"))
+    x0, y0 = np.round(drawn.points_px[0]).astype(int)
+    dark_rows = (image[:, x0 - 1:x0 + 2] < 100).any(axis=1)
+    dark_cols = (image[y0 - 1:y0 + 2, :] < 100).any(axis=0)
+    assert dark_rows.mean() > 0.5 and dark_cols.mean() > 0.5  # both axes run through the origin
+    assert 0.2 * style.width_px < x0 < 0.8 * style.width_px and 0.2 * style.height_px < y0 < 0.8 * style.height_px
+    ink = {}
+    for markers_only in (True, False):  # sparse points: less ink than the line through them
+        drawn = render([centred], np.zeros((0, 2)), replace(style, markers_only=markers_only, marker_every=40),
+                       graph.potential_label, graph.current_label)
+        ink[markers_only] = (np.asarray(Image.open(io.BytesIO(drawn.png)).convert("L")) < 200).sum()
+    assert ink[True] < 0.8 * ink[False]
+
+
 def test_a_missing_plotting_program_is_a_one_line_error(sim_folder, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "vl_convert", None)  # as if vl-convert were not installed
     with pytest.raises(InputError, match="pip install vl-convert-python"):
@@ -166,6 +191,23 @@ def test_a_missing_plotting_program_is_a_one_line_error(sim_folder, tmp_path, mo
                          capture_output=True, text=True, env={"PATH": str(tmp_path)})
     assert run.returncode == 2 and "apt-get install r-base-core r-cran-ggplot2" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_engine_weights_by_name_or_in_order(tmp_path, monkeypatch):
+    # Weights by name leave the others at 0; a list in ENGINES order may stop early (engines added later weigh 0);
+    # an unknown name or too many weights is a one-line error. A missing web library names the extra to install.
+    by_name = BuildConfig.load(_config(tmp_path, engine_weights={"raster": 0.7, "plotly": 0.3}))
+    assert by_name.engine_weights == tuple(0.7 if e == "raster" else 0.3 if e == "plotly" else 0.0 for e in ENGINES)
+    assert BuildConfig.load(_config(tmp_path, engine_weights=[1, 2])).engine_weights[:3] == (1, 2, 0.0)
+    assert BuildConfig.load(_config(tmp_path, family_weights={"us": 1})).family_weights == tuple(
+        float(f == "us") for f in FAMILIES)
+    with pytest.raises(InputError, match="unknown name 'gnuplot'"):
+        BuildConfig.load(_config(tmp_path, engine_weights={"gnuplot": 1}))
+    with pytest.raises(InputError, match="more than the"):
+        BuildConfig.load(_config(tmp_path, engine_weights=[1] * (len(ENGINES) + 1)))
+    monkeypatch.setitem(sys.modules, "bokeh", None)
+    with pytest.raises(InputError, match=r"pip install 'voltpeak\[plots\]'"):
+        BuildConfig.load(_config(tmp_path, engine_weights={"bokeh": 1}))
 
 
 def test_a_program_that_dies_is_an_error_not_a_hang():

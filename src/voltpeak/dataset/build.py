@@ -53,9 +53,11 @@ class BuildConfig(Settings):
     colormap_fraction: float = 0.6  # graphs of 5 curves or more drawn in a colormap or a long colour list
     splits: tuple = (0.8, 0.1, 0.1)  # train, val, test shares of the groups (and of the samples)
     holdout_n: int = 0  # samples per holdout pool; 0: a tenth of n, at least 1
-    family_weights: tuple = (1.0,) * len(FAMILIES)  # voltpeak.render.style.FAMILIES
-    engine_weights: tuple = (0.98, 0.02, 0.0, 0.0, 0.0)  # who draws (voltpeak.render.style.ENGINES): by default
-    # the fast renderer, matplotlib itself for 2 %; matplotlib's style sheets, Vega-Lite and ggplot2 on request
+    # Who draws: weights by name ({"raster": 0.9, "bokeh": 0.1}; names missing weigh 0), or a list in the order of
+    # voltpeak.render.style.FAMILIES / ENGINES (missing ones at the end weigh 0). By default the fast renderer, and
+    # matplotlib itself for 2 %; matplotlib's style sheets, Vega-Lite, ggplot2, Bokeh and plotly on request.
+    family_weights: tuple | dict = (1.0,) * len(FAMILIES)
+    engine_weights: tuple | dict = (0.98, 0.02)
     degrade_fraction: float = 0.0  # images then degraded as real pictures are (voltpeak.render.degrade)
     factor: int = 28  # image sides are multiples of this (Qwen2.5-VL: patch 14 × merge 2)
     min_pixels: int = 256 * 28 * 28
@@ -63,6 +65,8 @@ class BuildConfig(Settings):
     unit: int = 200  # samples per work unit (resume and shard granularity)
 
     def validate(self):
+        self.family_weights = _by_name(self.family_weights, FAMILIES, "family_weights")
+        self.engine_weights = _by_name(self.engine_weights, ENGINES, "engine_weights")
         if not 1 <= self.max_curves <= 12 or len(self.curve_weights) < self.max_curves:
             raise InputError(f"max_curves must be 1–12 with as many curve_weights, got {self.max_curves}")
         for name in ("curve_weights", "splits", "family_weights", "engine_weights"):
@@ -71,12 +75,8 @@ class BuildConfig(Settings):
                 raise InputError(f"{name} must be non-negative numbers with a positive sum, got {list(values)}")
         if len(self.splits) != 3:
             raise InputError(f"splits needs three shares (train, val, test), got {list(self.splits)}")
-        if len(self.family_weights) != len(FAMILIES):
-            raise InputError(f"family_weights needs {len(FAMILIES)} weights ({', '.join(FAMILIES)})")
-        if len(self.engine_weights) != len(ENGINES):
-            raise InputError(f"engine_weights needs {len(ENGINES)} weights ({', '.join(ENGINES)})")
         for engine, weight in zip(ENGINES, self.engine_weights):
-            if weight and engine in ("vega", "ggplot"):
+            if weight:
                 require(engine)
         for name in ("series_fraction", "degrade_fraction", "colormap_fraction"):
             if not 0 <= getattr(self, name) <= 1:
@@ -84,6 +84,18 @@ class BuildConfig(Settings):
         if self.factor < 1 or self.unit < 1 or self.holdout_n < 0 or not 0 < self.min_pixels <= self.max_pixels:
             raise InputError("factor and unit must be positive, holdout_n not negative, "
                              "0 < min_pixels ≤ max_pixels")
+
+
+def _by_name(weights, names: tuple, what: str) -> tuple:
+    """``weights`` (a dict by name, or a list in the order of ``names``) as one weight per name."""
+    if isinstance(weights, dict):
+        unknown = sorted(set(weights) - set(names))
+        if unknown:
+            raise InputError(f"{what}: unknown name {unknown[0]!r}; known: {', '.join(names)}")
+        return tuple(weights.get(name, 0.0) for name in names)
+    if len(weights) > len(names):
+        raise InputError(f"{what} has {len(weights)} weights, more than the {len(names)} of {', '.join(names)}")
+    return tuple(weights) + (0.0,) * (len(names) - len(weights))
 
 
 @dataclass

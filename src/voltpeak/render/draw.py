@@ -87,6 +87,10 @@ def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_
         from voltpeak.render.programs import render_ggplot
 
         return render_ggplot(curves, points, style, potential_label, current_label)
+    if style.engine in ("bokeh", "plotly"):
+        from voltpeak.render import web
+
+        return getattr(web, f"render_{style.engine}")(curves, points, style, potential_label, current_label)
     if style.engine == "matplotlib-sheet":
         return render_sheet(curves, points, style, potential_label, current_label)
     return render_matplotlib(curves, points, style, potential_label, current_label)
@@ -124,7 +128,10 @@ def _render(curves, points, style, potential_label, current_label) -> Rendered:
         if style.marker:
             kwargs = dict(marker=style.marker, markevery=style.marker_every, markersize=style.marker_size)
         ax.plot(c.potential, c.current, color=colours[k], linewidth=style.line_width,
-                linestyle=style.line_style, alpha=style.alpha, label=c.label or None, **kwargs)
+                linestyle="none" if style.markers_only else style.line_style, alpha=style.alpha,
+                label=c.label or None, **kwargs)
+    if style.construction:
+        _construction_lines(ax, curves, points)
     ax.set_xlabel(potential_label)
     ax.set_ylabel(current_label)
     if style.title:
@@ -143,11 +150,30 @@ def _render(curves, points, style, potential_label, current_label) -> Rendered:
                 color="white" if style.face != "white" and style.grid_alpha >= 1 else "#b0b0b0", linewidth=0.6)
     if style.us_convention:
         ax.invert_xaxis()
+    if style.axes_at_zero:  # through zero where zero is inside the plot, else at the edge as usual
+        for spine, (lo, hi) in (("left", ax.get_xlim()), ("bottom", ax.get_ylim())):
+            if min(lo, hi) < 0 < max(lo, hi):
+                ax.spines[spine].set_position(("data", 0.0))
+        ax.xaxis.set_label_coords(0.5, -0.05)  # the titles at the plot's edges, clear of the crossing axes
+        ax.yaxis.set_label_coords(-0.05, 0.5)
     legend = None
     if style.legend and any(c.label for c in curves):
         legend = ax.legend(loc=style.legend, frameon=style.legend_frame)
     # A legend must not hide a peak: then matplotlib's own placement away from the data, else no legend.
     return _finish(canvas, ax, points, legend, ("best", None), style.legend_frame, cycle(style.palette, len(curves)))
+
+
+def _construction_lines(ax, curves: list[Curve], points: np.ndarray):
+    """What people draw over a CV to measure it, under the curves: a dashed drop from each peak to the current's
+    zero and a straight baseline across the plot (a tangent drawn by hand), in grey or black."""
+    colour = "#555555" if len(points) % 2 else "#000000"
+    for x, y in np.asarray(points, dtype=float).reshape(-1, 2):
+        ax.plot([x, x], [0.0, y], color=colour, linewidth=0.8, linestyle="--", zorder=1)
+    potential = np.concatenate([c.potential for c in curves])
+    current = np.concatenate([c.current for c in curves])
+    lo, hi = potential.min(), potential.max()
+    ax.plot([lo, hi], [np.percentile(current, 30), np.percentile(current, 45)], color=colour, linewidth=0.8,
+            zorder=1)
 
 
 def _finish(canvas, ax, points, legend, fallbacks, frameon, colours) -> Rendered:

@@ -25,6 +25,7 @@ from voltpeak.image import on_white
 from voltpeak.render.draw import Curve, Rendered, cycle, encode_png, limits
 from voltpeak.render.style import PlotStyle
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's, driven by Playwright for the web plots (voltpeak.render.web)
 VEGA_DASHES = {"-": None, "--": [6, 4], ":": [1.5, 2.5], "-.": [6, 3, 1.5, 3]}
 VEGA_SHAPES = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond", ".": "circle"}
 R_LINETYPES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dotdash"}
@@ -36,7 +37,8 @@ LEGEND_SIDES = {"upper left": "top", "lower right": "bottom", "upper right": "ri
 
 
 def require(engine: str):
-    """Raise InputError, naming what to install, when ``engine``'s plotting program is missing here."""
+    """Raise InputError, naming what to install, when ``engine``'s plotting program is missing here (our own
+    engines need nothing)."""
     if engine == "vega":
         try:
             import vl_convert  # noqa: F401
@@ -48,6 +50,14 @@ def require(engine: str):
                                                               capture_output=True).returncode != 0:
             raise InputError("the ggplot engine needs R's ggplot2: apt-get install r-base-core r-cran-ggplot2 "
                              "r-cran-jsonlite")
+    elif engine in ("bokeh", "plotly"):
+        for module in (engine, "playwright"):
+            try:
+                __import__(module)
+            except ImportError:
+                raise InputError(f"the {engine} engine needs {module}: pip install 'voltpeak[plots]'") from None
+        if not Path(CHROMIUM).exists():
+            raise InputError(f"the {engine} engine draws in Chromium: apt-get install chromium")
 
 
 def _locate(points: np.ndarray, xlim, ylim, box, us: bool) -> np.ndarray:

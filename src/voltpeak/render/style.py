@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-# Who draws: our fast renderer, matplotlib in our style, matplotlib in one of its style sheets, Vega-Lite, ggplot2.
-ENGINES = ("raster", "matplotlib", "matplotlib-sheet", "vega", "ggplot")
+# Who draws: our fast renderer, matplotlib in our style, matplotlib in one of its style sheets, Vega-Lite, ggplot2,
+# Bokeh and plotly in Chromium.
+ENGINES = ("raster", "matplotlib", "matplotlib-sheet", "vega", "ggplot", "bokeh", "plotly")
 # Each program's own looks, as its users pick them (matplotlib 3.10's style sheets but "classic", which is our
 # matplotlib family's look; vl-convert's Vega themes; ggplot2's complete themes).
 THEMES = {
@@ -26,8 +27,11 @@ THEMES = {
     "vega": ("default", "excel", "fivethirtyeight", "ggplot2", "googlecharts", "latimes", "quartz", "urbaninstitute",
              "vox", "powerbi", "carbonwhite", "carbong10", "dark"),
     "ggplot": ("theme_grey", "theme_bw", "theme_classic", "theme_minimal", "theme_light", "theme_linedraw"),
+    # Bokeh's light themes, "+toolbar" with the tool icons beside the plot as a notebook shows it.
+    "bokeh": ("default", "default+toolbar", "caliber", "caliber+toolbar", "light_minimal", "light_minimal+toolbar"),
+    "plotly": ("plotly", "plotly_white", "simple_white", "ggplot2", "seaborn", "presentation", "none"),
 }
-FAMILIES = ("classic", "origin", "publication", "seaborn", "excel", "us", "faint", "instrument")
+FAMILIES = ("classic", "origin", "publication", "seaborn", "excel", "us", "faint", "instrument", "calculator")
 
 PALETTES = {
     "tab10": ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"],
@@ -89,6 +93,9 @@ class PlotStyle:
     legend_frame: bool
     title: str
     alpha: float  # line opacity
+    axes_at_zero: bool = False  # the axes cross at (0, 0) inside the plot, labels beside them (graphing calculators)
+    markers_only: bool = False  # points without a line (measured data as a spreadsheet or calculator plots them)
+    construction: bool = False  # straight lines drawn over the data: a drop from each peak, a tangent baseline
     engine: str = "raster"  # one of ENGINES
     theme: str = ""  # the program's own look: a matplotlib style sheet, a Vega theme, a ggplot2 theme function
 
@@ -134,7 +141,7 @@ def sample_style(rng: np.random.Generator, family: str | None = None, factor: in
         minor_ticks=False, n_ticks=int(rng.integers(4, 9)), potential_label=choice(POTENTIAL_LABELS),
         current_label=choice(CURRENT_LABELS), reference=choice(REFERENCES), potential_unit="V",
         us_convention=False, legend=choice(LEGEND_PLACES), legend_frame=bool(rng.random() < 0.7), title="",
-        alpha=1.0)
+        alpha=1.0, axes_at_zero=False, markers_only=False, construction=False)
     if rng.random() < 0.08:
         style["potential_unit"] = "mV"
     if rng.random() < 0.15:
@@ -164,9 +171,20 @@ def sample_style(rng: np.random.Generator, family: str | None = None, factor: in
     elif family == "instrument":
         style.update(font="DejaVu Sans Mono", grid="both", grid_alpha=uniform(0.3, 0.7), palette="origin",
                      face=choice(("white", "#fffff0", "#f4f8ff")), minor_ticks=True, line_width=uniform(0.8, 1.5))
+    elif family == "calculator":  # a graphing calculator or spreadsheet: axes through zero, dense grid, points
+        style.update(axes_at_zero=True, box=False, grid="both", minor_ticks=True, grid_alpha=uniform(0.3, 0.8),
+                     palette=choice(("set1", "tab10", "rainbow")), legend=choice(("", "upper left", "lower right")),
+                     markers_only=bool(rng.random() < 0.4), construction=bool(rng.random() < 0.5),
+                     marker=choice(("o", ".")), marker_size=uniform(1.5, 3.5), line_width=uniform(1.2, 2.5))
     weights = np.zeros(len(ENGINES))
     weights[:len(engine_weights)] = engine_weights
     style["engine"] = ENGINES[int(rng.choice(len(ENGINES), p=weights / weights.sum()))]
     if style["engine"] in THEMES:
         style["theme"] = choice(THEMES[style["engine"]])
+    if style["axes_at_zero"] and style["engine"] == "raster":  # our fast renderer frames every plot in a box
+        style["engine"] = "matplotlib"
+    if style["engine"] != "matplotlib":  # the calculator's own touches are drawn by matplotlib in our style only
+        style.update(axes_at_zero=False, markers_only=False, construction=False)
+    if family == "calculator" and not style["markers_only"]:
+        style["marker"] = ""
     return PlotStyle(**style)
