@@ -189,9 +189,10 @@ def render_plotly(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
                   "range": list(xlim[::-1] if style.us_convention else xlim)},
         "yaxis": {**axis, "title": {**axis["title"], "text": current_label}, "range": list(ylim)}})
     for k, c in enumerate(curves):
+        width = style.line_width * px
         fig.add_trace(go.Scatter(x=c.potential, y=c.current, mode="lines", name=c.label or f"curve {k + 1}",
-                                 opacity=style.alpha, line={"color": colours[k], "width": style.line_width * px,
-                                                            "dash": _plotly_dash(style.line_style, style.line_width * px)}))
+                                 opacity=style.alpha, line={"color": colours[k], "width": width,
+                                                            "dash": _plotly_dash(style.line_style, width)}))
         if style.marker:
             every = slice(None, None, style.marker_every)
             fig.add_trace(go.Scatter(x=c.potential[every], y=c.current[every], mode="markers", showlegend=False,
