@@ -41,7 +41,10 @@ def test_one_misread_label_does_not_move_the_map():
 
 @pytest.mark.parametrize("text, value", [("−0.5", -0.5), ("-0.25", -0.25), ("1,5", 1.5), ("150", 150.0),
                                          ("2×10^-5", 2e-5), ("5×10-5", 5e-5), ("1e-3", 1e-3), ("0.0", 0.0),
-                                         ("abc", None), ("", None), ("1.2.3", None)])
+                                         ("abc", None), ("", None), ("1.2.3", None),
+                                         # SI prefixes as web plots write them (plotly, d3's "~s"); OCR's µ as u
+                                         ("100µ", 1e-4), ("−1.5m", -1.5e-3), ("200n", 2e-7), ("5u", 5e-6),
+                                         ("2k", 2e3), ("µ", None), ("m5", None), ("100p", None)])
 def test_tick_label_numbers(text, value):
     assert parse_number(text) == (None if value is None else pytest.approx(value))
 

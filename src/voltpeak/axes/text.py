@@ -11,7 +11,13 @@ _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 def parse_number(text: str) -> float | None:
-    """A tick label's value, or None: minus signs of any kind, a decimal comma, "1e-5", "2×10^-5" and "2×10⁻⁵"."""
+    """A tick label's value, or None: minus signs of any kind, a decimal comma, "1e-5", "2×10^-5" and "2×10⁻⁵",
+    and an SI prefix after the number as web plots write it ("100µ", "−1.5m": plotly's default tick format; not
+    "p", which OCR makes of a µ)."""
+    m = re.match(r"^(.*\d)\s*([nµμumk])$", text.strip())
+    if m:
+        value = parse_number(m.group(1))
+        return None if value is None else value * _PREFIXES[m.group(2)]
     t = text.translate(_MINUS).translate(_SUPERSCRIPT).replace(" ", "").replace("O", "0").replace("o", "0")
     if t.count(",") == 1 and "." not in t:
         t = t.replace(",", ".")

@@ -54,9 +54,10 @@ class BuildConfig(Settings):
     splits: tuple = (0.8, 0.1, 0.1)  # train, val, test shares of the groups (and of the samples)
     holdout_n: int = 0  # samples per holdout pool; 0: a tenth of n, at least 1
     # Who draws: weights by name ({"raster": 0.9, "bokeh": 0.1}; names missing weigh 0), or a list in the order of
-    # voltpeak.render.style.FAMILIES / ENGINES (missing ones at the end weigh 0). By default the fast renderer, and
-    # matplotlib itself for 2 %; matplotlib's style sheets, Vega-Lite, ggplot2, Bokeh and plotly on request.
-    family_weights: tuple | dict = (1.0,) * len(FAMILIES)
+    # voltpeak.render.style.FAMILIES / ENGINES (missing ones at the end weigh 0). By default the eight families but
+    # "calculator" (matplotlib-drawn, slower) and the fast renderer, matplotlib itself for 2 %; matplotlib's style
+    # sheets, Vega-Lite, ggplot2, Bokeh and plotly on request.
+    family_weights: tuple | dict = (1.0,) * 8
     engine_weights: tuple | dict = (0.98, 0.02)
     degrade_fraction: float = 0.0  # images then degraded as real pictures are (voltpeak.render.degrade)
     factor: int = 28  # image sides are multiples of this (Qwen2.5-VL: patch 14 × merge 2)
