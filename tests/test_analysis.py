@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -209,6 +210,44 @@ def test_alpha_from_the_peak_shift_of_a_slow_couple(tmp_path):
     assert main(["series", *paths, "-o", str(tmp_path / "s.json")]) == 0
     fit = json.loads((tmp_path / "s.json").read_text())["couples"][0]["cathodic"]
     assert fit["alpha"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_series_numbers_from_real_files_are_gated_and_dropped_files_named(shared_data, tmp_path, capsys):
+    """Real Gamry series. 2,7-AQDS in H2SO4, five files: the couple is not found at 100 mV/s — that file is named;
+    the cathodic peak does not move on a line with log v (R² 0.27): no α (it was 2.35), and the reason is said.
+    F4CA at 10–100 mV/s with area and concentration: the anodic currents do not follow v^½ (slope 0.12, R² 0.28):
+    no anodic D (it was 14× the cathodic one), the cathodic D stays, each with its R²."""
+    gamry = shared_data / "gamry"
+    aqds = sorted(str(p) for p in gamry.glob("20MM_2,7-AQDS_1M_H2SO4_*"))
+    assert main(["series", *aqds, "-o", str(tmp_path / "a.json")]) == 0
+    [couple] = json.loads((tmp_path / "a.json").read_text())["couples"]
+    assert [Path(m).name for m in couple["missing"]] == ["20MM_2,7-AQDS_1M_H2SO4_100mVs_0.5step.DTA.txt"]
+    assert "alpha" not in couple["cathodic"] and "R² 0.27" in couple["cathodic"]["withheld"]["alpha"]
+    assert all(0 < c.get("alpha", 0.5) < 1 for c in (couple["cathodic"], couple["anodic"]))
+    err = capsys.readouterr().err
+    assert "over 4 of 5 files (not found in 20MM_2,7-AQDS_1M_H2SO4_100mVs" in err and "no alpha: Ep does not" in err
+    f4ca = [str(gamry / f"10mM_F4CA_pH_14_1M_KOH{tail}.DTA") for tail in ("_10mVs", "_25mVs", "_50mVs", "")]
+    assert main(["series", *f4ca, "--n", "2", "--area", "0.07", "--conc", "10", "-o", str(tmp_path / "f.json")]) == 0
+    [couple] = json.loads((tmp_path / "f.json").read_text())["couples"]
+    assert couple["missing"] == [] and couple["cathodic"]["D_cm2_s"] > 0
+    assert "D_cm2_s" not in couple["anodic"] and "not diffusion-controlled" in couple["anodic"]["withheld"]["D_cm2_s"]
+    assert "D 1.03e-06 cm²/s (ip–v½ R² 0.99)" in capsys.readouterr().err
+
+
+def test_a_series_says_why_d_is_missing_and_warns_when_the_sides_disagree():
+    """Without area and concentration D is withheld with that reason (it was silently absent with --n 2); anodic
+    and cathodic currents both on v^½ but 4× apart give two D 16× apart: a warning."""
+    from voltpeak.detect.series import analyse_series
+
+    rates = [0.01, 0.02, 0.05, 0.1]
+    lines = [{"couples": [{"E_half": 0.1, "delta_Ep": 0.06, "E_pa": 0.13, "E_pc": 0.07,
+                           "ipa": 1e-4 * np.sqrt(v), "ipc": -4e-4 * np.sqrt(v)}]} for v in rates]
+    [couple] = analyse_series(lines, rates, n=2)["couples"]
+    assert couple["cathodic"]["withheld"]["D_cm2_s"].startswith("needs the electrode area and concentration")
+    assert "alpha" not in couple["cathodic"]["withheld"]  # a reversible couple: no α is asked of it
+    [couple] = analyse_series(lines, rates, n=2, area_cm2=0.07, conc_mM=1.0)["couples"]
+    d = couple["anodic"]["D_cm2_s"], couple["cathodic"]["D_cm2_s"]
+    assert d[1] / d[0] == pytest.approx(16.0) and "16.0× apart" in couple["warnings"][0]
 
 
 def test_ir_and_blank_corrections_follow_the_files_sign_convention(tmp_path):

@@ -135,20 +135,28 @@ def cmd_series(args) -> int:
             raise InputError(f"{path}: the file gives no scan rate (nor time to read one from); give --scan-rates")
         lines.append(line)
         rates.append(rate)
-    result = analyse_series(lines, rates, args.n, args.area, args.conc)
+    result = analyse_series(lines, rates, args.n, args.area, args.conc, sources=list(args.paths))
     result["sources"] = list(args.paths)
     out = Output(args.output, args.force)  # only once there is something to write: no stray temporary file
     out.write(result, indent=1)
     out.close()
     for c in result["couples"]:
-        figures = [f"E1/2 {np.mean(c['E_half']):.4f} V over {len(c['scan_rates'])} scan rates"]
+        figures = [f"E1/2 {np.mean(c['E_half']):.4f} V over {len(c['scan_rates'])} of {len(args.paths)} files"
+                   + (f" (not found in {', '.join(Path(m).name for m in c['missing'])})" if c["missing"] else "")]
         for side in ("cathodic", "anodic"):
             if side in c:
                 fit = c[side]
-                figures.append(f"{side}: log ip/log v slope {fit['log_ip_vs_log_v']['slope']:.2f} ({fit['regime']})"
-                               + (f", D {fit['D_cm2_s']:.3g} cm²/s" if "D_cm2_s" in fit else "")
-                               + (f", alpha {fit['alpha']:.2f}" if "alpha" in fit else ""))
+                log = fit["log_ip_vs_log_v"]
+                text = f"{side}: log ip/log v slope {log['slope']:.2f} ({fit['regime']}, R² {log['r2']:.2f})"
+                if "D_cm2_s" in fit:
+                    text += f", D {fit['D_cm2_s']:.3g} cm²/s (ip–v½ R² {fit['ip_vs_sqrt_v']['r2']:.2f})"
+                if "alpha" in fit:
+                    text += f", alpha {fit['alpha']:.2f} (Ep–log v R² {fit['Ep_vs_log_v']['r2']:.2f})"
+                text += "".join(f", no {name.split('_')[0]}: {why}" for name, why in fit["withheld"].items())
+                figures.append(text)
         print("voltpeak series: " + "; ".join(figures), file=sys.stderr)
+        for warning in c["warnings"]:
+            print(f"voltpeak series: warning: {warning}", file=sys.stderr)
     if not result["couples"]:
         print("voltpeak series: no couple was found in three or more of the files", file=sys.stderr)
     if args.plot:
