@@ -124,7 +124,7 @@ def analyse_file(path: str, cycle: int | None, convention: str = "auto", analysi
     records = [p.to_record() for p in peaks]
     area = analysis.area_cm2 if analysis else None
     for record, measures in zip(records, peak_measures(ctx, peaks)):
-        record.update({k: float(f"{x:.6g}") for k, x in measures.items()})
+        record.update({k: x if k == "withheld" else float(f"{x:.6g}") for k, x in measures.items()})
         if area and "charge" in measures and v.quantity == "I":
             record["charge_density"] = float(f"{measures['charge'] / area:.6g}")  # C/cm²
     couple_records = []

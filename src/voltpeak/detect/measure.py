@@ -11,8 +11,10 @@ couple the height its couple measured (``ipa``/``ipc``).
 - ``half_width`` (V): the width at half height (from ``E_p2`` to the crossing after the apex);
 - ``onset`` (V): where the tangent at the wave's steepest rise meets the baseline (the tangent method);
 - ``charge`` (C, or C/m²): the current above the baseline integrated over time, from where the wave leaves the
-  baseline to where it returns to it (or the sweep ends), signed like the current. Absent without time or a scan
-  rate (a number the file cannot give is not invented).
+  baseline to where it returns to it (or the sweep ends), no further than 3 half-widths from the apex, signed like
+  the current. Absent without time or a scan rate (a number the file cannot give is not invented); withheld, with
+  the reason in ``withheld``, where the wave has no half-width or the charge is not 0.5–5× height × half-width / v
+  (the span ran under another wave, or the baseline is not the peak's).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ import numpy as np
 from voltpeak.detect.couples import baseline_of
 from voltpeak.detect.peaks import Context
 from voltpeak.peak import Peak
+
+CHARGE_SPAN = 3.0  # half-widths either side of the apex: the farthest a peak's charge is integrated
+# A peak's charge over height × half-width / v: 1.06 for a Gaussian, about 1–3 for a diffusion wave to its span's
+# end; outside these the span ran under another wave or the baseline is not the peak's, and no charge is given.
+CHARGE_RATIO = (0.5, 5.0)
 
 
 def peak_measures(ctx: Context, peaks: list[Peak]) -> list[dict]:
@@ -80,10 +87,36 @@ def _measures(ctx: Context, peaks: list[Peak], peak: Peak) -> dict:
         end += 1
     dt = _time_steps(ctx, a, b)
     if dt is not None and end > foot:
-        # Trapezoids over the samples above the baseline (current × time: C, or C/m² for densities).
-        segment = np.clip(above[foot:end + 1], 0, None)
-        out["charge"] = float(np.sum((segment[1:] + segment[:-1]) / 2 * dt[foot:end])) * signed
+        charge, why = _charge(E, above, dt, foot, p, end, out.get("half_width"))
+        if why:
+            out["withheld"] = {"charge": why}
+        else:
+            out["charge"] = charge * signed
     return out
+
+
+def _charge(E: np.ndarray, above: np.ndarray, dt: np.ndarray, foot: int, p: int, end: int,
+            half_width: float | None) -> tuple[float | None, str]:
+    """The charge over the baseline (trapezoids of current × time; C, or C/m²) of the wave from ``foot`` to
+    ``end`` around its apex ``p``, taken no further than ``CHARGE_SPAN`` half-widths from the apex (a sweep's tail
+    that never returns to the baseline is not the peak's); (None, why) where it cannot be trusted: no half-width
+    (the wave never falls to half height), or a charge that height × half-width / v does not explain."""
+    if half_width is None:
+        return None, "the wave does not fall to half height: no span of its own to integrate"
+    near = np.abs(E - E[p]) <= CHARGE_SPAN * half_width
+    while foot < p and not near[foot]:
+        foot += 1
+    while end > p and not near[end]:
+        end -= 1
+    segment = np.clip(above[foot:end + 1], 0, None)
+    charge = float(np.sum((segment[1:] + segment[:-1]) / 2 * dt[foot:end]))
+    # The sweep's scan rate (V/s): over a few mV a staircase's steps make a local rate anything.
+    rate = float(abs(E[-1] - E[0]) / max(np.sum(dt), 1e-12))
+    expected = above[p] * half_width / rate if rate > 0 else 0.0
+    if not expected or not CHARGE_RATIO[0] <= charge / expected <= CHARGE_RATIO[1]:
+        return None, (f"{charge:.3g} over the baseline is {charge / expected:.2g}× height × half-width / v"
+                      if expected else "no scan rate over the peak")
+    return charge, ""
 
 
 def _time_steps(ctx: Context, a: int, b: int) -> np.ndarray | None:
