@@ -203,6 +203,42 @@ def test_real_peak_charges_agree_with_their_peaks_or_are_withheld(shared_data):
     assert "charge" not in dip and dip["withheld"]["charge"]
 
 
+def test_no_surface_couple_from_two_features_that_do_not_mirror(shared_data):
+    """hermann 2021 f5a (black): a step in an oxidation wave (its top on the forward sweep, its foot on the
+    reverse) was a "surface-confined couple" with ΔEp 10 mV and ipa/ipc 5.45; a surface couple's waves mirror
+    each other, so it is none. Simulated surface couples still pair (tests/test_detect.py)."""
+    line = detect_file(str(shared_data / "echemdb" / "hermann_2021_effect_138279" /
+                           "hermann_2021_effect_138279_f5a_black.json"), None)
+    assert len(line["peaks"]) == 3 and line["couples"] == []
+
+
+def test_a_digitised_curve_traced_backwards_is_read_in_time_order(shared_data):
+    """kibler 2003 f5-2-1c (gold in sulfuric acid, digitised): the digitiser's time ran against the experiment, so
+    gold oxide formation (above 1 V) was called cathodic and its reduction (0.81 V) anodic, and the file came out
+    "US convention". Read in time order: formation anodic, reduction cathodic, IUPAC currents, and a warning."""
+    line = detect_file(str(shared_data / "echemdb" / "kibler_2003_preparation_1" /
+                           "kibler_2003_preparation_1_f5-2-1c_solid.json"), None)
+    assert line["convention"] == "iupac" and "reverse time order" in line["warnings"][0]
+    by_potential = {round(p["potential"], 2): p["direction"] for p in line["peaks"]}
+    assert by_potential[0.81] == "cathodic" and all(d == "anodic" for e, d in by_potential.items() if e > 1.0)
+    assert all((p["current"] > 0) == (p["direction"] == "anodic") for p in line["peaks"] if abs(p["current"]) > 0.1)
+
+
+def test_every_digitised_echemdb_curve_reads_forwards_in_time(shared_data):
+    """9 of the 284 echemdb curves were traced backwards by their digitiser; read, none has its anodic-going branch
+    under the cathodic-going one any more, and exactly those 9 say they were reversed."""
+    from voltpeak.read import read
+    from voltpeak.voltammogram import branch_asymmetry
+
+    files = sorted((shared_data / "echemdb").glob("*/*.json"))
+    reversed_ = 0
+    for path in files:
+        v = read(str(path))
+        assert branch_asymmetry(v.potential_V, v.current) >= -0.5, path.name
+        reversed_ += bool(v.meta.get("time_reversed"))
+    assert len(files) >= 280 and reversed_ == 9
+
+
 def test_a_scan_rate_series_gives_d_back_by_randles_sevcik(tmp_path, capsys):
     """Five simulated CVs of one reversible couple (D = 1e-5 cm²/s, 1 mM, 0.0707 cm²) from 20 to 500 mV/s:
     `voltpeak series` finds the couple in all, log ip/log v slope 0.5 (diffusion), E1/2 flat, and D within 10 %."""

@@ -92,13 +92,27 @@ def pair(anodic: list[Peak], cathodic: list[Peak]) -> list[tuple[int, int]]:
     return [(int(r), int(k)) for r, k in zip(rows, cols) if ok[r, k]]
 
 
+# A couple with ΔEp this close to 0 is surface-confined (a reversible diffusion couple has ΔEp ≥ 59/n mV, 29.5 mV
+# for n = 2): its two waves mirror each other, so peak currents over 3× apart are two features, not one couple.
+SURFACE_DELTA_EP_V = 0.025
+MAX_SURFACE_RATIO = 3.0
+
+
+def _mirrored(c: Couple) -> bool:
+    """False for a "surface couple" whose waves are no mirror images (a step's top and foot, a dip in a wave)."""
+    if abs(c.delta_ep_V) >= SURFACE_DELTA_EP_V or c.ipa is None or not c.ipc:
+        return True
+    return 1 / MAX_SURFACE_RATIO <= abs(c.ipa / c.ipc) <= MAX_SURFACE_RATIO
+
+
 def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
                  settings: DetectorSettings = DEFAULT, context: Context | None = None) -> list[Couple]:
     """Pair anodic and cathodic peaks of the same cycle into couples and measure their peak currents.
 
     Pairs minimise the total |ΔEp| (Hungarian assignment) among pairs with ``MIN_DELTA_EP_V ≤ ΔEp ≤
-    MAX_DELTA_EP_V``. The earlier (forward) peak's current is measured from the baseline extrapolated from
-    before its wave (``baseline``, on the sweep smoothed as ``detect`` does). The reverse peak sits on the
+    MAX_DELTA_EP_V``; a surface-like pair (|ΔEp| under 25 mV) whose peak currents are over 3× apart is no
+    couple. The earlier (forward) peak's current is measured from the baseline extrapolated from before its wave
+    (``baseline``, on the sweep smoothed as ``detect`` does). The reverse peak sits on the
     decaying current of the forward wave: when the two peaks are the last before and the first after the same
     switching potential, it is measured with Nicholson's relation, i_pr = (i_pr)0 + 0.485 (i_sp)0 + 0.086 i_pf,
     with (i_pr)0 and (i_sp)0 taken from the forward baseline (shifted by the charging-current jump at the
@@ -115,7 +129,7 @@ def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
     for c in sorted({p.cycle for p in located if p.cycle is not None}):
         an = [p for p in located if p.cycle == c and p.direction == "anodic" and p.index is not None]
         ca = [p for p in located if p.cycle == c and p.direction == "cathodic" and p.index is not None]
-        measured = [_measure(ctx, located, an[r], ca[k]) for r, k in pair(an, ca)]
+        measured = [c for c in (_measure(ctx, located, an[r], ca[k]) for r, k in pair(an, ca)) if _mirrored(c)]
         for couple in fitted(ctx, c, measured) if measured else []:
             couple.anodic, couple.cathodic = (peaks[located.index(couple.anodic)],  # the caller's Peak objects
                                               peaks[located.index(couple.cathodic)])

@@ -146,6 +146,9 @@ def analyse_file(path: str, cycle: int | None, convention: str = "auto", analysi
     }
     if v.reference:
         line["reference"] = v.reference
+    if v.meta.get("time_reversed"):
+        line["warnings"] = ["the digitised curve's time ran against the loop's sense (the anodic-going branch "
+                            "under the cathodic-going one): read in reverse time order"]
     if done:
         line["corrections"] = done
     return line, v

@@ -80,6 +80,9 @@ def table(line: dict) -> str:
     lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
     for note in line.get("corrections", []):
         lines.append(f"  corrected: {note}")
+    lines += [f"  warning: {w}" for w in line.get("warnings", [])]
+    lines += [f"  withheld: {p['direction']} peak at {p['potential']:.4f} V: {what} ({why})"
+              for p in line.get("peaks", []) for what, why in p.get("withheld", {}).items()]
     return "\n".join(lines)
 
 

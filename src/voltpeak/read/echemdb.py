@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from voltpeak.errors import ReadError
 from voltpeak.read.table import decode, read_table
 from voltpeak.read.units import Column, parse_column
+from voltpeak.voltammogram import branch_asymmetry
 
 
 def descriptor_beside(csv_path: Path) -> Path | None:
@@ -44,4 +46,20 @@ def read_datapackage(path: Path):
         v.scan_rate_V_s = float(scan["value"]) * (rate.factor if rate.kind else 1.0)
     v.meta.update({"format": "datapackage", "citation": meta.get("source", {}).get("citationKey"),
                    "figure": meta.get("source", {}).get("figure"), "curve": meta.get("source", {}).get("curve")})
+    if meta.get("figureDescription", {}).get("type") == "digitized":
+        v = _in_time_order(v)
     return v
+
+
+def _in_time_order(v):
+    """A digitised curve read forwards in time. The digitiser rebuilds time along the traced line, in whichever
+    sense it was traced; the figure's currents are as published (IUPAC: oxidation positive). Where the branches
+    say the trace ran backwards — the anodic-going branch under the cathodic-going one in the double layer — the
+    samples are put back in the experiment's order (each peak then lies on the sweep that made it) and
+    ``meta["time_reversed"]`` says so."""
+    v.meta["convention"] = "iupac"
+    if branch_asymmetry(v.potential_V, v.current) >= -0.5:
+        return v
+    time = None if v.time_s is None else v.time_s[-1] - v.time_s[::-1]
+    return replace(v, potential_V=v.potential_V[::-1].copy(), current=v.current[::-1].copy(), time_s=time,
+                   meta={**v.meta, "time_reversed": True})
