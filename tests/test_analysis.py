@@ -239,6 +239,15 @@ def test_every_digitised_echemdb_curve_reads_forwards_in_time(shared_data):
     assert len(files) >= 280 and reversed_ == 9
 
 
+def test_a_noise_wiggle_on_the_return_branch_does_not_block_nicholson(shared_data):
+    """Gamry F4CA at 10 mV/s: a 0.3 µA wiggle (a thirtieth of the couple's prominence) between the two peaks sent
+    the reverse peak to a straight baseline: ipa/ipc 1.58, "chemically coupled" (about 0.93 by hand)."""
+    line = detect_file(str(shared_data / "gamry" / "10mM_F4CA_pH_14_1M_KOH_10mVs.DTA"), None)
+    [couple] = line["couples"]
+    assert couple["reverse_baseline"] == "nicholson" and 0.85 <= couple["ipa_ipc"] <= 1.0
+    assert couple["class"] == "reversible"
+
+
 def test_a_scan_rate_series_gives_d_back_by_randles_sevcik(tmp_path, capsys):
     """Five simulated CVs of one reversible couple (D = 1e-5 cm²/s, 1 mM, 0.0707 cm²) from 20 to 500 mV/s:
     `voltpeak series` finds the couple in all, log ip/log v slope 0.5 (diffusion), E1/2 flat, and D within 10 %."""

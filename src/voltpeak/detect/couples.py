@@ -242,6 +242,9 @@ def baseline_of(ctx: Context, peaks: list[Peak], peak: Peak) -> tuple[float, flo
     return value + slope * (peak.potential - E[peak.index]), slope, k
 
 
+MINOR_FEATURE = 0.1  # a peak under this fraction of a couple's prominence does not stand between its two peaks
+
+
 def _measure(ctx: Context, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
     fwd, rev = (a, k) if a.index < k.index else (k, a)
     sign = ctx.sign
@@ -252,7 +255,11 @@ def _measure(ctx: Context, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
     f_height = fwd.current * sign * f_dir - f_value
     r_height = rev.current * sign * -f_dir - r_value
     method = "linear"
-    between = any(fwd.index < p.index < rev.index for p in peaks if p.index is not None)
+    # A peak between the two breaks Nicholson's premise (the reverse wave on the forward one's decay); a feature
+    # under a tenth of the couple's own prominence (a noise wiggle on the return branch) does not.
+    floor = MINOR_FEATURE * min(fwd.prominence or 0.0, rev.prominence or 0.0)
+    between = any(fwd.index < p.index < rev.index and (p.prominence is None or p.prominence >= floor)
+                  for p in peaks if p.index is not None)
     if r_sweep == f_sweep + 1 and not between:
         # The last peak before a switch and the first after it: Nicholson's relation on the forward baseline.
         turn = ctx.sweeps[f_sweep][1] - 1
