@@ -42,13 +42,16 @@ model: setup  # the shipped CPU models from nothing: data, the heatmap detector 
 	$(PY) benchmarks/programs.py --n 1500 --build-only  # data/programs: ours, matplotlib sheets, Vega-Lite, ggplot2
 	$(VENV)/bin/voltpeak train --config configs/heatmap-programs.json
 	$(VENV)/bin/voltpeak train --config configs/mllm-small-programs.json  # the MLLM on that detector
-	# Overlays as papers publish them (series of up to 12 rates, colormaps), beside a replay of the four programs
+	# Overlays as papers publish them (series of up to 12 rates, colormaps), web plots (Bokeh, plotly) and
+	# graphing-calculator plots, beside a replay of the four programs
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 4000 --out data/overlays --seed 31 \
 		--config configs/build-overlays.json --force
+	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 2500 --out data/web --seed 41 \
+		--config configs/build-web.json --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool --n 3000 --out data/replay --seed 32 \
 		--config configs/build-replay.json --force
 	$(VENV)/bin/voltpeak train --config configs/heatmap-overlays.json
-	$(PY) scripts/ship_models.py heatmap=runs/heatmap-overlays mllm-small=runs/mllm-small-programs \
+	$(PY) scripts/ship_models.py heatmap=runs/heatmap-web mllm-small=runs/mllm-small-programs \
 		--dataset data/replay
 	$(VENV)/bin/voltpeak simulate --n 400 --out data/pool-holdout --seed 777 --force
 	$(VENV)/bin/voltpeak build --pool sim=data/pool-holdout --n 800 --out data/holdout --seed 6 \
