@@ -94,8 +94,7 @@ _PLOTLY_JS = """async (figure) => {
 }"""
 
 
-def _shoot(script: str, document: str, style: PlotStyle, scale: int, curves, points, xlim, ylim,
-           colours) -> Rendered:
+def _shoot(script: str, document: str, style: PlotStyle, scale: int, points, xlim, ylim, colours) -> Rendered:
     """Draw ``document`` with ``script`` on the page of ``scale``, screenshot the plot's size, locate ``points``."""
     page = BROWSER.page(scale)
     width, height = style.width_px // scale, style.height_px // scale
@@ -156,7 +155,7 @@ def render_bokeh(curves: list[Curve], points: np.ndarray, style: PlotStyle, pote
         p.legend.label_text_font_size = f"{style.font_size * px * 0.9:.1f}px"
         p.legend.border_line_alpha = 1.0 if style.legend_frame else 0.0
     item = json_item(p, theme=built_in_themes[theme] if theme != "default" else None)
-    return _shoot(_BOKEH_JS, json.dumps(item), style, scale, curves, points, xlim, ylim, colours)
+    return _shoot(_BOKEH_JS, json.dumps(item), style, scale, points, xlim, ylim, colours)
 
 
 def _plotly_dash(line_style: str, width: float) -> str:
@@ -199,4 +198,4 @@ def render_plotly(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
                                      opacity=style.alpha,
                                      marker={"color": colours[k], "symbol": PLOTLY_MARKERS[style.marker],
                                              "size": max(2.0, style.marker_size * px * 2)}))
-    return _shoot(_PLOTLY_JS, fig.to_json(), style, scale, curves, points, xlim, ylim, colours)
+    return _shoot(_PLOTLY_JS, fig.to_json(), style, scale, points, xlim, ylim, colours)
