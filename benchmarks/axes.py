@@ -1,4 +1,4 @@
-"""Benchmark of the axis reader on plots drawn by programs and styles voltpeak never trains on.
+"""Benchmark of the axis reader on plots drawn by programs and styles of this script's own (not the build's).
 
     python benchmarks/axes.py [--n 120] [--model default --model mllm-small] [--seed 4]
 
@@ -6,13 +6,15 @@
 
 Builds its own holdout from simulated CVs (exact truth), drawn in turn by matplotlib with its own style sheets and
 default tick formatting (so raw amps get matplotlib's "1e−5" offset text), by gnuplot (Debian's ``gnuplot-nox``) and
-by R's base graphics (Debian's ``r-base-core``; y labels along the axis half the time), and as web plots by Bokeh and
-plotly shown in Debian's Chromium and screenshotted at 1× or 2× (``pip install '.[plots]'``); a program not
-installed is left out with a note. Single and overlaid curves, V and mV, A (with an exponent) to pA
-and current densities, IUPAC and US convention. Then ``voltpeak predict`` with axis reading on and off, and a table
-per slice: quantity and unit right (% of images), potential within DESIGN's data tolerance (% of image-matched
-peaks), image-space F1, plots whose every peak has the wrong direction, data-space F1 and sample accuracy; and
-images/s of the detector alone and with axis reading.
+by R's base graphics (Debian's ``r-base-core``; y labels along the axis half the time), and as web plots by Bokeh
+and plotly shown in Debian's Chromium and screenshotted at 1× or 2× (``pip install '.[plots]'``); a program not
+installed is left out with a note. Single and overlaid curves, V and mV, A (with an exponent) to pA and current
+densities, IUPAC and US convention. gnuplot and R's base graphics are in no training; Bokeh and plotly are
+``voltpeak build`` engines since 2026-12-07, drawn here by other code (their defaults, raw page screenshots), so a
+model trained before and one after tell whether those programs were generalised to or learned. Then ``voltpeak
+predict`` with axis reading on and off, and a table per slice: quantity and unit right (% of images), potential
+within DESIGN's data tolerance (% of image-matched peaks), image-space F1, plots whose every peak has the wrong
+direction, data-space F1 and sample accuracy; and images/s of the detector alone and with axis reading.
 """
 
 from __future__ import annotations

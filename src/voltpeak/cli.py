@@ -491,8 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the raw "
                                    "text, a warning for what could not be read and an error when the answer could "
                                    "not be read.")
-    p.add_argument("--model", required=True, metavar="M",
-                   help="a shipped model (default, heatmap, mllm-small), a saved model or a run directory")
+    p.add_argument("--model", default="default", metavar="M",
+                   help="a shipped model (default, heatmap, mllm-small), a saved model or a run directory "
+                        "(default: default, the shipped detector)")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, or split .jsonl files of a built dataset")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write here instead of stdout")
     p.add_argument("--batch-size", type=_positive_int, default=16, help="images per generation batch")

@@ -112,6 +112,13 @@ def find_frame(rgb: np.ndarray, distance: np.ndarray | None = None) -> Box | Non
     # without spines runs on to the frame's edge; a tick mark or a label centred on the corner must not count.
     y1 = bottom + 1 + _beyond(non_bg[bottom + 1:, left], bottom - y0)
     x0 = left - _beyond(non_bg[bottom, :left][::-1], x1 - left)
+    if panel is not None:
+        # The panel is the frame where its rectangle reaches further than the runs along its edges, which white
+        # grid or zero lines thicker than a run's bridged gap cut short (plotly's default at 2×).
+        pc = np.flatnonzero(panel.sum(axis=0) >= LINE_FRACTION * height)
+        pr = np.flatnonzero(panel.sum(axis=1) >= LINE_FRACTION * width)
+        if len(pc) and len(pr) and (pc[-1] + 1 - pc[0]) * (pr[-1] + 1 - pr[0]) > (x1 - x0) * (y1 - y0):
+            x0, x1, y0, y1 = int(pc[0]), int(pc[-1]) + 1, int(pr[0]), int(pr[-1]) + 1
     if x1 - x0 < LINE_FRACTION * width or y1 - y0 < LINE_FRACTION * height:
         return None
     return Box(x0, y0, x1, y1)
