@@ -117,7 +117,10 @@ def find_frame(rgb: np.ndarray, distance: np.ndarray | None = None) -> Box | Non
         # grid or zero lines thicker than a run's bridged gap cut short (plotly's default at 2×).
         pc = np.flatnonzero(panel.sum(axis=0) >= LINE_FRACTION * height)
         pr = np.flatnonzero(panel.sum(axis=1) >= LINE_FRACTION * width)
-        if len(pc) and len(pr) and (pc[-1] + 1 - pc[0]) * (pr[-1] + 1 - pr[0]) > (x1 - x0) * (y1 - y0):
+        # Only a panel with room for tick labels left of and below it: a page's backdrop reaching the image's
+        # edges (a web page screenshot) is no plot.
+        inset = len(pc) and len(pr) and pc[0] > 0.03 * width and pr[-1] + 1 < 0.97 * height
+        if inset and (pc[-1] + 1 - pc[0]) * (pr[-1] + 1 - pr[0]) > (x1 - x0) * (y1 - y0):
             x0, x1, y0, y1 = int(pc[0]), int(pc[-1]) + 1, int(pr[0]), int(pr[-1]) + 1
     if x1 - x0 < LINE_FRACTION * width or y1 - y0 < LINE_FRACTION * height:
         return None
