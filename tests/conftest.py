@@ -12,6 +12,16 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "benchmarks"))  # cvsim_cases, shared with the benchmarks
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _no_web_plot_browser_left_open():
+    """The web engines' Chromium (``voltpeak.render.web``) closed after each test module: Playwright's sync API
+    allows one driver a thread, and the browser tests of other modules start their own."""
+    yield
+    web = sys.modules.get("voltpeak.render.web")
+    if web is not None:
+        web.BROWSER.stop()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     data = SHARED / "data"

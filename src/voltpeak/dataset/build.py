@@ -65,9 +65,11 @@ class BuildConfig(Settings):
     max_pixels: int = 576 * 28 * 28
     unit: int = 200  # samples per work unit (resume and shard granularity)
 
-    def validate(self):
+    def __post_init__(self):  # one weight per family and engine however given (a config file, or code)
         self.family_weights = _by_name(self.family_weights, FAMILIES, "family_weights")
         self.engine_weights = _by_name(self.engine_weights, ENGINES, "engine_weights")
+
+    def validate(self):
         if not 1 <= self.max_curves <= 12 or len(self.curve_weights) < self.max_curves:
             raise InputError(f"max_curves must be 1–12 with as many curve_weights, got {self.max_curves}")
         for name in ("curve_weights", "splits", "family_weights", "engine_weights"):

@@ -61,14 +61,16 @@ class _Browser:
             self.pages[scale] = page
         return self.pages[scale]
 
-    def stop(self, owner: int):
-        if owner == self.owner and self.browser is not None:
+    def stop(self, owner: int | None = None):
+        """Close the browser this process started (Playwright's sync API allows one at a time in a thread: a
+        caller that drives its own browser next stops this one first); the next plot starts a fresh one."""
+        if (owner is None or owner == self.owner) and self.browser is not None and self.owner == os.getpid():
             try:
                 self.browser.close()
                 self.playwright.stop()
             except Exception:  # noqa: BLE001 - the browser may already be gone at exit
                 pass
-            self.browser = None
+        self.owner, self.browser, self.playwright, self.pages = 0, None, None, {}
 
 
 BROWSER = _Browser()
