@@ -35,22 +35,25 @@ class Case:
 
 
 @lru_cache(maxsize=4096)
-def _couple(kind: str, e0: float, k0: float, start: float, switch: float, step_mV: float, rate: float):
+def _couple(kind: str, e0: float, k0: float, start: float, switch: float, step_mV: float, rate: float,
+            alpha: float = 0.5):
     """One cvsim couple (cached: the benchmark reuses shapes); concentration 1 mM, D = 1e-5 cm²/s."""
     from cvsim.mechanisms import E_q, E_rev
 
     if kind == "rev":
         sim = E_rev(start, switch, e0, rate, 1.0, 1e-5, 1e-5, step_size=step_mV)
     else:
-        sim = E_q(start, switch, e0, rate, 1.0, 1e-5, 1e-5, 0.5, k0, step_size=step_mV)
+        sim = E_q(start, switch, e0, rate, 1.0, 1e-5, 1e-5, alpha, k0, step_size=step_mV)
     E, current = sim.simulate()
     return np.asarray(E), np.asarray(current)
 
 
 def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 200.0),
-              max_couples: int = 3, charging_range=(0.0, 0.3)) -> Case:
+              max_couples: int = 3, charging_range=(0.0, 0.3), kinetics: str = "mixed") -> Case:
     """One random noisy CV of about ``n_points`` samples (one cycle) with its exact truth; the charging current
-    is a fraction ``charging_range`` of the smallest peak."""
+    is a fraction ``charging_range`` of the smallest peak. ``kinetics``: "mixed" — half reversible, half
+    quasi-reversible with k0 1e-1, 1e-2 or 3e-3 cm/s and α 0.5; "slow" — every couple quasi-reversible, k0
+    log-uniform over 1e-4–1e-1 cm/s and α uniform over 0.3–0.7 (ΔEp up to about 0.5 V)."""
     window = float(rng.choice([0.8, 1.0, 1.2]))
     step_mV = round(2 * window / n_points * 1000, 3)
     rate = float(rng.choice([0.05, 0.1, 0.2, 0.5]))
@@ -62,22 +65,26 @@ def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 2
     current = None
     heights, own = [], []
     for e0 in e0s:
-        kind = "rev" if rng.random() < 0.5 else "q"
-        k0 = float(rng.choice([1e-1, 1e-2, 3e-3]))
-        E, i = _couple(kind, round(float(e0), 3), k0, start, switch, step_mV, rate)
+        if kinetics == "slow":
+            kind, k0, alpha = "q", float(10 ** rng.uniform(-4, -1)), round(float(rng.uniform(0.3, 0.7)), 2)
+            k0 = float(f"{k0:.2g}")  # a cache of shapes that repeat
+        else:
+            kind, alpha = ("rev" if rng.random() < 0.5 else "q"), 0.5
+            k0 = float(rng.choice([1e-1, 1e-2, 3e-3]))
+        E, i = _couple(kind, round(float(e0), 3), k0, start, switch, step_mV, rate, alpha)
         scale = float(rng.uniform(0.4, 1.0))
         current = i * scale if current is None else current + i * scale
         heights.append(float(np.abs(i).max()) * scale)
-        own.append((kind, k0, i * scale))
+        own.append((kind, k0, alpha, i * scale))
     mirror = rng.random() < 0.5
     if mirror:  # oxidation first: mirror potential and current
         E, current = -E, -current
     systems = []
-    for (kind, k0, i), height in zip(own, heights):
+    for (kind, k0, alpha, i), height in zip(own, heights):
         alone = true_peaks(Voltammogram(E, -i if mirror else i))
         e_half = float(np.mean([p.potential for p in alone])) if len(alone) == 2 else None
         own_peaks = {p.direction: p.potential for p in alone}
-        systems.append({"e_half": e_half, "kind": kind, "k0": k0, "height": height,
+        systems.append({"e_half": e_half, "kind": kind, "k0": k0, "alpha": alpha, "height": height,
                         "anodic": own_peaks.get("anodic"), "cathodic": own_peaks.get("cathodic")})
     ip = min(heights)
     # Charging current ±Cdl·v with an RC transient after each switch, plus a sloped background.
