@@ -248,6 +248,22 @@ def test_a_noise_wiggle_on_the_return_branch_does_not_block_nicholson(shared_dat
     assert couple["class"] == "reversible"
 
 
+def test_no_ratio_from_a_baseline_nobody_can_trust(shared_data, capsys):
+    """Gamry F4CA swept into solvent breakdown: the breakdown wave shares the cycle, the fit is not kept, and the
+    straight or Nicholson baseline under the reverse peak gave ipa/ipc 1.26–2.32, "chemically coupled". Such ratios
+    were right for 5 of 26 cvsim couples in CVs with other waves: the reverse current and the ratio are withheld
+    with the reason, and the class comes from ΔEp alone. A couple alone in its cycle keeps its ratio."""
+    line = detect_file(str(shared_data / "gamry" / "10mM_F4CA_pH_14_1M_KOH_extended_potential.DTA"), None)
+    [couple] = line["couples"]
+    assert couple["ipa_ipc"] is None and couple["ipa"] is None and couple["ipc"] < 0
+    assert "overlapping waves" in couple["withheld"]["ipa_ipc"] and couple["class"] == "quasi-reversible"
+    alone = detect_file(str(shared_data / "gamry" / "10mM_F4CA_pH_14_1M_KOH_10mVs.DTA"), None)["couples"][0]
+    assert alone["ipa_ipc"] is not None and "withheld" not in alone
+    assert main(["detect", str(shared_data / "gamry" / "10mM_F4CA_pH_14_1M_KOH_extended_potential.DTA"),
+                 "--table"]) == 0
+    assert "withheld: couple at E1/2 -0.9062 V: ipa_ipc (overlapping waves" in capsys.readouterr().out
+
+
 def test_a_scan_rate_series_gives_d_back_by_randles_sevcik(tmp_path, capsys):
     """Five simulated CVs of one reversible couple (D = 1e-5 cm²/s, 1 mM, 0.0707 cm²) from 20 to 500 mV/s:
     `voltpeak series` finds the couple in all, log ip/log v slope 0.5 (diffusion), E1/2 flat, and D within 10 %."""

@@ -83,6 +83,8 @@ def table(line: dict) -> str:
     lines += [f"  warning: {w}" for w in line.get("warnings", [])]
     lines += [f"  withheld: {p['direction']} peak at {p['potential']:.4f} V: {what} ({why})"
               for p in line.get("peaks", []) for what, why in p.get("withheld", {}).items()]
+    lines += [f"  withheld: couple at E1/2 {c['E_half']:.4f} V: {what} ({why})"
+              for c in line.get("couples", []) for what, why in c.get("withheld", {}).items()]
     return "\n".join(lines)
 
 
