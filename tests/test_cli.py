@@ -204,3 +204,46 @@ def test_detect_and_predict_point_to_each_other_and_version(tmp_path):
     assert "voltpeak detect reads those" in json.loads(proc.stdout)["error"]
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.strip().startswith("voltpeak 0.")
+
+
+def test_places_and_values_that_cannot_work_are_one_line_errors(tmp_path, capsys):
+    """A newcomer's trial: each of these was a traceback, a late failure after all the work, or a silent success.
+    Now each is one line on stderr and exit code 2, said before any work, and no user file is touched."""
+    from voltpeak.cli import main
+
+    example = str(examples_dir() / "cv_01_si.csv")
+    not_a_db = tmp_path / "labels.sqlite"
+    not_a_db.write_text("my notes, not a database")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    cases = [
+        (["detect", example, "--csv", str(tmp_path / "missing" / "peaks.csv")], "the folder"),
+        (["detect", example, "--excel", str(tmp_path / "missing" / "peaks.xlsx")], "the folder"),
+        (["simulate", "--n", "2", "--out", "/proc/voltpeak-cannot-write-here"], "No such file or directory"),
+        (["serve", "--db", str(not_a_db)], "not a voltpeak database"),
+        (["evaluate", "--truth", str(empty), "--pred", str(empty)], "nothing to score"),
+    ]
+    for argv, words in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0] and "Traceback" not in err[0], (argv, err)
+    assert not_a_db.read_text() == "my notes, not a database"
+    for argv in (["serve", "--port", "99999"], ["demo", "--train-minutes", "-1"],
+                 ["detect", example, "--reference", "RHE", "--ph", "99"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 2 and "error: argument" in capsys.readouterr().err
+
+
+def test_the_table_says_one_peak_and_each_error_once(tmp_path, capsys):
+    from voltpeak.cli import main
+
+    missing = str(tmp_path / "nothing.csv")
+    assert main(["detect", missing, "--table"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("nothing.csv") == 1 and "nothing.csv" not in captured.out
+    from voltpeak.detect.report import table
+
+    line = {"source": "x.csv", "peaks": [{"direction": "anodic", "potential": 0.1, "current": 1e-6, "cycle": 1}],
+            "couples": [], "cycles": 1}
+    assert table(line).splitlines()[0].startswith("x.csv: 1 peak, 0 couples, 1 cycle,")

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import os
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -77,6 +78,8 @@ def cmd_detect(args) -> int:
             raise InputError(f"{path}: the file name should end in {suffix}")
         if Path(path).exists() and not args.force:
             raise InputError(f"{path} exists; use --force to overwrite it")
+        if not Path(path).resolve().parent.is_dir():  # said now, not after every file was read
+            raise InputError(f"{path}: the folder {Path(path).resolve().parent} does not exist")
     analysis = Analysis(args.reference, args.from_reference, args.ph, args.fc, args.blank, args.ru, args.area)
     # JSON Lines go to -o, or to stdout unless the table takes it.
     out = Output(args.output, args.force) if args.output or not args.table else None
@@ -93,7 +96,7 @@ def cmd_detect(args) -> int:
                 print(f"voltpeak detect: {line['error']}", file=sys.stderr)
             if out:
                 out.write(line)
-            if args.table:
+            if args.table and not line.get("error"):  # the error is said once, on stderr
                 print(table(line) + "\n", flush=True)
             if args.plot and v is not None:
                 from voltpeak.detect.plots import plot_cv
@@ -172,6 +175,8 @@ def cmd_evaluate(args) -> int:
 
     out = Output(args.output, args.force) if args.output else None
     result = evaluate_files(args.truth, args.pred, args.space, args.tolerance, args.same_cycle)
+    if not result["per_source"]:
+        raise InputError(f"{args.truth}: no truth records: there is nothing to score")
     print(json.dumps(result["metrics"]))
     print(report(result), file=sys.stderr)
     for warning in result["warnings"]:
@@ -366,6 +371,20 @@ def _positive_float(text: str) -> float:
     return x
 
 
+def _port(text: str) -> int:
+    n = _positive_int(text)
+    if n > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1–65535, got {n}")
+    return n
+
+
+def _ph(text: str) -> float:
+    x = _number(text)
+    if not -2 <= x <= 16:  # concentrated acids and bases reach a little past 0 and 14
+        raise argparse.ArgumentTypeError(f"a pH lies between -2 and 16, got {x}")
+    return x
+
+
 def _non_negative_float(text: str) -> float:
     x = _number(text)
     if not x >= 0:
@@ -398,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--reference", metavar="REF", help="give potentials against REF: SHE, NHE, SCE, Ag/AgCl (sat. "
                    "KCl), Ag/AgCl-3M, MSE-sat, Hg/HgO-1M-NaOH, RHE (needs --ph), Fc/Fc+ (needs --fc)")
     g.add_argument("--from-reference", metavar="REF", help="the file's reference (overrides what the file says)")
-    g.add_argument("--ph", type=_number, metavar="PH", help="the solution's pH (for RHE)")
+    g.add_argument("--ph", type=_ph, metavar="PH", help="the solution's pH (for RHE)")
     g.add_argument("--fc", type=_number, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
     g.add_argument("--area", type=_positive_float, metavar="CM2",
                    help="electrode area: peak charges also per cm² (and --ru reads current densities)")
@@ -527,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="label suggestions: detector (the classical one, default) or a model that reads plots "
                         "(a shipped name such as heatmap, or a model folder): the CV is drawn, its peaks mapped back")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    w.add_argument("--port", type=_positive_int, default=8765, help="port (default 8765)")
+    w.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     w.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("demo", help="the main job on embedded defaults",
@@ -536,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the real CVs in ../shared/data when present), evaluate, write an HTML report.")
     m.add_argument("--out", default="voltpeak-demo", metavar="DIR", help="report folder (default voltpeak-demo)")
     m.add_argument("--force", action="store_true", help="replace the report folder if it exists")
-    m.add_argument("--train-minutes", type=float, default=0.0, metavar="M",
+    m.add_argument("--train-minutes", type=_non_negative_float, default=0.0, metavar="M",
                    help="first train a small heatmap detector for about M minutes and show its curves")
     m.set_defaults(func=cmd_demo)
     return parser
@@ -555,6 +574,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError) as e:
+        # A place the user named that cannot be written or read (an output folder on a read-only disk).
+        where = f": {e.filename}" if e.filename else ""
+        print(f"voltpeak {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except sqlite3.DatabaseError as e:
+        print(f"voltpeak {args.command}: error: the store is not a voltpeak database ({e})", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

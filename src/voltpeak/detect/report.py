@@ -64,8 +64,10 @@ def table(line: dict) -> str:
     density = line.get("quantity") == "j"
     i_scale, i_unit = si_unit([r[k] for r in found for k in ("ip", "height")], "A/m²" if density else "A")
     q_scale, q_unit = si_unit([r["charge"] for r in found], "C/m²" if density else "C")
-    head = (f"{line['source']}: {len(found)} peaks, {len(line.get('couples', []))} couples, {line.get('cycles')} "
-            f"cycle(s), {line.get('convention', 'iupac').upper()} currents"
+    n_couples = len(line.get("couples", []))
+    head = (f"{line['source']}: {len(found)} peak{'s' * (len(found) != 1)}, {n_couples} couple"
+            f"{'s' * (n_couples != 1)}, {line.get('cycles')} cycle{'s' * (line.get('cycles') != 1)}, "
+            f"{line.get('convention', 'iupac').upper()} currents"
             + (f", potentials vs {line['reference']}" if line.get("reference") else ""))
     header = ["cycle", "peak", "Ep (V)", f"ip ({i_unit})", f"height ({i_unit})", "Ep/2 (V)", "FWHM (mV)",
               "onset (V)", f"Q ({q_unit})", "E1/2 (V)", "ΔEp (mV)", "ipa/ipc", "class"]
