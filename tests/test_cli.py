@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from voltpeak.demo import examples_dir
 
@@ -247,3 +248,54 @@ def test_the_table_says_one_peak_and_each_error_once(tmp_path, capsys):
     line = {"source": "x.csv", "peaks": [{"direction": "anodic", "potential": 0.1, "current": 1e-6, "cycle": 1}],
             "couples": [], "cycles": 1}
     assert table(line).splitlines()[0].startswith("x.csv: 1 peak, 0 couples, 1 cycle,")
+
+
+def test_interrupted_runs_leave_nothing_that_looks_complete(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during predict -o kept the lines so far under the final name; an interrupted simulate left a truth
+    file that build took for a whole pool; simulate --force into a used folder kept the last run's CVs."""
+    import voltpeak.predict
+    from voltpeak.cli import main
+    from voltpeak.simulate.batch import simulate_to_folder
+    from voltpeak.simulate.config import SimulationConfig
+
+    image = tmp_path / "plot.png"
+    Image.new("RGB", (64, 48), "white").save(image)
+
+    def two_then_ctrl_c(*args, **kwargs):
+        yield {"source": "a", "peaks": [], "error": None, "text": "[]"}
+        yield {"source": "b", "peaks": [], "error": None, "text": "[]"}
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(voltpeak.predict, "predict", two_then_ctrl_c)
+    out = tmp_path / "pred.jsonl"
+    assert main(["predict", str(image), "-o", str(out)]) == 130
+    assert not out.exists() and not list(tmp_path.glob(".voltpeak-*"))
+    assert "interrupted" in capsys.readouterr().err
+
+    def stop_after_first(chunks):
+        for k, chunk in enumerate(chunks):
+            if k == 1:
+                raise KeyboardInterrupt
+            yield chunk
+
+    pool = tmp_path / "pool"
+    with pytest.raises(KeyboardInterrupt):
+        simulate_to_folder(6, pool, 0, SimulationConfig(), workers=1, progress=stop_after_first)
+    assert list(pool.glob("cv_*.csv")) and not (pool / "truth.jsonl").exists()
+    simulate_to_folder(8, pool, 0, SimulationConfig(), workers=1)
+    simulate_to_folder(3, pool, 1, SimulationConfig(), workers=1)  # --force into the used folder
+    assert len(list(pool.glob("cv_*.csv"))) == 3 == len((pool / "truth.jsonl").read_text().splitlines())
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
+    import signal
+    import time
+
+    run = subprocess.Popen([sys.executable, "-m", "voltpeak", "simulate", "--n", "20000", "--out",
+                            str(tmp_path / "pool")], stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130 and err.strip().splitlines()[-1] == "voltpeak simulate: interrupted"
+    assert "Traceback" not in err and not (tmp_path / "pool" / "truth.jsonl").exists()

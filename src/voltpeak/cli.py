@@ -6,9 +6,11 @@ import argparse
 import json
 import math
 import os
+import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from voltpeak.errors import InputError, VoltpeakError
@@ -287,13 +289,14 @@ def cmd_predict(args) -> int:
                         progress=lambda it: _progress(it, "predict", "batch", -(-len(items) // args.batch_size)),
                         axes=axes)
     out = Output(args.output, args.force)
-    failed = False
+    failed = completed = False
     try:
         for line in lines:
             failed |= line["error"] is not None and line["text"] is None
             out.write(line)
+        completed = True
     finally:
-        out.close()
+        out.close(keep=completed)  # an interrupted run leaves no file that looks finished
     return EXIT_BAD_INPUT if failed else 0
 
 
@@ -561,9 +564,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _on_sigterm(owner: int):
+    """SIGTERM cleans up as Ctrl-C does in the process that runs the command (no half-written output left looking
+    complete); a forked worker, which a pool ends with SIGTERM, still just ends."""
+    def handler(signum, frame):
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt
+
+    return handler
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm(os.getpid()))
     try:
         return args.func(args)
     except VoltpeakError as e:

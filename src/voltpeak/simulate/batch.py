@@ -102,16 +102,21 @@ def simulate_to_folder(n: int, out: Path, seed: int, config: SimulationConfig, w
                        progress=lambda items: items) -> Path:
     """Write ``n`` CVs and ``truth.jsonl`` into ``out``; returns the truth file.
 
-    Files are named ``cv_000001_<style>.csv``; the header styles (``voltpeak.read.write.STYLES``) rotate.
+    Files are named ``cv_000001_<style>.csv``; the header styles (``voltpeak.read.write.STYLES``) rotate. The truth
+    is written as ``truth.jsonl.part`` and named ``truth.jsonl`` only once every CV is written: an interrupted run
+    leaves no truth that a build would take for a whole pool. A previous run's CVs and truth in ``out`` go first.
     """
     out.mkdir(parents=True, exist_ok=True)
+    (out / "truth.jsonl").unlink(missing_ok=True)
+    for old in out.glob("cv_*.csv"):  # a smaller run must not leave the last one's CVs beside its truth
+        old.unlink()
     # Chunk boundaries depend on n only, so a run gives the same bytes on any number of cores; at least two
     # chunks, so two cores work even on small runs.
     size = max(1, min(CHUNK, -(-n // 2)))
     chunks = [(config, seed, range(a, min(a + size, n)), out) for a in range(0, n, size)]
     workers = min(workers or os.cpu_count() or 1, len(chunks))
-    truth_path = out / "truth.jsonl"
-    with open(truth_path, "w", encoding="utf-8") as truth:
+    truth_path, partial = out / "truth.jsonl", out / "truth.jsonl.part"
+    with open(partial, "w", encoding="utf-8") as truth:
         if workers > 1:
             import multiprocessing
 
@@ -122,4 +127,5 @@ def simulate_to_folder(n: int, out: Path, seed: int, config: SimulationConfig, w
             for chunk in progress(chunks):
                 truth.writelines(_write_chunk(chunk))
     (out / "config.json").write_text(json.dumps({"seed": seed, "n": n, **config.to_dict()}, indent=1))
+    os.replace(partial, truth_path)
     return truth_path
