@@ -248,6 +248,10 @@ def test_the_table_says_one_peak_and_each_error_once(tmp_path, capsys):
     line = {"source": "x.csv", "peaks": [{"direction": "anodic", "potential": 0.1, "current": 1e-6, "cycle": 1}],
             "couples": [], "cycles": 1}
     assert table(line).splitlines()[0].startswith("x.csv: 1 peak, 0 couples, 1 cycle,")
+    # Current densities per cm², as electrochemists write them (0.25 A/m² = 25 µA/cm²); the line stays SI.
+    dense = {**line, "quantity": "j", "peaks": [{**line["peaks"][0], "current": 0.25}]}
+    header, row = table(dense).splitlines()[1:3]
+    assert "ip (µA/cm²)" in header and row.split()[3] == "25"
 
 
 def test_interrupted_runs_leave_nothing_that_looks_complete(tmp_path, monkeypatch, capsys):

@@ -61,9 +61,13 @@ def table(line: dict) -> str:
     if line.get("error"):
         return f"{line['source']}: error: {line['error']}"
     found = rows(line)
-    density = line.get("quantity") == "j"
-    i_scale, i_unit = si_unit([r[k] for r in found for k in ("ip", "height")], "A/m²" if density else "A")
-    q_scale, q_unit = si_unit([r["charge"] for r in found], "C/m²" if density else "C")
+    # Densities as electrochemists write them: per cm² (the line keeps SI's per m²).
+    per = 1e-4 if line.get("quantity") == "j" else 1.0
+    i_scale, i_unit = si_unit([r[k] * per for r in found for k in ("ip", "height") if r[k] is not None],
+                              "A/cm²" if per != 1 else "A")
+    q_scale, q_unit = si_unit([r["charge"] * per for r in found if r["charge"] is not None],
+                              "C/cm²" if per != 1 else "C")
+    i_scale, q_scale = i_scale / per, q_scale / per
     n_couples = len(line.get("couples", []))
     head = (f"{line['source']}: {len(found)} peak{'s' * (len(found) != 1)}, {n_couples} couple"
             f"{'s' * (n_couples != 1)}, {line.get('cycles')} cycle{'s' * (line.get('cycles') != 1)}, "
