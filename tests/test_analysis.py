@@ -264,6 +264,26 @@ def test_no_ratio_from_a_baseline_nobody_can_trust(shared_data, capsys):
     assert "withheld: couple at E1/2 -0.9062 V: ipa_ipc (overlapping waves" in capsys.readouterr().out
 
 
+def test_rhe_takes_the_ph_the_file_states(shared_data):
+    """`--reference RHE` on an echemdb package that states its electrolyte's pH (kibler 2003: 0.1 M H2SO4, pH
+    1.041) asked for --ph; it now takes the file's, says so, and --ph still overrides it. A file that states none
+    is an error line naming --ph."""
+    path = str(shared_data / "echemdb" / "kibler_2003_preparation_1" / "kibler_2003_preparation_1_f5-2-1c_solid.json")
+    plain = detect_file(path, None)
+    rhe = detect_file(path, None, analysis=Analysis(reference="RHE"))
+    shift = reference_shift("SCE", "RHE", 1.041)
+    assert rhe["reference"] == "RHE" and "pH 1.041 as the file states" in rhe["corrections"][0]
+    assert rhe["peaks"][0]["potential"] == pytest.approx(plain["peaks"][0]["potential"] + shift, abs=2e-6)
+    given = detect_file(path, None, analysis=Analysis(reference="RHE", ph=3.0))
+    assert given["peaks"][0]["potential"] == pytest.approx(plain["peaks"][0]["potential"] +
+                                                          reference_shift("SCE", "RHE", 3.0), abs=2e-6)
+    from voltpeak.detect.files import detect_line
+
+    gamry = detect_line(str(shared_data / "gamry" / "10mM_F4CA_pH_14_1M_KOH_10mVs.DTA"), None,
+                        analysis=Analysis(reference="RHE", from_reference="SCE"))
+    assert "does not state; give --ph" in gamry["error"]
+
+
 def test_a_scan_rate_series_gives_d_back_by_randles_sevcik(tmp_path, capsys):
     """Five simulated CVs of one reversible couple (D = 1e-5 cm²/s, 1 mM, 0.0707 cm²) from 20 to 500 mV/s:
     `voltpeak series` finds the couple in all, log ip/log v slope 0.5 (diffusion), E1/2 flat, and D within 10 %."""

@@ -67,8 +67,6 @@ def cmd_detect(args) -> int:
     for name in (args.reference, args.from_reference):
         if name:
             reference_name(name)  # a wrong name is one line before any file is read
-    if args.reference and reference_name(args.reference) == "RHE" and args.ph is None:
-        raise InputError("--reference RHE needs the solution's pH (--ph)")
     if args.reference and reference_name(args.reference) == "Fc/Fc+" and args.fc is None:
         raise InputError("--reference Fc/Fc+ needs --fc E: the E1/2 of ferrocene measured against the file's "
                          "reference (V)")
@@ -418,9 +416,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--ru", type=_non_negative_float, default=0.0, metavar="OHM",
                    help="uncompensated resistance: potentials become E - I*Ru")
     g.add_argument("--reference", metavar="REF", help="give potentials against REF: SHE, NHE, SCE, Ag/AgCl (sat. "
-                   "KCl), Ag/AgCl-3M, MSE-sat, Hg/HgO-1M-NaOH, RHE (needs --ph), Fc/Fc+ (needs --fc)")
+                   "KCl), Ag/AgCl-3M, MSE-sat, Hg/HgO-1M-NaOH, RHE (needs --ph, or a pH the file states), "
+                   "Fc/Fc+ (needs --fc)")
     g.add_argument("--from-reference", metavar="REF", help="the file's reference (overrides what the file says)")
-    g.add_argument("--ph", type=_ph, metavar="PH", help="the solution's pH (for RHE)")
+    g.add_argument("--ph", type=_ph, metavar="PH",
+                   help="the solution's pH (for RHE; default: the pH an echemdb file states)")
     g.add_argument("--fc", type=_number, metavar="E", help="E1/2 of ferrocene against the file's reference, V")
     g.add_argument("--area", type=_positive_float, metavar="CM2",
                    help="electrode area: peak charges also per cm² (and --ru reads current densities)")

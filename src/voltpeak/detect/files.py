@@ -77,10 +77,15 @@ def corrected(v, analysis: Analysis, convention: str = "auto"):
         source = analysis.from_reference or v.reference
         if not source:
             raise InputError(f"{v.source}: the file does not say its reference electrode; give --from-reference")
-        shift = reference_shift(source, analysis.reference, analysis.ph, analysis.fc_V)
+        ph = analysis.ph if analysis.ph is not None else v.meta.get("ph")  # --ph, else the pH the file states
+        if ph is None and "RHE" in (reference_name(source), reference_name(analysis.reference)):
+            raise InputError(f"{v.source}: the RHE scale needs the solution's pH, which the file does not state; "
+                             "give --ph")
+        shift = reference_shift(source, analysis.reference, ph, analysis.fc_V)
         v = replace(v, potential_V=v.potential_V + shift, reference=reference_name(analysis.reference))
+        stated = f", pH {ph:g} as the file states" if analysis.ph is None and ph is not None else ""
         done.append(f"potentials from {reference_name(source)} to {reference_name(analysis.reference)} "
-                    f"({shift * 1000:+.1f} mV)")
+                    f"({shift * 1000:+.1f} mV{stated})")
     return v, done
 
 

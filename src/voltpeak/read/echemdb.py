@@ -44,6 +44,9 @@ def read_datapackage(path: Path):
     if scan.get("value") is not None:
         rate = parse_column(f"E / {str(scan.get('unit', 'V / s')).split('/')[0].strip()}")
         v.scan_rate_V_s = float(scan["value"]) * (rate.factor if rate.kind else 1.0)
+    ph = (meta.get("system", {}).get("electrolyte", {}).get("ph") or {}).get("value")
+    if isinstance(ph, (int, float)):
+        v.meta["ph"] = float(ph)  # the electrolyte's pH as the package states it (for the RHE scale)
     v.meta.update({"format": "datapackage", "citation": meta.get("source", {}).get("citationKey"),
                    "figure": meta.get("source", {}).get("figure"), "curve": meta.get("source", {}).get("curve")})
     if meta.get("figureDescription", {}).get("type") == "digitized":
