@@ -284,6 +284,14 @@ def test_rhe_takes_the_ph_the_file_states(shared_data):
     assert "does not state; give --ph" in gamry["error"]
 
 
+def test_a_peak_without_measures_says_why(shared_data):
+    """Blank measures gave no reason: a peak whose baseline runs under its own hill now carries one."""
+    line = detect_file(str(shared_data / "gamry" / "10mM_F4CA_pH_14_1M_KOH.DTA"), None)
+    blank = [p for p in line["peaks"] if "E_p2" not in p]
+    assert blank and all("no baseline of its own" in p["withheld"]["E_p2, half_width, onset, charge"]
+                         for p in blank)
+
+
 def test_a_scan_rate_series_gives_d_back_by_randles_sevcik(tmp_path, capsys):
     """Five simulated CVs of one reversible couple (D = 1e-5 cm²/s, 1 mM, 0.0707 cm²) from 20 to 500 mV/s:
     `voltpeak series` finds the couple in all, log ip/log v slope 0.5 (diffusion), E1/2 flat, and D within 10 %."""

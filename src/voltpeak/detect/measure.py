@@ -25,6 +25,8 @@ from voltpeak.detect.couples import baseline_of
 from voltpeak.detect.peaks import Context
 from voltpeak.peak import Peak
 
+NO_BASELINE = ("no baseline of its own: the line before its wave runs far under the peak's hill (a reverse peak "
+               "on the forward wave's decay, or a wave on another's tail)")
 CHARGE_SPAN = 3.0  # half-widths either side of the apex: the farthest a peak's charge is integrated
 # A peak's charge over height × half-width / v: 1.06 for a Gaussian, about 1–3 for a diffusion wave to its span's
 # end; outside these the span ran under another wave or the baseline is not the peak's, and no charge is given.
@@ -32,8 +34,8 @@ CHARGE_RATIO = (0.5, 5.0)
 
 
 def peak_measures(ctx: Context, peaks: list[Peak]) -> list[dict]:
-    """Per peak of ``peaks`` (each with its sample ``index``), the measures of the module text; {} where the
-    baseline crosses the peak (nothing above it to measure)."""
+    """Per peak of ``peaks`` (each with its sample ``index``), the measures of the module text; only a
+    ``withheld`` reason where the baseline crosses the peak (nothing above it to measure)."""
     return [_measures(ctx, peaks, p) if p.index is not None else {} for p in peaks]
 
 
@@ -61,7 +63,7 @@ def _measures(ctx: Context, peaks: list[Peak], peak: Peak) -> dict:
     # A baseline far under the peak's own hill (over twice its prominence) runs under another wave's tail or the
     # forward wave's decay (a reverse peak): nothing measured on it would mean anything.
     if height <= 0 or (peak.prominence and height > 2 * peak.prominence):
-        return {}
+        return {"withheld": {"E_p2, half_width, onset, charge": NO_BASELINE}}
     signed = direction * ctx.sign  # from the normalised frame back to the file's currents
     out = {"height": height * signed}
     e_p2 = _crossing(E, above, height / 2, p, -1)
@@ -89,7 +91,7 @@ def _measures(ctx: Context, peaks: list[Peak], peak: Peak) -> dict:
     if dt is not None and end > foot:
         charge, why = _charge(E, above, dt, foot, p, end, out.get("half_width"))
         if why:
-            out["withheld"] = {"charge": why}
+            out.setdefault("withheld", {})["charge"] = why
         else:
             out["charge"] = charge * signed
     return out
