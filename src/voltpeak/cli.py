@@ -564,24 +564,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _on_sigterm(owner: int):
+def _on_sigterm(signum, frame):
     """SIGTERM cleans up as Ctrl-C does in the process that runs the command (no half-written output left looking
-    complete); a forked worker, which a pool ends with SIGTERM, still just ends."""
-    def handler(signum, frame):
-        if os.getpid() != owner:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        raise KeyboardInterrupt
+    complete)."""
+    raise KeyboardInterrupt
 
-    return handler
+
+def _default_sigterm():
+    # A forked worker, which a pool ends with SIGTERM, must die at once whatever it is blocked in: a Python handler
+    # only runs between bytecodes, and a worker waiting in C would never end (the pool would wait for it forever).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+_FORK_HOOK: list = []
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm(os.getpid()))
+        if not _FORK_HOOK:
+            os.register_at_fork(after_in_child=_default_sigterm)
+            _FORK_HOOK.append(True)
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.func(args)
     except VoltpeakError as e:
