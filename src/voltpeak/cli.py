@@ -25,6 +25,14 @@ def _progress(items, desc: str, unit: str = "file", total: int | None = None):
     return tqdm(items, desc=desc, unit=unit, total=total, disable=None, file=sys.stderr, leave=False)
 
 
+def _existing_folder(path: str) -> Path:
+    """The folder ``path`` would be written into; InputError where it does not exist."""
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"{path}: the folder {parent} does not exist")
+    return parent
+
+
 class Output:
     """Where JSON Lines go: stdout, or a new file written atomically (never over a user's file without --force)."""
 
@@ -36,9 +44,7 @@ class Output:
             raise InputError(f"{path} exists; use --force to overwrite it")
         self._tmp = None
         if path:
-            parent = Path(path).resolve().parent
-            if not parent.is_dir():
-                raise InputError(f"{path}: folder {parent} does not exist")
+            parent = _existing_folder(path)
             fd, self._tmp = tempfile.mkstemp(prefix=".voltpeak-", dir=parent)
             self._f = os.fdopen(fd, "w", encoding="utf-8")
         else:
@@ -78,8 +84,7 @@ def cmd_detect(args) -> int:
             raise InputError(f"{path}: the file name should end in {suffix}")
         if Path(path).exists() and not args.force:
             raise InputError(f"{path} exists; use --force to overwrite it")
-        if not Path(path).resolve().parent.is_dir():  # said now, not after every file was read
-            raise InputError(f"{path}: the folder {Path(path).resolve().parent} does not exist")
+        _existing_folder(path)  # said now, not after every file was read
     analysis = Analysis(args.reference, args.from_reference, args.ph, args.fc, args.blank, args.ru, args.area)
     # JSON Lines go to -o, or to stdout unless the table takes it.
     out = Output(args.output, args.force) if args.output or not args.table else None

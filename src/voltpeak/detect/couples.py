@@ -131,7 +131,7 @@ def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
     for c in sorted({p.cycle for p in located if p.cycle is not None}):
         an = [p for p in located if p.cycle == c and p.direction == "anodic" and p.index is not None]
         ca = [p for p in located if p.cycle == c and p.direction == "cathodic" and p.index is not None]
-        measured = [c for c in (_measure(ctx, located, an[r], ca[k]) for r, k in pair(an, ca)) if _mirrored(c)]
+        measured = [cp for cp in (_measure(ctx, located, an[r], ca[k]) for r, k in pair(an, ca)) if _mirrored(cp)]
         for couple in _trusted(fitted(ctx, c, measured) if measured else [], located):
             couple.anodic, couple.cathodic = (peaks[located.index(couple.anodic)],  # the caller's Peak objects
                                               peaks[located.index(couple.cathodic)])
@@ -146,9 +146,8 @@ def _trusted(couples: list[Couple], peaks: list[Peak]) -> list[Couple]:
     fell within 15 % of the truth for 0 of 14 (Nicholson) and 5 of 12 (straight) cvsim couples, 2026-12-07."""
     out = []
     for c in couples:
-        floor = MINOR_FEATURE * min(c.anodic.prominence or 0.0, c.cathodic.prominence or 0.0)
         others = [p for p in peaks if p.cycle == c.cycle and p is not c.anodic and p is not c.cathodic
-                  and (p.prominence is None or p.prominence >= floor)]
+                  and _stands_out(p, c.anodic, c.cathodic)]
         if c.method != "fit" and others and c.ipa is not None and c.ipc is not None:
             reverse_anodic = c.anodic.index is not None and c.cathodic.index is not None and \
                 c.anodic.index > c.cathodic.index
@@ -266,6 +265,12 @@ def baseline_of(ctx: Context, peaks: list[Peak], peak: Peak) -> tuple[float, flo
 MINOR_FEATURE = 0.1  # a peak under this fraction of a couple's prominence does not stand between its two peaks
 
 
+def _stands_out(p: Peak, a: Peak, k: Peak) -> bool:
+    """Whether ``p`` counts beside the couple of ``a`` and ``k``: a tenth of their smaller prominence or more
+    (a peak of unknown prominence always counts)."""
+    return p.prominence is None or p.prominence >= MINOR_FEATURE * min(a.prominence or 0.0, k.prominence or 0.0)
+
+
 def _measure(ctx: Context, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
     fwd, rev = (a, k) if a.index < k.index else (k, a)
     sign = ctx.sign
@@ -278,9 +283,7 @@ def _measure(ctx: Context, peaks: list[Peak], a: Peak, k: Peak) -> Couple:
     method = "linear"
     # A peak between the two breaks Nicholson's premise (the reverse wave on the forward one's decay); a feature
     # under a tenth of the couple's own prominence (a noise wiggle on the return branch) does not.
-    floor = MINOR_FEATURE * min(fwd.prominence or 0.0, rev.prominence or 0.0)
-    between = any(fwd.index < p.index < rev.index and (p.prominence is None or p.prominence >= floor)
-                  for p in peaks if p.index is not None)
+    between = any(fwd.index < p.index < rev.index and _stands_out(p, fwd, rev) for p in peaks if p.index is not None)
     if r_sweep == f_sweep + 1 and not between:
         # The last peak before a switch and the first after it: Nicholson's relation on the forward baseline.
         turn = ctx.sweeps[f_sweep][1] - 1
