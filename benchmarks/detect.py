@@ -58,7 +58,7 @@ COUPLE_SET = {"snr_range": (15.0, 100.0), "charging_range": (0.02, 0.4)}  # issu
 def load_cases(n: int, seed: int, processes: int, **kwargs):
     name = "_".join([f"cvsim_{n}_{seed}"] + [f"{k}{v[0]}-{v[1]}" if isinstance(v, tuple) else f"{k}-{v}"
                                              for k, v in sorted(kwargs.items())])
-    cache = HERE / ".cache" / f"{name}_v3.pkl"
+    cache = HERE / ".cache" / f"{name}_v4.pkl"
     if cache.is_file():
         return pickle.loads(cache.read_bytes())
     from cvsim_cases import make_cases
@@ -84,7 +84,8 @@ def visible(case, system, tolerance=0.03) -> bool:
 
 def couple_scores(cases, method=analyse, only_visible: bool = False) -> dict:
     """Per chemically reversible couple of the cases (its own E1/2 known): whether the couple ``method`` reports
-    nearest it has E1/2 within 5 mV, and ipa/ipc within 0.85–1.15 (true value 1). A couple not found fails both.
+    nearest it has E1/2 within 5 mV, and ipa/ipc within 15 % of the couple's own (measured alone from the forward
+    wave's decay: 1 for a Nernstian couple, 0.75–1.8 for slow ones with α ≠ ½). A couple not found fails both.
     ``only_visible``: only couples that show as two peaks of the CV (``visible``)."""
     e_ok = ratio_ok = total = 0
     ratios = []
@@ -100,7 +101,7 @@ def couple_scores(cases, method=analyse, only_visible: bool = False) -> dict:
             e_ok += abs(near.e_half_V - system["e_half"]) <= 0.005
             ratio = abs(near.ipa / near.ipc) if near.ipa is not None and near.ipc else None
             ratios.append(ratio)
-            ratio_ok += ratio is not None and 0.85 <= ratio <= 1.15
+            ratio_ok += ratio is not None and 0.85 <= ratio / system["ratio"] <= 1.15
     known = [r for r in ratios if r is not None]
     return {"couples": total, "e_half": e_ok / max(total, 1), "ratio": ratio_ok / max(total, 1),
             "ratio_median": float(np.median(known)) if known else float("nan"),
@@ -109,11 +110,16 @@ def couple_scores(cases, method=analyse, only_visible: bool = False) -> dict:
 
 def slow_couples(cases) -> None:
     """The couple table on quasi-reversible couples of every speed (cvsim, k0 1e-4–1e-1 cm/s, α 0.3–0.7), by k0:
-    E1/2 within 5 mV, ipa/ipc within 0.85–1.15, and the right peaks paired (the couple reported nearest has both
-    peak potentials within 20 mV of the couple's own)."""
+    E1/2 within 5 mV, ipa/ipc within 15 % of the couple's own (``couple_scores``), the right peaks paired (the
+    couple reported nearest has both peak potentials within 20 mV of the couple's own), and k0 within a factor 2
+    (a k0 withheld or not found counts as wrong); the time a CV takes."""
     analysed = _once(analyse)
     bands = ((1e-4, 1e-3), (1e-3, 1e-2), (1e-2, 0.11))
-    rows = {band: [0, 0, 0, 0] for band in bands}  # couples, E1/2 right, ratio right, paired right
+    rows = {band: [0, 0, 0, 0, 0] for band in bands}  # couples, E1/2 right, ratio right, paired right, k0 right
+    t = time.perf_counter()
+    for c in cases:
+        analysed(c.noisy)
+    per_cv = (time.perf_counter() - t) / len(cases)
     for c in cases:
         _, found = analysed(c.noisy)
         for system in c.systems:
@@ -126,18 +132,25 @@ def slow_couples(cases) -> None:
                 continue
             row_[1] += abs(near.e_half_V - system["e_half"]) <= 0.005
             ratio = abs(near.ipa / near.ipc) if near.ipa is not None and near.ipc else None
-            row_[2] += ratio is not None and 0.85 <= ratio <= 1.15
+            row_[2] += ratio is not None and 0.85 <= ratio / system["ratio"] <= 1.15
             row_[3] += abs(near.e_pa_V - system["anodic"]) <= 0.02 and abs(near.e_pc_V - system["cathodic"]) <= 0.02
+            k0 = (near.kinetics or {}).get("k0_cm_s")
+            row_[4] += k0 is not None and 0.5 <= k0 / system["k0"] <= 2
     print(f"\nQuasi-reversible couples of every speed ({len(cases)} cvsim CVs, 1–3 couples, k0 log-uniform "
-          "1e-4–1e-1 cm/s, α 0.3–0.7, charging 2–40 %, SNR 15–100):\n")
-    print("| k0 (cm/s) | couples | E1/2 within 5 mV | ipa/ipc within 0.85–1.15 | right peaks paired |")
-    print("|---|---|---|---|---|")
+          f"1e-4–1e-1 cm/s, α 0.3–0.7, charging 2–40 %, SNR 15–100); detect + couples {per_cv * 1000:.0f} ms a CV, "
+          "one core:\n")
+    print("| k0 (cm/s) | couples | E1/2 within 5 mV | ipa/ipc within 15 % | right peaks paired | k0 within 2× |")
+    print("|---|---|---|---|---|---|")
     total = np.sum([rows[b] for b in bands], axis=0)
-    for label, (n, e, r, p) in [*((f"{lo:g}–{min(hi, 0.1):g}", rows[(lo, hi)]) for lo, hi in bands), ("all", total)]:
-        print(f"| {label} | {n} | {e / max(n, 1):.3f} | {r / max(n, 1):.3f} | {p / max(n, 1):.3f} |")
+    for label, (n, e, r, p, k) in [*((f"{lo:g}–{min(hi, 0.1):g}", rows[(lo, hi)]) for lo, hi in bands),
+                                   ("all", total)]:
+        print(f"| {label} | {n} | {e / max(n, 1):.3f} | {r / max(n, 1):.3f} | {p / max(n, 1):.3f} | "
+              f"{k / max(n, 1):.3f} |")
+    slow = np.sum([rows[b] for b in bands[:2]], axis=0)
     record("detect", f"quasi-reversible couples (k0 1e-4–1e-1), {total[0]}: E1/2 5 mV / ipa/ipc 15 % / paired",
            f"{total[1] / total[0]:.3f} / {total[2] / total[0]:.3f} / {total[3] / total[0]:.3f}",
            "goal 0.95 / 0.85 / 0.97")
+    record("detect", f"k0 within 2× (k0 1e-4–1e-2), {slow[0]} couples", f"{slow[4] / slow[0]:.3f}", "")
 
 
 class _Pair:

@@ -9,6 +9,7 @@ from scipy.optimize import linear_sum_assignment
 
 from voltpeak.detect.baseline import baseline
 from voltpeak.detect.fit import NOMINAL_RATE_V_S, deconvolve
+from voltpeak.detect.kinetics import kinetics
 from voltpeak.detect.peaks import DEFAULT, Context, DetectorSettings, detect
 from voltpeak.detect.smooth import smoothed_noise
 from voltpeak.peak import Peak
@@ -39,6 +40,7 @@ class Couple:
     cycle: int | None = None
     own_peaks: bool = True
     withheld: str = ""  # why the reverse peak's current (and ipa/ipc) is not given, where it is not
+    kinetics: dict | None = None  # a fitted couple's E°, ψ, k0 and α (``voltpeak.detect.kinetics``)
 
     def __post_init__(self):
         if self.e_pa_V is None:
@@ -74,6 +76,7 @@ class Couple:
             "reverse_baseline": self.method,
             "own_peaks": self.own_peaks,
             **({"withheld": {"ipa_ipc": self.withheld}} if self.withheld else {}),
+            **({"kinetics": self.kinetics} if self.kinetics else {}),
         }
 
 
@@ -165,10 +168,12 @@ def fitted(ctx: Context, cycle: int, couples: list[Couple]) -> list[Couple]:
     end = int(in_cycle[-1]) + 1
     v = ctx.v
     E = v.potential_V[:end]
+    step = float(np.median(np.abs(np.diff(E))))
+    rate_known = (v.time_s is not None and len(v.time_s) > 1) or bool(v.scan_rate_V_s)
     if v.time_s is not None and len(v.time_s) > 1:
         dt = float(np.median(np.diff(v.time_s[:end])))
     else:
-        dt = float(np.median(np.abs(np.diff(E)))) / (v.scan_rate_V_s or NOMINAL_RATE_V_S)
+        dt = step / (v.scan_rate_V_s or NOMINAL_RATE_V_S)
     starts = [(c.e_half_V, c.delta_ep_V, c.cathodic.index < c.anodic.index) for c in couples]
     try:
         found = deconvolve(E, ctx.current[:end], [s for s in ctx.sweeps if s[0] < end], ctx.cycles[:end] == cycle,
@@ -187,7 +192,8 @@ def fitted(ctx: Context, cycle: int, couples: list[Couple]) -> list[Couple]:
             own = Couple(anodic, cathodic, None, None, own_peaks=False)
         # ``deconvolve`` works on the IUPAC-oriented current; heights return to the file's sign.
         out.append(replace(own, ipa=f.ipa * ctx.sign if f.ipa > 0 else None,
-                           ipc=f.ipc * ctx.sign if f.ipc < 0 else None, method="fit", e_pa_V=f.e_pa, e_pc_V=f.e_pc))
+                           ipc=f.ipc * ctx.sign if f.ipc < 0 else None, method="fit", e_pa_V=f.e_pa, e_pc_V=f.e_pc,
+                           kinetics=kinetics(f, step / dt, rate_known, f.e_pa - f.e_pc)))
     return out
 
 

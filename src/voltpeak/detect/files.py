@@ -10,6 +10,7 @@ from pathlib import Path
 
 from voltpeak.detect.corrections import correct_ir, reference_name, reference_shift, subtract_blank
 from voltpeak.detect.couples import find_couples
+from voltpeak.detect.kinetics import kinetic_class
 from voltpeak.detect.measure import peak_measures
 from voltpeak.detect.peaks import Context, current_sign, detect
 from voltpeak.errors import InputError, VoltpeakError
@@ -90,14 +91,18 @@ def corrected(v, analysis: Analysis, convention: str = "auto"):
 
 
 def classify(couple, ratio: float | None) -> str:
-    """A couple's reversibility class from its ΔEp and ipa/ipc at one scan rate (n = 1 assumed for ΔEp):
-    ``surface-confined`` (|ΔEp| < 20 mV: an adsorbed layer), ``chemically coupled`` (ipa/ipc outside 0.8–1.25: a
-    chemical step consumes one side), else ``reversible`` (ΔEp ≤ 75 mV), ``quasi-reversible`` (≤ 200 mV) or
-    ``irreversible``. One scan rate cannot tell a slow electron transfer from a large iR drop: correct iR first
-    (--ru), or read a scan-rate series."""
+    """A couple's reversibility class at one scan rate: ``surface-confined`` (|ΔEp| < 20 mV: an adsorbed layer);
+    for a couple the cycle's fit explains (electron transfer with Butler–Volmer kinetics, no chemical step),
+    Matsuda & Ayabe's class of its fitted rate (``voltpeak.detect.kinetics``); otherwise ``chemically coupled``
+    (ipa/ipc outside 0.8–1.25: a chemical step consumes one side), else ``reversible`` (ΔEp ≤ 75 mV, n = 1),
+    ``quasi-reversible`` (≤ 200 mV) or ``irreversible``. One scan rate cannot tell a slow electron transfer from
+    a large iR drop: correct iR first (--ru), or read a scan-rate series."""
     dep = couple.delta_ep_V
     if dep < 0.020:  # pairs reach down to ΔEp = −30 mV: an adsorbed layer's peaks may cross
         return "surface-confined"
+    fitted = couple.kinetics and kinetic_class(couple.kinetics)
+    if fitted:  # the fit's slow electron transfer explains an ipa/ipc away from 1 (α ≠ ½)
+        return fitted
     if ratio is not None and not 0.8 <= ratio <= 1.25:
         return "chemically coupled"
     return "reversible" if dep <= 0.075 else "quasi-reversible" if dep <= 0.200 else "irreversible"

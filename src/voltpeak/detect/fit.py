@@ -28,12 +28,13 @@ import numpy as np
 from scipy.optimize import least_squares
 from scipy.signal import savgol_filter
 
-from voltpeak.simulate.diffusion import reduction_current
+from voltpeak.simulate.diffusion import F, R, reduction_current
 
 NOMINAL_RATE_V_S = 0.1  # scan rate assumed where the file gives none (only scales the fitted k0)
 TAUS = (0.0, 1.0, 2.0, 4.0, 8.0)  # charging relaxation times tried (samples)
 E0_RANGE_V = 0.08  # how far a formal potential may move from its start
-LOGK0_RANGE = (-4.0, 1.0)  # log10 k0 (cm/s, at D = 1e-5 cm²/s); 10 cm/s is Nernstian at any rate here
+ALPHA_RANGE = (0.2, 0.8)  # transfer coefficients fitted
+LOGK0_RANGE = (-5.0, 1.0)  # log10 k0 (cm/s, at D = 1e-5 cm²/s); 10 cm/s is Nernstian at any rate here
 GIVE_UP = 60.0  # a first fit this many noise deviations off is a record the model cannot follow (a real CV's
 # shapes, a digitised curve with no noise): not worth adding couples to. Simulated CVs missing a couple reach 48.
 GOOD_FIT = 1.5  # a fit is kept when its residual's rms is within this many noise deviations
@@ -41,14 +42,47 @@ ADD_WHILE = 1.2  # a couple is added while the rms exceeds this many noise devia
 ADD_GAIN = 0.85  # ... and the added couple lowers the rms at least this much (as a factor)
 MAX_ADDED = 2  # couples added to those found (three merged waves are beyond one cycle's fit)
 MAX_SAMPLES = 4000  # longer records (to the cycle's end) keep their baselines: a fit would take seconds
-FIT_SAMPLES = 1000  # the search fits every k-th sample, k the least that keeps to this many (time ∝ samples)
+SEARCH_SAMPLES = 300  # the search fits every k-th sample, k the least that keeps to this many (time ∝ samples)
+FIT_SAMPLES = 1000  # ... and its result is polished on this many: a coarse grid's discretisation shows on clean data
+POLISH_STEPS = 8  # evaluations the polish may take
 NOISE_FLOOR = 1e-3  # of the current range: the least noise a fit is held to
 AVERAGE_V = 0.005  # the data's correction to a fitted peak height: mean residual within this of the peak
 
 
+D_UNIT_CM2_S = 1e-5  # the unit couple's diffusion coefficient: fitted k0 are given at it
+TEMPERATURE_K = 298.15
+F_RT = F / (R * TEMPERATURE_K)  # 1/V
+
+
+def psi_nicholson(delta_ep_V: float, alpha: float = 0.5) -> float | None:
+    """ψ from the peak separation (V, n = 1) on Nicholson's working curve: Lavagnini et al.'s (2004) fit of it
+    up to 200 mV, Klingler & Kochi's (1981) irreversible relation ψ = 2.18 √(α/π) exp(−α² f ΔEp) beyond; None
+    up to 61 mV (a reversible separation: ψ is then beyond what ΔEp can tell)."""
+    x = delta_ep_V * 1000
+    if x <= 61.0:
+        return None
+    if x <= 200.0:
+        return float((-0.6288 + 0.0021 * x) / (1 - 0.017 * x))
+    return float(2.18 * np.sqrt(alpha / np.pi) * np.exp(-alpha ** 2 * F_RT * delta_ep_V))
+
+
+def log_k0_of(psi: float, rate_V_s: float) -> float:
+    """log10 k0 (cm/s, at D = 1e-5 cm²/s) of Nicholson's ψ at the scan rate ``rate_V_s`` (V/s)."""
+    return float(np.log10(psi * np.sqrt(np.pi * D_UNIT_CM2_S * F_RT * rate_V_s)))
+
+
+def start_log_k0(delta_ep_V: float, rate_V_s: float) -> float:
+    """Where the fit starts log10 k0 for a couple of peak separation ``delta_ep_V``: Nicholson's ψ of it (a
+    reversible separation starts at ψ = 20)."""
+    psi = psi_nicholson(delta_ep_V)
+    return log_k0_of(20.0 if psi is None or psi <= 0 else psi, rate_V_s)
+
+
 @dataclass
 class FittedCouple:
-    """One couple's own peaks from the fit: potentials (V) and heights in the IUPAC frame (anodic positive)."""
+    """One couple's own peaks from the fit: potentials (V) and heights in the IUPAC frame (anodic positive); its
+    fitted E° (V), log10 k0 (k0 in cm/s at D = 1e-5 cm²/s and the time step given) and α, each with its standard
+    deviation (``inf`` where the data do not determine it)."""
 
     e_pa: float
     e_pc: float
@@ -56,6 +90,10 @@ class FittedCouple:
     ipc: float
     e0: float
     log_k0: float
+    alpha: float
+    sd_e0: float
+    sd_log_k0: float
+    sd_alpha: float
 
 
 def _relaxed(direction: np.ndarray, tau: float) -> np.ndarray:
@@ -75,21 +113,23 @@ def _relaxed(direction: np.ndarray, tau: float) -> np.ndarray:
 class _Model:
     """The cycle's model for fixed couples: columns of unit couples, the linear solve and the residual."""
 
-    def __init__(self, E, y, mask, direction, dt, noise):
+    def __init__(self, E, y, mask, direction, dt, noise, coarse=1.0):
         self.E, self.y, self.mask, self.direction, self.dt = E, y, mask, direction, dt
+        self.rate = float(np.median(np.abs(np.diff(E)))) / dt  # V/s
         # Residuals in noise deviations (least_squares' tolerances are relative); a noise-free record is held to
-        # a thousandth of its current range.
-        self.unit = max(noise, NOISE_FLOOR * float(np.ptp(y[mask]))) or 1.0
+        # a thousandth of its current range, and a model on a grid ``coarse`` times the polish's to that many
+        # thousandths (the discretisation error grows with the step).
+        self.unit = max(noise, NOISE_FLOOR * coarse * float(np.ptp(y[mask]))) or 1.0
         self.charging = _relaxed(direction, 2.0)
 
-    def columns(self, e0, log_k0, bulk_ox, E=None):
+    def columns(self, e0, log_k0, alpha, bulk_ox, E=None):
         """IUPAC currents (anodic positive) of couples of unit concentration, shape (N, len(e0))."""
         e0 = np.asarray(e0, dtype=float)
         E = self.E if E is None else E
         ox = np.asarray(bulk_ox, dtype=bool)
         return -reduction_current(np.repeat(E[:, None], len(e0), 1), self.dt, e0,
                                   c_ox_mol_cm3=np.where(ox, 1e-6, 0.0), c_red_mol_cm3=np.where(ox, 0.0, 1e-6),
-                                  k0_cm_s=10.0 ** np.asarray(log_k0, dtype=float))
+                                  k0_cm_s=10.0 ** np.asarray(log_k0, dtype=float), alpha=np.asarray(alpha, float))
 
     def design(self, cols):
         return np.column_stack([cols, np.ones_like(self.E), self.E, self.charging])
@@ -115,36 +155,38 @@ class _Model:
         self.charging = best[1]
         return best[0]
 
-    def fit(self, e0, log_k0, bulk_ox):
-        """Least-squares E° and log k0 from the starts given; (theta, rms in noise deviations)."""
+    def fit(self, e0, log_k0, alpha, bulk_ox, max_nfev=30, move=True):
+        """Least-squares E°, log k0 and α from the starts given (theta: the three, K each), E° within
+        ``E0_RANGE_V`` of its start (``move``) or of where it is; (theta, rms in noise deviations, the Jacobian at
+        theta)."""
         K = len(e0)
-        lo = np.r_[np.asarray(e0) - E0_RANGE_V, np.full(K, LOGK0_RANGE[0])]
-        hi = np.r_[np.asarray(e0) + E0_RANGE_V, np.full(K, LOGK0_RANGE[1])]
-        theta0 = np.clip(np.r_[e0, log_k0], lo + 1e-9, hi - 1e-9)
-        step = np.r_[np.full(K, 2e-4), np.full(K, 1e-2)]
+        reach = E0_RANGE_V if move else 0.01
+        lo = np.r_[np.asarray(e0) - reach, np.full(K, LOGK0_RANGE[0]), np.full(K, ALPHA_RANGE[0])]
+        hi = np.r_[np.asarray(e0) + reach, np.full(K, LOGK0_RANGE[1]), np.full(K, ALPHA_RANGE[1])]
+        theta0 = np.clip(np.r_[e0, log_k0, alpha], lo + 1e-9, hi - 1e-9)
+        step = np.r_[np.full(K, 2e-4), np.full(K, 1e-2), np.full(K, 5e-3)]
 
         def fun(th):
-            return self.residual(self.columns(th[:K], th[K:], bulk_ox))
+            return self.residual(self.columns(*th.reshape(3, K), bulk_ox))
 
         def jac(th):
             # One batch simulates every perturbed couple: each parameter moves only its own couple's column.
-            base = self.columns(th[:K], th[K:], bulk_ox)
-            moved = self.columns(np.r_[th[:K] + step[:K], th[:K]], np.r_[th[K:], th[K:] + step[K:]],
-                                 np.r_[bulk_ox, bulk_ox])
+            base = self.columns(*th.reshape(3, K), bulk_ox)
+            moved = self.columns(*(np.tile(th.reshape(3, K), 3) + np.kron(np.eye(3), np.ones(K)) * step), bulk_ox * 3)
             r0 = self.residual(base)
-            J = np.empty((len(r0), 2 * K))
-            for j in range(2 * K):
+            J = np.empty((len(r0), 3 * K))
+            for j in range(3 * K):
                 cols = base.copy()
                 cols[:, j % K] = moved[:, j]
                 J[:, j] = (self.residual(cols) - r0) / step[j]
             return J
 
-        start_rms = self.relax(self.columns(theta0[:K], theta0[K:], bulk_ox))  # then held
+        start_rms = self.relax(self.columns(*theta0.reshape(3, K), bulk_ox))  # then held
         if start_rms > 2 * GIVE_UP:  # hopeless: spare the optimiser (real CVs' shapes, noise-free digitised curves)
-            return theta0, start_rms
-        res = least_squares(fun, theta0, jac=jac, bounds=(lo, hi), x_scale=np.r_[np.full(K, 0.01), np.full(K, 0.5)],
-                            max_nfev=30)
-        return res.x, float(np.sqrt(np.mean(res.fun ** 2)))
+            return theta0, start_rms, None
+        res = least_squares(fun, theta0, jac=jac, bounds=(lo, hi),
+                            x_scale=np.r_[np.full(K, 0.01), np.full(K, 0.5), np.full(K, 0.1)], max_nfev=max_nfev)
+        return res.x, float(np.sqrt(np.mean(res.fun ** 2))), res.jac
 
 
 def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]], cycle_mask: np.ndarray,
@@ -177,54 +219,126 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
     direction = np.empty(len(E))
     for a, b, d in sweeps:
         direction[a:b] = d
-    k = -(-len(E) // FIT_SAMPLES)
-    model = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise)
+    k, fine = -(-len(E) // SEARCH_SAMPLES), -(-len(E) // FIT_SAMPLES)
+    model = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise, coarse=k / fine)
     e0 = [s[0] for s in starts]
-    log_k0 = [0.0 if s[1] < 0.075 else -2.0 for s in starts]
+    log_k0 = [start_log_k0(s[1], model.rate) for s in starts]
     bulk_ox = [s[2] for s in starts]
-    theta, rms = model.fit(e0, log_k0, bulk_ox)
+    theta, rms, jac = model.fit(e0, log_k0, [0.5] * len(e0), bulk_ox)
     if rms > GIVE_UP:
         return None
     first_ox = sweeps[0][2] < 0
     while rms > ADD_WHILE and len(e0) < len(starts) + MAX_ADDED:
         tried = []
-        for e_new in _candidates(model, theta, bulk_ox):
-            K = len(e0)
-            th, r = model.fit(np.r_[theta[:K], e_new], np.r_[theta[K:], -1.0], bulk_ox + [first_ox])
-            tried.append((r, th))
-        if not tried or min(t[0] for t in tried) > ADD_GAIN * rms:
+        for e_new, dep in _candidates(model, theta, bulk_ox):
+            e0_, k0_, a_ = theta.reshape(3, -1)
+            tried.append(model.fit(np.r_[e0_, e_new], np.r_[k0_, start_log_k0(dep, model.rate)], np.r_[a_, 0.5],
+                                   bulk_ox + [first_ox]))
+        if not tried or min(t[1] for t in tried) > ADD_GAIN * rms:
             break
-        rms, theta = min(tried, key=lambda t: t[0])
+        theta, rms, jac = min(tried, key=lambda t: t[1])
         e0, bulk_ox = list(theta[:len(e0) + 1]), bulk_ox + [first_ox]
+    theta, rms, jac = _repaired(model, theta, rms, jac, bulk_ox)
+    if rms > 2 * GOOD_FIT:  # beyond what the finer grid polishes away
+        return None
+    if k > fine:
+        k = fine
+        model = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise)
+        theta, rms, jac = model.fit(*theta.reshape(3, -1), bulk_ox, max_nfev=POLISH_STEPS, move=False)
     if rms > GOOD_FIT:
         return None
+    sd = _deviations(jac, rms, len(bulk_ox))
     if k > 1:  # the couples measured on every sample
         model = _Model(E, y, cycle_mask, direction, dt_s, noise)
-        model.relax(model.columns(theta[:len(e0)], theta[len(e0):], bulk_ox))
-    return _own_peaks(model, theta, bulk_ox, sweeps)
+        model.relax(model.columns(*theta.reshape(3, -1), bulk_ox))
+    return _own_peaks(model, theta, sd, bulk_ox, sweeps)
 
 
-def _candidates(model, theta, bulk_ox) -> list[float]:
-    """Formal potentials where the residual shows a missing wave: its largest bump on each direction's sweeps."""
+def _waves(model, theta, bulk_ox) -> list[tuple[float, float]]:
+    """Each fitted couple's own anodic and cathodic peak potentials on the model's samples (V)."""
+    K, E, direction = len(bulk_ox), model.E, model.direction
+    cols = model.columns(*theta.reshape(3, K), bulk_ox)
+    out = []
+    for j in range(K):
+        up = np.where(model.mask & (direction > 0), cols[:, j], -np.inf)
+        down = np.where(model.mask & (direction < 0), -cols[:, j], -np.inf)
+        out.append((float(E[np.argmax(up)]), float(E[np.argmax(down)])))
+    return out
+
+
+SWAP_GAIN = 0.95  # swapped partners are kept where they lower the rms at least this much (as a factor)
+
+
+def _repaired(model, theta, rms, jac, bulk_ox):
+    """The fit with two couples' reverse waves swapped where that explains the cycle better: slow couples'
+    waves interleave (A's forward, B's forward, A's reverse, B's reverse), and a fit started from the wrong
+    partners keeps them, each couple's E° and rate bending to fit. (theta, rms, jac)."""
+    K = len(bulk_ox)
+    if K < 2:
+        return theta, rms, jac
+    waves = _waves(model, theta, bulk_ox)
+    e0, log_k0, alpha = (x.copy() for x in theta.reshape(3, K))
+    for j in range(K):
+        for m in range(j + 1, K):
+            if bulk_ox[j] != bulk_ox[m]:
+                continue
+            # Swap the later waves' partners: with O in the bulk the anodic peaks are the reverse ones.
+            side = 0 if bulk_ox[j] else 1
+            pj, pm = list(waves[j]), list(waves[m])
+            pj[side], pm[side] = pm[side], pj[side]
+            dep_j, dep_m = pj[0] - pj[1], pm[0] - pm[1]
+            if min(dep_j, dep_m) < 0.03 or max(dep_j, dep_m) > 0.8:
+                continue
+            e0_, k0_ = e0.copy(), log_k0.copy()
+            e0_[[j, m]] = (pj[0] + pj[1]) / 2, (pm[0] + pm[1]) / 2
+            k0_[[j, m]] = start_log_k0(dep_j, model.rate), start_log_k0(dep_m, model.rate)
+            a_ = alpha.copy()
+            a_[[j, m]] = 0.5
+            th, r, J = model.fit(e0_, k0_, a_, bulk_ox)
+            if r < SWAP_GAIN * rms:
+                return th, r, J
+    return theta, rms, jac
+
+
+def _deviations(jac: np.ndarray | None, rms: float, K: int) -> np.ndarray:
+    """Standard deviations of the fitted parameters (theta's order) from the Jacobian of the residual (in noise
+    deviations, the couples' amplitudes projected out): the diagonal of (JᵀJ)⁻¹ scaled by the rms², at least 1
+    (a fit within the noise is not better than the noise allows). ``inf`` where the data do not determine a
+    parameter (α of a Nernstian couple)."""
+    if jac is None:
+        return np.full(3 * K, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = np.linalg.pinv(jac.T @ jac, rcond=1e-10)
+        sd = np.sqrt(np.clip(np.diag(cov), 0, None)) * max(rms, 1.0)
+    return np.where(np.isfinite(sd) & (np.diag(jac.T @ jac) > 0), sd, np.inf)
+
+
+def _candidates(model, theta, bulk_ox) -> list[tuple[float, float]]:
+    """Couples (E° V, ΔEp V) the residual shows missing: its largest bump on each direction's sweeps, each as a
+    reversible couple's wave, and the two as one slow couple's waves where they lie the right way round (the
+    anodic wave above the cathodic)."""
     K, E, direction, mask = len(bulk_ox), model.E, model.direction, model.mask
-    coef, A = model.solve(model.columns(theta[:K], theta[K:], bulk_ox))
+    coef, A = model.solve(model.columns(*theta.reshape(3, K), bulk_ox))
     r = np.where(mask, model.y - A @ coef, 0.0)
     step = float(np.median(np.abs(np.diff(E)))) or 1e-3
     window = max(5, int(0.03 / step) | 1)
     if len(r) > window:
         r = savgol_filter(r, window, 2)
-    out = []
+    bumps = {}
     for d in (1.0, -1.0):
         bump = np.where(direction == d, r * d, -np.inf)
         i = int(np.argmax(bump))
         if np.isfinite(bump[i]) and bump[i] > 0:
-            out.append(float(E[i] - d * 0.029))  # a wave's peak lies ~29 mV past its E° (n = 1)
+            bumps[d] = float(E[i])
+    out = [(e - d * 0.029, 0.058) for d, e in bumps.items()]  # a wave's peak lies ~29 mV past its E° (n = 1)
+    if len(bumps) == 2 and bumps[1.0] - bumps[-1.0] > 0.1:
+        out.append(((bumps[1.0] + bumps[-1.0]) / 2, bumps[1.0] - bumps[-1.0]))
     return out
 
 
-def _own_peaks(model, theta, bulk_ox, sweeps) -> list[FittedCouple] | None:
+def _own_peaks(model, theta, sd, bulk_ox, sweeps) -> list[FittedCouple] | None:
     K, E, mask = len(bulk_ox), model.E, model.mask
-    cols = model.columns(theta[:K], theta[K:], bulk_ox)
+    cols = model.columns(*theta.reshape(3, K), bulk_ox)
     coef, A = model.solve(cols)
     fitted = A @ coef
     step = float(np.median(np.abs(np.diff(E)))) or 1e-3
@@ -244,13 +358,16 @@ def _own_peaks(model, theta, bulk_ox, sweeps) -> list[FittedCouple] | None:
         pr = ra + int(np.argmax(-own[ra:rb] * d_fwd))
         held = E.copy()
         held[fb:] = E[fb - 1]  # the potential held at the switch: the forward wave's own decay
-        decay = model.columns([theta[j]], [theta[K + j]], [bulk_ox[j]], held)[:, 0] * coef[j]
+        decay = model.columns(*theta.reshape(3, K)[:, j:j + 1], [bulk_ox[j]], held)[:, 0] * coef[j]
         residual = model.y - fitted  # the data less every fitted part: its local mean corrects a fitted height
         fwd = own[pf] + _local_mean(residual, pf, half)
         rev = own[pr] - decay[pr] + _local_mean(residual, pr, half)
         e_f, e_r = _vertex(E, own * d_fwd, pf), _vertex(E, -own * d_fwd, pr)
         (e_pa, ipa), (e_pc, ipc) = ((e_f, fwd), (e_r, rev)) if d_fwd > 0 else ((e_r, rev), (e_f, fwd))
-        out.append(FittedCouple(e_pa, e_pc, ipa, ipc, float(theta[j]), float(theta[K + j])))
+        e0, log_k0, alpha = theta.reshape(3, K)[:, j]
+        sd_e0, sd_log_k0, sd_alpha = sd.reshape(3, K)[:, j]
+        out.append(FittedCouple(e_pa, e_pc, ipa, ipc, float(e0), float(log_k0), float(alpha), float(sd_e0),
+                                float(sd_log_k0), float(sd_alpha)))
     return out
 
 
