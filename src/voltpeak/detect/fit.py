@@ -219,36 +219,39 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
     direction = np.empty(len(E))
     for a, b, d in sweeps:
         direction[a:b] = d
-    k, fine = -(-len(E) // SEARCH_SAMPLES), -(-len(E) // FIT_SAMPLES)
-    model = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise, coarse=k / fine)
-    e0 = [s[0] for s in starts]
-    log_k0 = [start_log_k0(s[1], model.rate) for s in starts]
+    k, f = -(-len(E) // SEARCH_SAMPLES), -(-len(E) // FIT_SAMPLES)
+    search = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise, coarse=k / f)
+    fine = search if k == f else _Model(E[::f], y[::f], cycle_mask[::f], direction[::f], dt_s * f, noise)
+
+    def polished(found):  # the search's fit on the finer grid: there the rms is judged against the noise
+        return found if fine is search else fine.fit(*found[0].reshape(3, -1), bulk_ox, max_nfev=POLISH_STEPS,
+                                                     move=False)
+
     bulk_ox = [s[2] for s in starts]
-    theta, rms, jac = model.fit(e0, log_k0, [0.5] * len(e0), bulk_ox)
-    if rms > GIVE_UP:
+    found = search.fit([s[0] for s in starts], [start_log_k0(s[1], search.rate) for s in starts],
+                       [0.5] * len(starts), bulk_ox)
+    if found[1] > GIVE_UP:
         return None
+    found = _repaired(search, *found, bulk_ox)
+    best = polished(found)
     first_ox = sweeps[0][2] < 0
-    while rms > ADD_WHILE and len(e0) < len(starts) + MAX_ADDED:
-        tried = []
-        for e_new, dep in _candidates(model, theta, bulk_ox):
-            e0_, k0_, a_ = theta.reshape(3, -1)
-            tried.append(model.fit(np.r_[e0_, e_new], np.r_[k0_, start_log_k0(dep, model.rate)], np.r_[a_, 0.5],
-                                   bulk_ox + [first_ox]))
-        if not tried or min(t[1] for t in tried) > ADD_GAIN * rms:
+    while best[1] > ADD_WHILE and len(bulk_ox) < len(starts) + MAX_ADDED:
+        e0_, k0_, a_ = found[0].reshape(3, -1)
+        tried = [search.fit(np.r_[e0_, e_new], np.r_[k0_, start_log_k0(dep, search.rate)], np.r_[a_, 0.5],
+                            bulk_ox + [first_ox]) for e_new, dep in _candidates(search, found[0], bulk_ox)]
+        # An added couple too slow to show a wave in the window is a background's shape, not a couple.
+        tried = [t for t in tried if t[0][2 * len(bulk_ox) + 1] > LOGK0_RANGE[0] + 0.05]
+        if not tried or min(t[1] for t in tried) > ADD_GAIN * found[1]:
             break
-        theta, rms, jac = min(tried, key=lambda t: t[1])
-        e0, bulk_ox = list(theta[:len(e0) + 1]), bulk_ox + [first_ox]
-    theta, rms, jac = _repaired(model, theta, rms, jac, bulk_ox)
-    if rms > 2 * GOOD_FIT:  # beyond what the finer grid polishes away
-        return None
-    if k > fine:
-        k = fine
-        model = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise)
-        theta, rms, jac = model.fit(*theta.reshape(3, -1), bulk_ox, max_nfev=POLISH_STEPS, move=False)
+        bulk_ox = bulk_ox + [first_ox]
+        found = _repaired(search, *min(tried, key=lambda t: t[1]), bulk_ox)
+        best = polished(found)
+    theta, rms, jac = best
     if rms > GOOD_FIT:
         return None
     sd = _deviations(jac, rms, len(bulk_ox))
-    if k > 1:  # the couples measured on every sample
+    model = fine
+    if f > 1:  # the couples measured on every sample
         model = _Model(E, y, cycle_mask, direction, dt_s, noise)
         model.relax(model.columns(*theta.reshape(3, -1), bulk_ox))
     return _own_peaks(model, theta, sd, bulk_ox, sweeps)
