@@ -84,15 +84,18 @@ class Couple:
 MAX_DELTA_EP_V = 0.5
 # Adsorbed couples have ΔEp near 0; a small negative value is still the same process.
 MIN_DELTA_EP_V = -0.03
+# Slow couples reach ΔEp 0.5–0.8 V (k0 1e-4 cm/s): peaks left unpaired are paired this wide, and the couple is
+# kept only where the cycle's fit explains it as one couple.
+WIDE_DELTA_EP_V = 0.8
 
 
-def pair(anodic: list[Peak], cathodic: list[Peak]) -> list[tuple[int, int]]:
+def pair(anodic: list[Peak], cathodic: list[Peak], widest_V: float = MAX_DELTA_EP_V) -> list[tuple[int, int]]:
     """Indices (anodic, cathodic) of the couples among peaks of one cycle (and one curve): the pairs that
-    minimise the total |ΔEp| (Hungarian assignment) among those with ``MIN_DELTA_EP_V ≤ ΔEp ≤ MAX_DELTA_EP_V``."""
+    minimise the total |ΔEp| (Hungarian assignment) among those with ``MIN_DELTA_EP_V ≤ ΔEp ≤ widest_V``."""
     if not anodic or not cathodic:
         return []
     dep = np.array([[a.potential - k.potential for k in cathodic] for a in anodic])
-    ok = (dep >= MIN_DELTA_EP_V) & (dep <= MAX_DELTA_EP_V)
+    ok = (dep >= MIN_DELTA_EP_V) & (dep <= widest_V)
     rows, cols = linear_sum_assignment(np.where(ok, np.abs(dep), 1e6))
     return [(int(r), int(k)) for r, k in zip(rows, cols) if ok[r, k]]
 
@@ -134,8 +137,17 @@ def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
     for c in sorted({p.cycle for p in located if p.cycle is not None}):
         an = [p for p in located if p.cycle == c and p.direction == "anodic" and p.index is not None]
         ca = [p for p in located if p.cycle == c and p.direction == "cathodic" and p.index is not None]
-        measured = [cp for cp in (_measure(ctx, located, an[r], ca[k]) for r, k in pair(an, ca)) if _mirrored(cp)]
-        for couple in _trusted(fitted(ctx, c, measured) if measured else [], located):
+        pairs = pair(an, ca)
+        left_an = [p for k, p in enumerate(an) if k not in {r for r, _ in pairs}]
+        left_ca = [p for k, p in enumerate(ca) if k not in {q for _, q in pairs}]
+        pairs = [(an[r], ca[k]) for r, k in pairs] + [(left_an[r], left_ca[k])
+                                                     for r, k in pair(left_an, left_ca, WIDE_DELTA_EP_V)]
+        measured = [cp for cp in (_measure(ctx, located, a, k) for a, k in pairs) if _mirrored(cp)]
+        measured = fitted(ctx, c, measured) if measured else []
+        # A wide pair stands only as the fit's couple.
+        measured = [cp for cp in measured if cp.method == "fit" or
+                    cp.anodic.potential - cp.cathodic.potential <= MAX_DELTA_EP_V]
+        for couple in _trusted(measured, located):
             couple.anodic, couple.cathodic = (peaks[located.index(couple.anodic)],  # the caller's Peak objects
                                               peaks[located.index(couple.cathodic)])
             couples.append(couple)
