@@ -26,6 +26,8 @@ I_A = np.round(1e-5 * np.sin(7 * E) + 2e-6, 12)
     ("j / µA cm⁻²", "j", 0.01), ("j", "j", 1.0),
     ("t / s", "t", 1.0), ("time/s", "t", 1.0), ("Time (ms)", "t", 1e-3),
     ("control/V", None, 1.0), ("cycle number", None, 1.0), ("(Q-Qo)/C", None, 1.0),
+    ("E_V", "E", 1.0), ("E_mV", "E", 1e-3), ("I_uA", "I", 1e-6), ("current_mA", "I", 1e-3),
+    ("j_mA_cm2", "j", 10.0), ("t_s", "t", 1.0), ("time_min", "t", 60.0), ("E_we", "E", 1.0),
 ])
 def test_header_quantity_and_unit(header, kind, factor):
     col = parse_column(header)

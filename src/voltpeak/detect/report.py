@@ -11,7 +11,8 @@ from pathlib import Path
 
 PREFIXES = ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
 PEAK_COLUMNS = ("source", "cycle", "direction", "Ep_V", "ip", "height", "Ep2_V", "half_width_mV", "onset_V",
-                "charge", "E_half_V", "delta_Ep_mV", "ipa_ipc", "class", "reverse_baseline")
+                "charge", "E_half_V", "delta_Ep_mV", "ipa_ipc", "class", "reverse_baseline", "E0_V", "k0_cm_s",
+                "alpha", "psi")
 
 
 def si_unit(values, base: str) -> tuple[float, str]:
@@ -49,7 +50,11 @@ def _row(line: dict, c: dict, direction: str, cycle, potential, p: dict) -> dict
             "ip": p.get("current"), "height": p.get("height"), "Ep2_V": p.get("E_p2"),
             "half_width_mV": _mV(p.get("half_width")), "onset_V": p.get("onset"), "charge": p.get("charge"),
             "E_half_V": c.get("E_half"), "delta_Ep_mV": _mV(c.get("delta_Ep")), "ipa_ipc": c.get("ipa_ipc"),
-            "class": c.get("class"), "reverse_baseline": c.get("reverse_baseline")}
+            "class": c.get("class"), "reverse_baseline": c.get("reverse_baseline"),
+            **{column: c.get("kinetics", {}).get(key) for column, key in KINETICS_COLUMNS}}
+
+
+KINETICS_COLUMNS = (("E0_V", "E0"), ("k0_cm_s", "k0_cm_s"), ("alpha", "alpha"), ("psi", "psi"))
 
 
 def _mV(x):
@@ -89,9 +94,28 @@ def table(line: dict) -> str:
     lines += [f"  warning: {w}" for w in line.get("warnings", [])]
     lines += [f"  withheld: {p['direction']} peak at {p['potential']:.4f} V: {what} ({why})"
               for p in line.get("peaks", []) for what, why in p.get("withheld", {}).items()]
-    lines += [f"  withheld: couple at E1/2 {c['E_half']:.4f} V: {what} ({why})"
-              for c in line.get("couples", []) for what, why in c.get("withheld", {}).items()]
+    for c in line.get("couples", []):
+        kinetics = c.get("kinetics", {})
+        withheld = {**c.get("withheld", {}), **kinetics.get("withheld", {})}
+        if kinetics:
+            lines.append(f"  kinetics: couple at E1/2 {c['E_half']:.4f} V: {kinetics_text(kinetics)}")
+        lines += [f"  withheld: couple at E1/2 {c['E_half']:.4f} V: {what} ({why})" for what, why in withheld.items()]
     return "\n".join(lines)
+
+
+def kinetics_text(k: dict) -> str:
+    """A couple's fitted kinetics in words: E°, k0 (or ψ), α, and ψ from ΔEp (1σ uncertainties)."""
+    parts = [f"E° {k['E0']:.4f} V" + (f" ± {k['E0_sd'] * 1000:.1f} mV" if k.get("E0_sd") is not None else "")]
+    if "k0_cm_s" in k:
+        parts.append(f"k0 {k['k0_cm_s']:.3g} cm/s (×/÷ {k['k0_sd_factor']:.2f}; D {k['D_assumed_cm2_s']:g} cm²/s "
+                     "assumed, k0 ∝ √D)")
+    if "psi" in k:
+        parts.append(f"ψ {k['psi']:.3g}")
+    if "alpha" in k:
+        parts.append(f"α {k['alpha']:.2f} ± {k['alpha_sd']:.2f}")
+    if "psi_nicholson" in k:
+        parts.append(f"ψ from ΔEp (Nicholson) {k['psi_nicholson']:.3g}")
+    return ", ".join(parts)
 
 
 def _fmt(x, spec: str, scale: float = 1.0) -> str:

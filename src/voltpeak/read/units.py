@@ -11,6 +11,9 @@ _AREA = {"m2": 1.0, "cm2": 1e-4, "mm2": 1e-6}
 
 _BRACKETED = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<unit>[^()\[\]]*)[)\]]\s*$")
 _SLASHED = re.compile(r"^(?P<name>[^/]+?)\s*/\s*(?P<unit>.+)$")
+# A unit after an underscore, as scripts name columns ("E_V", "I_uA", "j_mA_cm2", "t_s"): only units, so that
+# "E_we" stays a name.
+_UNDERSCORED = re.compile(r"^(?P<name>[A-Za-z][A-Za-z ]*?)_(?P<unit>[mµμunp]?(?:V|A(?:_cm2|/cm2|/cm²)?)|m?s|min|h)$")
 
 _POTENTIAL_NAMES = ("ewe", "e", "potential", "voltage", "u", "vf", "ewe-ece", "e_we", "we potential")
 _CURRENT_NAMES = ("i", "<i>", "im", "current", "i_we", "we current")
@@ -31,10 +34,10 @@ def split_header(text: str) -> tuple[str, str]:
     """``"E / V vs SCE"`` -> ``("E", "V vs SCE")``; ``"Current (uA)"`` -> ``("Current", "uA")``."""
     text = text.strip().strip('"').strip("'").strip()
     text = re.sub(r"^WE\(\d+\)\.", "", text, flags=re.IGNORECASE)  # Autolab NOVA: "WE(1).Potential (V)"
-    m = _BRACKETED.match(text) or _SLASHED.match(text)
+    m = _BRACKETED.match(text) or _SLASHED.match(text) or _UNDERSCORED.match(text)
     if not m:
         return text, ""
-    return m.group("name").strip(), m.group("unit").strip()
+    return m.group("name").strip(), m.group("unit").strip().replace("_cm2", "/cm2")
 
 
 def _clean_name(name: str) -> tuple[str, str | None]:
