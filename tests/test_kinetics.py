@@ -97,3 +97,21 @@ def test_a_very_slow_couple_is_paired_across_half_a_volt_only_as_the_fits_couple
     y = np.where(np.arange(len(E)) <= turn, -np.exp(-((E + 0.3) / 0.05) ** 2), np.exp(-((E - 0.3) / 0.05) ** 2))
     peaks, couples = analyse(Voltammogram(E, y * 1e-5 + np.random.default_rng(1).normal(0, 1e-7, len(E))))
     assert len(peaks) == 2 and couples == []
+
+
+@pytest.mark.parametrize("k0, k_chem", [(np.inf, 0.1), (1e-3, 0.2)])
+def test_a_following_chemical_step_is_fitted_not_explained_by_a_made_up_couple(k0, k_chem):
+    """An EC couple (voltpeak's simulator, which cvsim lacks) whose reverse wave is 35–65 % of its forward one:
+    the fit takes the chemical step (k_chem within 30 %, k0 within 50 % where finite) rather than add a couple
+    that takes up the lost current; the class says "chemically coupled"."""
+    from voltpeak.simulate.diffusion import reduction_current
+
+    E = np.r_[np.linspace(0.5, -0.5, 1001), np.linspace(-0.5, 0.5, 1001)[1:]]
+    i = -reduction_current(E, 0.01, 0.0, k0_cm_s=k0, mechanism=1, k_f_s=k_chem)  # 0.1 V/s, 1 mV steps
+    _, couples = analyse(noisy(E, i, 50, rate=0.1))
+    assert len(couples) == 1 and couples[0].method == "fit"
+    kin = couples[0].kinetics
+    assert kin["k_chem_s"] == pytest.approx(k_chem, rel=0.3)
+    if np.isfinite(k0):
+        assert kin["k0_cm_s"] == pytest.approx(k0, rel=0.5)
+    assert classify(couples[0], abs(couples[0].ipa / couples[0].ipc)) == "chemically coupled"

@@ -186,7 +186,7 @@ def fitted(ctx: Context, cycle: int, couples: list[Couple]) -> list[Couple]:
         dt = float(np.median(np.diff(v.time_s[:end])))
     else:
         dt = step / (v.scan_rate_V_s or NOMINAL_RATE_V_S)
-    starts = [(c.e_half_V, c.delta_ep_V, c.cathodic.index < c.anodic.index) for c in couples]
+    starts = [(c.e_half_V, c.delta_ep_V, c.cathodic.index < c.anodic.index, _reverse_share(c)) for c in couples]
     try:
         found = deconvolve(E, ctx.current[:end], [s for s in ctx.sweeps if s[0] < end], ctx.cycles[:end] == cycle,
                            ctx.noise, starts, dt) if dt > 0 else None
@@ -207,6 +207,14 @@ def fitted(ctx: Context, cycle: int, couples: list[Couple]) -> list[Couple]:
                            ipc=f.ipc * ctx.sign if f.ipc < 0 else None, method="fit", e_pa_V=f.e_pa, e_pc_V=f.e_pc,
                            kinetics=kinetics(f, step / dt, rate_known, f.e_pa - f.e_pc)))
     return out
+
+
+def _reverse_share(c: Couple) -> float | None:
+    """|reverse peak current / forward peak current| as the baselines measured them; None where one is missing."""
+    if c.ipa is None or not c.ipc:
+        return None
+    ratio = abs(c.ipa / c.ipc)
+    return ratio if c.cathodic.index < c.anodic.index else 1 / ratio
 
 
 def _locate(ctx: Context, peak: Peak) -> Peak:

@@ -35,6 +35,8 @@ TAUS = (0.0, 1.0, 2.0, 4.0, 8.0)  # charging relaxation times tried (samples)
 E0_RANGE_V = 0.08  # how far a formal potential may move from its start
 ALPHA_RANGE = (0.2, 0.8)  # transfer coefficients fitted
 LOGK0_RANGE = (-5.0, 1.0)  # log10 k0 (cm/s, at D = 1e-5 cm²/s); 10 cm/s is Nernstian at any rate here
+LOGKF_RANGE = (-3.0, 3.0)  # log10 of a following chemical step's rate (1/s)
+BLOCKS = 4  # parameters per couple: E°, log10 k0, α, log10 k_f (−inf: no chemical step)
 GIVE_UP = 60.0  # a first fit this many noise deviations off is a record the model cannot follow (a real CV's
 # shapes, a digitised curve with no noise): not worth adding couples to. Simulated CVs missing a couple reach 48.
 GOOD_FIT = 1.5  # a fit is kept when its residual's rms is within this many noise deviations
@@ -81,8 +83,8 @@ def start_log_k0(delta_ep_V: float, rate_V_s: float) -> float:
 @dataclass
 class FittedCouple:
     """One couple's own peaks from the fit: potentials (V) and heights in the IUPAC frame (anodic positive); its
-    fitted E° (V), log10 k0 (k0 in cm/s at D = 1e-5 cm²/s and the time step given) and α, each with its standard
-    deviation (``inf`` where the data do not determine it)."""
+    fitted E° (V), log10 k0 (k0 in cm/s at D = 1e-5 cm²/s and the time step given), α and log10 k_f, each with
+    its standard deviation (``inf`` where the data do not determine it)."""
 
     e_pa: float
     e_pc: float
@@ -91,9 +93,11 @@ class FittedCouple:
     e0: float
     log_k0: float
     alpha: float
+    log_kf: float  # log10 of a following chemical step's rate (1/s); −inf where there is none
     sd_e0: float
     sd_log_k0: float
     sd_alpha: float
+    sd_log_kf: float
 
 
 def _relaxed(direction: np.ndarray, tau: float) -> np.ndarray:
@@ -122,14 +126,17 @@ class _Model:
         self.unit = max(noise, NOISE_FLOOR * coarse * float(np.ptp(y[mask]))) or 1.0
         self.charging = _relaxed(direction, 2.0)
 
-    def columns(self, e0, log_k0, alpha, bulk_ox, E=None):
-        """IUPAC currents (anodic positive) of couples of unit concentration, shape (N, len(e0))."""
-        e0 = np.asarray(e0, dtype=float)
+    def columns(self, e0, log_k0, alpha, log_kf, bulk_ox, E=None):
+        """IUPAC currents (anodic positive) of couples of unit concentration, shape (N, len(e0)). A couple with
+        a finite ``log_kf`` loses its product to a following chemical step (EC, rate 10^log_kf /s). A couple with R
+        in the bulk is its mirror image: the reduction of O at −E, −E° with transfer coefficient 1 − α."""
         E = self.E if E is None else E
-        ox = np.asarray(bulk_ox, dtype=bool)
-        return -reduction_current(np.repeat(E[:, None], len(e0), 1), self.dt, e0,
-                                  c_ox_mol_cm3=np.where(ox, 1e-6, 0.0), c_red_mol_cm3=np.where(ox, 0.0, 1e-6),
-                                  k0_cm_s=10.0 ** np.asarray(log_k0, dtype=float), alpha=np.asarray(alpha, float))
+        sign = np.where(np.asarray(bulk_ox, dtype=bool), 1.0, -1.0)
+        kf = 10.0 ** np.asarray(log_kf, dtype=float)
+        return -sign * reduction_current(np.outer(E, sign), self.dt, sign * np.asarray(e0, dtype=float),
+                                         k0_cm_s=10.0 ** np.asarray(log_k0, dtype=float),
+                                         alpha=np.where(sign > 0, alpha, 1 - np.asarray(alpha, dtype=float)),
+                                         mechanism=(kf > 0).astype(int), k_f_s=kf)
 
     def design(self, cols):
         return np.column_stack([cols, np.ones_like(self.E), self.E, self.charging])
@@ -155,42 +162,56 @@ class _Model:
         self.charging = best[1]
         return best[0]
 
-    def fit(self, e0, log_k0, alpha, bulk_ox, max_nfev=30, move=True):
-        """Least-squares E°, log k0 and α from the starts given (theta: the three, K each), E° within
-        ``E0_RANGE_V`` of its start (``move``) or of where it is; (theta, rms in noise deviations, the Jacobian at
-        theta)."""
-        K = len(e0)
+    def fit(self, theta0, bulk_ox, max_nfev=30, move=True):
+        """Least squares from ``theta0`` (E° V, log10 k0, α, log10 k_f: ``BLOCKS`` rows of one column per couple,
+        flattened), E° within ``E0_RANGE_V`` of its start (``move``) or of where it is; a couple's k_f is fitted
+        where it is finite (EC), held at 0 otherwise. (theta, rms in noise deviations, the Jacobian at theta over
+        the parameters fitted, ``free`` of theta)."""
+        theta0 = np.asarray(theta0, dtype=float).copy()
+        K = len(bulk_ox)
+        e0 = theta0[:K]
         reach = E0_RANGE_V if move else 0.01
-        lo = np.r_[np.asarray(e0) - reach, np.full(K, LOGK0_RANGE[0]), np.full(K, ALPHA_RANGE[0])]
-        hi = np.r_[np.asarray(e0) + reach, np.full(K, LOGK0_RANGE[1]), np.full(K, ALPHA_RANGE[1])]
-        theta0 = np.clip(np.r_[e0, log_k0, alpha], lo + 1e-9, hi - 1e-9)
-        step = np.r_[np.full(K, 2e-4), np.full(K, 1e-2), np.full(K, 5e-3)]
+        lo = np.r_[e0 - reach, np.full(K, LOGK0_RANGE[0]), np.full(K, ALPHA_RANGE[0]), np.full(K, LOGKF_RANGE[0])]
+        hi = np.r_[e0 + reach, np.full(K, LOGK0_RANGE[1]), np.full(K, ALPHA_RANGE[1]), np.full(K, LOGKF_RANGE[1])]
+        free = np.isfinite(theta0)
+        theta0[free] = np.clip(theta0[free], lo[free] + 1e-9, hi[free] - 1e-9)
+        step = np.repeat([2e-4, 1e-2, 5e-3, 1e-2], K)
+        scale = np.repeat([0.01, 0.5, 0.1, 0.5], K)
+        index = np.flatnonzero(free)
 
-        def fun(th):
-            return self.residual(self.columns(*th.reshape(3, K), bulk_ox))
+        def full(x):
+            th = theta0.copy()
+            th[free] = x
+            return th.reshape(BLOCKS, K)
 
-        def jac(th):
+        def fun(x):
+            return self.residual(self.columns(*full(x), bulk_ox))
+
+        def jac(x):
             # One batch simulates every perturbed couple: each parameter moves only its own couple's column.
-            base = self.columns(*th.reshape(3, K), bulk_ox)
-            moved = self.columns(*(np.tile(th.reshape(3, K), 3) + np.kron(np.eye(3), np.ones(K)) * step), bulk_ox * 3)
+            th = full(x)
+            base = self.columns(*th, bulk_ox)
+            moved = th[:, index % K]  # column n: the couple parameter n moves, with it moved
+            moved[index // K, np.arange(len(index))] += step[index]
+            cols_moved = self.columns(*moved, [bulk_ox[j] for j in index % K])
             r0 = self.residual(base)
-            J = np.empty((len(r0), 3 * K))
-            for j in range(3 * K):
+            J = np.empty((len(r0), len(index)))
+            for n, j in enumerate(index):
                 cols = base.copy()
-                cols[:, j % K] = moved[:, j]
-                J[:, j] = (self.residual(cols) - r0) / step[j]
+                cols[:, j % K] = cols_moved[:, n]
+                J[:, n] = (self.residual(cols) - r0) / step[j]
             return J
 
-        start_rms = self.relax(self.columns(*theta0.reshape(3, K), bulk_ox))  # then held
+        start_rms = self.relax(self.columns(*theta0.reshape(BLOCKS, K), bulk_ox))  # then held
         if start_rms > 2 * GIVE_UP:  # hopeless: spare the optimiser (real CVs' shapes, noise-free digitised curves)
-            return theta0, start_rms, None
-        res = least_squares(fun, theta0, jac=jac, bounds=(lo, hi),
-                            x_scale=np.r_[np.full(K, 0.01), np.full(K, 0.5), np.full(K, 0.1)], max_nfev=max_nfev)
-        return res.x, float(np.sqrt(np.mean(res.fun ** 2))), res.jac
+            return theta0, start_rms, None, free
+        res = least_squares(fun, theta0[free], jac=jac, bounds=(lo[free], hi[free]), x_scale=scale[free],
+                            max_nfev=max_nfev)
+        return full(res.x).ravel(), float(np.sqrt(np.mean(res.fun ** 2))), res.jac, free
 
 
 def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]], cycle_mask: np.ndarray,
-               noise: float, starts: list[tuple[float, float, bool]], dt_s: float) -> list[FittedCouple] | None:
+               noise: float, starts: list[tuple], dt_s: float) -> list[FittedCouple] | None:
     """Fit the couples of one cycle and measure each couple's own peaks (see the module's docstring).
 
     Parameters
@@ -203,9 +224,10 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
         The samples of the cycle fitted.
     noise : float
         White-noise deviation of ``y``.
-    starts : list of (E°, ΔEp, bulk_ox)
-        One per couple found: its E1/2 (V), ΔEp (V) and whether O is the species in the bulk (its reduction
-        comes first).
+    starts : list of (E°, ΔEp, bulk_ox, reverse share)
+        One per couple found: its E1/2 (V), ΔEp (V), whether O is the species in the bulk (its reduction
+        comes first) and its reverse peak's current over its forward peak's as baselines measured them (None
+        where unknown).
     dt_s : float
         Time per sample (s).
 
@@ -223,44 +245,62 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
     search = _Model(E[::k], y[::k], cycle_mask[::k], direction[::k], dt_s * k, noise, coarse=k / f)
     fine = search if k == f else _Model(E[::f], y[::f], cycle_mask[::f], direction[::f], dt_s * f, noise)
 
-    def polished(found):  # the search's fit on the finer grid: there the rms is judged against the noise
-        return found if fine is search else fine.fit(*found[0].reshape(3, -1), bulk_ox, max_nfev=POLISH_STEPS,
-                                                     move=False)
+    def polished(found, bulk_ox):  # the search's fit on the finer grid: there the rms is judged against the noise
+        return found if fine is search else fine.fit(found[0], bulk_ox, max_nfev=POLISH_STEPS, move=False)
 
+    K = len(starts)
     bulk_ox = [s[2] for s in starts]
-    found = search.fit([s[0] for s in starts], [start_log_k0(s[1], search.rate) for s in starts],
-                       [0.5] * len(starts), bulk_ox)
-    if found[1] > GIVE_UP:
+    first = search.fit(np.r_[[s[0] for s in starts], [start_log_k0(s[1], search.rate) for s in starts],
+                             np.full(K, 0.5), np.full(K, -np.inf)], bulk_ox)
+    if first[1] > GIVE_UP:
         return None
-    found = _repaired(search, *found, bulk_ox)
-    best = polished(found)
+    found = _repaired(search, first, bulk_ox)
+    best = polished(found, bulk_ox)
     first_ox = sweeps[0][2] < 0
-    while best[1] > ADD_WHILE and len(bulk_ox) < len(starts) + MAX_ADDED:
-        e0_, k0_, a_ = found[0].reshape(3, -1)
-        tried = [search.fit(np.r_[e0_, e_new], np.r_[k0_, start_log_k0(dep, search.rate)], np.r_[a_, 0.5],
-                            bulk_ox + [first_ox]) for e_new, dep in _candidates(search, found[0], bulk_ox)]
+    while best[1] > ADD_WHILE and len(bulk_ox) < K + MAX_ADDED:
+        tried = [search.fit(_with(found[0], e_new, start_log_k0(dep, search.rate)), bulk_ox + [first_ox])
+                 for e_new, dep in _candidates(search, found[0], bulk_ox)]
         # An added couple too slow to show a wave in the window is a background's shape, not a couple.
         tried = [t for t in tried if t[0][2 * len(bulk_ox) + 1] > LOGK0_RANGE[0] + 0.05]
         if not tried or min(t[1] for t in tried) > ADD_GAIN * found[1]:
             break
         bulk_ox = bulk_ox + [first_ox]
-        found = _repaired(search, *min(tried, key=lambda t: t[1]), bulk_ox)
-        best = polished(found)
-    theta, rms, jac = best
+        found = _repaired(search, min(tried, key=lambda t: t[1]), bulk_ox)
+        best = polished(found, bulk_ox)
+    short = [j for j, s in enumerate(starts) if s[3] is not None and s[3] < EC_SHARE]
+    if short and (len(bulk_ox) > K or best[1] > GOOD_FIT):
+        # Reverse waves short of their forward ones, which the plain couples explain only with couples added or
+        # not at all: a following chemical step may explain them as they are (the simpler account wins a tie).
+        theta = first[0].reshape(BLOCKS, K).copy()
+        reach = 2 * 0.3 / search.rate  # s: a forward wave's product lives about this long before its reverse wave
+        theta[3, short] = np.log10(-np.log(np.clip([starts[j][3] for j in short], 0.05, 0.95)) / reach)
+        ec = polished(search.fit(theta.ravel(), bulk_ox[:K]), bulk_ox[:K])
+        if ec[1] <= GOOD_FIT and (best[1] > GOOD_FIT or ec[1] <= EC_TIE * best[1]):
+            best, bulk_ox = ec, bulk_ox[:K]
+    theta, rms, jac, free = best
     if rms > GOOD_FIT:
         return None
-    sd = _deviations(jac, rms, len(bulk_ox))
+    sd = _deviations(jac, rms, free)
     model = fine
     if f > 1:  # the couples measured on every sample
         model = _Model(E, y, cycle_mask, direction, dt_s, noise)
-        model.relax(model.columns(*theta.reshape(3, -1), bulk_ox))
+        model.relax(model.columns(*theta.reshape(BLOCKS, -1), bulk_ox))
     return _own_peaks(model, theta, sd, bulk_ox, sweeps)
+
+
+EC_SHARE = 0.8  # a couple whose reverse wave is under this share of its forward one may lose its product (EC)
+EC_TIE = 1.1  # the EC account is taken where its rms is within this factor of the plain couples'
+
+
+def _with(theta: np.ndarray, e0: float, log_k0: float) -> np.ndarray:
+    """``theta`` with one more couple (E° ``e0``, ``log_k0``, α ½, no chemical step)."""
+    return np.column_stack([theta.reshape(BLOCKS, -1), [e0, log_k0, 0.5, -np.inf]]).ravel()
 
 
 def _waves(model, theta, bulk_ox) -> list[tuple[float, float]]:
     """Each fitted couple's own anodic and cathodic peak potentials on the model's samples (V)."""
     K, E, direction = len(bulk_ox), model.E, model.direction
-    cols = model.columns(*theta.reshape(3, K), bulk_ox)
+    cols = model.columns(*theta.reshape(BLOCKS, K), bulk_ox)
     out = []
     for j in range(K):
         up = np.where(model.mask & (direction > 0), cols[:, j], -np.inf)
@@ -272,15 +312,14 @@ def _waves(model, theta, bulk_ox) -> list[tuple[float, float]]:
 SWAP_GAIN = 0.95  # swapped partners are kept where they lower the rms at least this much (as a factor)
 
 
-def _repaired(model, theta, rms, jac, bulk_ox):
-    """The fit with two couples' reverse waves swapped where that explains the cycle better: slow couples'
-    waves interleave (A's forward, B's forward, A's reverse, B's reverse), and a fit started from the wrong
-    partners keeps them, each couple's E° and rate bending to fit. (theta, rms, jac)."""
-    K = len(bulk_ox)
+def _repaired(model, found, bulk_ox):
+    """The fit ``found`` (as ``_Model.fit`` gives it) with two couples' reverse waves swapped where that explains
+    the cycle better: slow couples' waves interleave (A's forward, B's forward, A's reverse, B's reverse), and a
+    fit started from the wrong partners keeps them, each couple's E° and rate bending to fit."""
+    K, theta, rms = len(bulk_ox), found[0], found[1]
     if K < 2:
-        return theta, rms, jac
+        return found
     waves = _waves(model, theta, bulk_ox)
-    e0, log_k0, alpha = (x.copy() for x in theta.reshape(3, K))
     for j in range(K):
         for m in range(j + 1, K):
             if bulk_ox[j] != bulk_ox[m]:
@@ -292,28 +331,28 @@ def _repaired(model, theta, rms, jac, bulk_ox):
             dep_j, dep_m = pj[0] - pj[1], pm[0] - pm[1]
             if min(dep_j, dep_m) < 0.03 or max(dep_j, dep_m) > 0.8:
                 continue
-            e0_, k0_ = e0.copy(), log_k0.copy()
-            e0_[[j, m]] = (pj[0] + pj[1]) / 2, (pm[0] + pm[1]) / 2
-            k0_[[j, m]] = start_log_k0(dep_j, model.rate), start_log_k0(dep_m, model.rate)
-            a_ = alpha.copy()
-            a_[[j, m]] = 0.5
-            th, r, J = model.fit(e0_, k0_, a_, bulk_ox)
-            if r < SWAP_GAIN * rms:
-                return th, r, J
-    return theta, rms, jac
+            start = theta.reshape(BLOCKS, K).copy()
+            start[:3, [j, m]] = [[(pj[0] + pj[1]) / 2, (pm[0] + pm[1]) / 2],
+                                 [start_log_k0(dep_j, model.rate), start_log_k0(dep_m, model.rate)], [0.5, 0.5]]
+            swapped = model.fit(start.ravel(), bulk_ox)
+            if swapped[1] < SWAP_GAIN * rms:
+                return swapped
+    return found
 
 
-def _deviations(jac: np.ndarray | None, rms: float, K: int) -> np.ndarray:
-    """Standard deviations of the fitted parameters (theta's order) from the Jacobian of the residual (in noise
-    deviations, the couples' amplitudes projected out): the diagonal of (JᵀJ)⁻¹ scaled by the rms², at least 1
-    (a fit within the noise is not better than the noise allows). ``inf`` where the data do not determine a
-    parameter (α of a Nernstian couple)."""
+def _deviations(jac: np.ndarray | None, rms: float, free: np.ndarray) -> np.ndarray:
+    """Standard deviations of theta's parameters from the Jacobian of the residual over the ``free`` ones (in
+    noise deviations, the couples' amplitudes projected out): the diagonal of (JᵀJ)⁻¹ scaled by the rms², at
+    least 1 (a fit within the noise is not better than the noise allows). ``inf`` where the data do not determine
+    a parameter (α of a Nernstian couple) or it was not fitted."""
+    sd = np.full(len(free), np.inf)
     if jac is None:
-        return np.full(3 * K, np.inf)
+        return sd
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = np.linalg.pinv(jac.T @ jac, rcond=1e-10)
-        sd = np.sqrt(np.clip(np.diag(cov), 0, None)) * max(rms, 1.0)
-    return np.where(np.isfinite(sd) & (np.diag(jac.T @ jac) > 0), sd, np.inf)
+        dev = np.sqrt(np.clip(np.diag(cov), 0, None)) * max(rms, 1.0)
+    sd[free] = np.where(np.isfinite(dev) & (np.diag(jac.T @ jac) > 0), dev, np.inf)
+    return sd
 
 
 def _candidates(model, theta, bulk_ox) -> list[tuple[float, float]]:
@@ -321,7 +360,7 @@ def _candidates(model, theta, bulk_ox) -> list[tuple[float, float]]:
     reversible couple's wave, and the two as one slow couple's waves where they lie the right way round (the
     anodic wave above the cathodic)."""
     K, E, direction, mask = len(bulk_ox), model.E, model.direction, model.mask
-    coef, A = model.solve(model.columns(*theta.reshape(3, K), bulk_ox))
+    coef, A = model.solve(model.columns(*theta.reshape(BLOCKS, K), bulk_ox))
     r = np.where(mask, model.y - A @ coef, 0.0)
     step = float(np.median(np.abs(np.diff(E)))) or 1e-3
     window = max(5, int(0.03 / step) | 1)
@@ -341,7 +380,7 @@ def _candidates(model, theta, bulk_ox) -> list[tuple[float, float]]:
 
 def _own_peaks(model, theta, sd, bulk_ox, sweeps) -> list[FittedCouple] | None:
     K, E, mask = len(bulk_ox), model.E, model.mask
-    cols = model.columns(*theta.reshape(3, K), bulk_ox)
+    cols = model.columns(*theta.reshape(BLOCKS, K), bulk_ox)
     coef, A = model.solve(cols)
     fitted = A @ coef
     step = float(np.median(np.abs(np.diff(E)))) or 1e-3
@@ -361,16 +400,14 @@ def _own_peaks(model, theta, sd, bulk_ox, sweeps) -> list[FittedCouple] | None:
         pr = ra + int(np.argmax(-own[ra:rb] * d_fwd))
         held = E.copy()
         held[fb:] = E[fb - 1]  # the potential held at the switch: the forward wave's own decay
-        decay = model.columns(*theta.reshape(3, K)[:, j:j + 1], [bulk_ox[j]], held)[:, 0] * coef[j]
+        decay = model.columns(*theta.reshape(BLOCKS, K)[:, j:j + 1], [bulk_ox[j]], held)[:, 0] * coef[j]
         residual = model.y - fitted  # the data less every fitted part: its local mean corrects a fitted height
         fwd = own[pf] + _local_mean(residual, pf, half)
         rev = own[pr] - decay[pr] + _local_mean(residual, pr, half)
         e_f, e_r = _vertex(E, own * d_fwd, pf), _vertex(E, -own * d_fwd, pr)
         (e_pa, ipa), (e_pc, ipc) = ((e_f, fwd), (e_r, rev)) if d_fwd > 0 else ((e_r, rev), (e_f, fwd))
-        e0, log_k0, alpha = theta.reshape(3, K)[:, j]
-        sd_e0, sd_log_k0, sd_alpha = sd.reshape(3, K)[:, j]
-        out.append(FittedCouple(e_pa, e_pc, ipa, ipc, float(e0), float(log_k0), float(alpha), float(sd_e0),
-                                float(sd_log_k0), float(sd_alpha)))
+        out.append(FittedCouple(e_pa, e_pc, ipa, ipc, *map(float, theta.reshape(BLOCKS, K)[:, j]),
+                                *map(float, sd.reshape(BLOCKS, K)[:, j])))
     return out
 
 

@@ -25,8 +25,9 @@ def psi_of(log_k0: float, rate_V_s: float) -> float:
 
 
 def kinetics(fit: FittedCouple, rate_V_s: float, rate_known: bool, delta_ep_V: float) -> dict:
-    """The couple record's ``"kinetics"``: E° (V), ψ, k0 (cm/s), α with their standard deviations, ψ from
-    Nicholson's working curve, and ``"withheld"`` naming each value the data cannot fix, with why.
+    """The couple record's ``"kinetics"``: E° (V), ψ, k0 (cm/s), α and a following chemical step's rate k_chem
+    (1/s, EC) with their standard deviations, ψ from Nicholson's working curve, and ``"withheld"`` naming each
+    value the data cannot fix, with why.
 
     Parameters
     ----------
@@ -63,6 +64,14 @@ def kinetics(fit: FittedCouple, rate_V_s: float, rate_known: bool, delta_ep_V: f
     else:
         out["alpha"] = round(fit.alpha, 3)
         out["alpha_sd"] = _sig(fit.sd_alpha)
+    if np.isfinite(fit.log_kf):  # the fit's following chemical step (EC)
+        if not np.isfinite(fit.sd_log_kf) or fit.sd_log_kf > MAX_LOG_K0_SD:
+            withheld["k_chem_s"] = "a following chemical step, its rate not determined by the fit"
+        elif rate_known:
+            out["k_chem_s"] = _sig(10.0 ** fit.log_kf)
+            out["k_chem_sd_factor"] = _sig(10.0 ** fit.sd_log_kf)
+        else:
+            withheld["k_chem_s"] = "a following chemical step; the file gives no time or scan rate for its rate"
     nicholson = psi_nicholson(delta_ep_V, out.get("alpha", 0.5))
     if nicholson is not None and nicholson > 0:
         out["psi_nicholson"] = _sig(nicholson)
@@ -72,8 +81,11 @@ def kinetics(fit: FittedCouple, rate_V_s: float, rate_known: bool, delta_ep_V: f
 
 
 def kinetic_class(record: dict) -> str | None:
-    """Matsuda & Ayabe's class from a ``kinetics`` record: ``reversible``, ``quasi-reversible`` or
-    ``irreversible``; None where the fit gives no ψ and is not reversible (the caller's ΔEp rule decides)."""
+    """The class a ``kinetics`` record gives: ``chemically coupled`` where the fit has a following chemical step,
+    else Matsuda & Ayabe's ``reversible``, ``quasi-reversible`` or ``irreversible``; None where the fit gives no
+    ψ and is not reversible (the caller's ΔEp rule decides)."""
+    if "k_chem_s" in record or "k_chem_s" in record.get("withheld", {}):
+        return "chemically coupled"
     if "psi" not in record:
         return "reversible" if "reversible" in record.get("withheld", {}).get("k0_cm_s", "") else None
     lam = record["psi"] * np.sqrt(np.pi)

@@ -113,6 +113,8 @@ def kinetics_text(k: dict) -> str:
         parts.append(f"ψ {k['psi']:.3g}")
     if "alpha" in k:
         parts.append(f"α {k['alpha']:.2f} ± {k['alpha_sd']:.2f}")
+    if "k_chem_s" in k:
+        parts.append(f"following chemical step k {k['k_chem_s']:.3g} /s (×/÷ {k['k_chem_sd_factor']:.2f})")
     if "psi_nicholson" in k:
         parts.append(f"ψ from ΔEp (Nicholson) {k['psi_nicholson']:.3g}")
     return ", ".join(parts)
