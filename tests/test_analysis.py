@@ -264,6 +264,15 @@ def test_no_ratio_from_a_baseline_nobody_can_trust(shared_data, capsys):
     assert "withheld: couple at E1/2 -0.9062 V: ipa_ipc (overlapping waves" in capsys.readouterr().out
 
 
+def test_a_slow_couples_class_does_not_flip_between_cycles(shared_data):
+    """2,7-AQDS at 25 mV/s (ΔEp 240 mV): cycle 1's Nicholson baseline gave ipa/ipc 0.68, "chemically coupled",
+    cycle 2's 1.00, "irreversible". A slow couple's ratio departs from 1 by its kinetics alone (α ≠ ½), so one
+    scan rate's ratio names no chemical step there: both cycles are classed by ΔEp."""
+    line = detect_file(str(shared_data / "gamry" / "20MM_2,7-AQDS_1M_H2SO4_25mVs_0.5step.DTA.txt"), None)
+    assert [c["cycle"] for c in line["couples"]] == [1, 2]
+    assert {c["class"] for c in line["couples"]} == {"irreversible"}
+
+
 def test_rhe_takes_the_ph_the_file_states(shared_data):
     """`--reference RHE` on an echemdb package that states its electrolyte's pH (kibler 2003: 0.1 M H2SO4, pH
     1.041) asked for --ph; it now takes the file's, says so, and --ph still overrides it. A file that states none
