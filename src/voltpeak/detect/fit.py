@@ -4,14 +4,17 @@ Where waves overlap, each sits on its neighbours' diffusion tails: the peaks of 
 couples' own, and no straight baseline drawn under one wave follows the tail of another. Here the cycle's current
 is fitted as
 
-    i(t) = Σ_j A_j g_j(t; E°_j, k0_j) + a + b·E(t) + c·q_τ(t)
+    i(t) = Σ_j A_j g_j(t; E°_j, k0_j, α_j, k_f,j) + a + b·E(t) + c·q_τ(t)
 
-with g_j the current of a diffusing couple (planar diffusion, Butler–Volmer kinetics, α = ½; the simulator's
-``reduction_current``), q_τ the sweep direction relaxed with the cell's time constant τ (double-layer charging)
-and a + b·E a sloped background. The amplitudes and background enter linearly and are solved for at each step
-(variable projection); E°_j and log k0_j are fitted by ``scipy.optimize.least_squares``. A couple the detector
-could not pair (a wave merged into its neighbour's) is added where the residual shows a wave, while the fit
-improves. The fit is kept only when its residual is at the noise; otherwise ``find_couples`` keeps its baselines.
+with g_j the current of a diffusing couple (planar diffusion, Butler–Volmer kinetics, and a following chemical
+step of rate k_f where the data ask for it: the simulator's ``reduction_current``), q_τ the sweep direction
+relaxed with the cell's time constant τ (double-layer charging) and a + b·E a sloped background. The amplitudes
+and background enter linearly and are solved for at each step (variable projection); E°_j, log k0_j, α_j (and
+log k_f,j) are fitted by ``scipy.optimize.least_squares``, started from the detector's pairs and Nicholson's
+ψ(ΔEp). Slow couples' waves interleave, so pairs of couples are also tried with their reverse waves swapped; a
+couple the detector could not pair (a wave merged into its neighbour's) is added where the residual shows a wave,
+while the fit improves. The search runs on a coarse grid and is polished on a finer one; the fit is kept only
+when its residual there is at the noise; otherwise ``find_couples`` keeps its baselines.
 
 Each couple's own peaks are then those of its fitted current (Epa, Epc), and its peak currents are measured on the
 data: the current less the fitted background, charging and other couples, averaged over a few millivolts at each
@@ -255,9 +258,12 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
     if first[1] > GIVE_UP:
         return None
     found = _repaired(search, first, bulk_ox)
-    best = polished(found, bulk_ox)
+    best = None  # ``found`` polished, where that was needed
     first_ox = sweeps[0][2] < 0
-    while best[1] > ADD_WHILE and len(bulk_ox) < K + MAX_ADDED:
+    while found[1] > ADD_WHILE and len(bulk_ox) < K + MAX_ADDED:
+        best = polished(found, bulk_ox)  # the coarse grid's own error may be all that is left
+        if best[1] <= ADD_WHILE:
+            break
         tried = [search.fit(_with(found[0], e_new, start_log_k0(dep, search.rate)), bulk_ox + [first_ox])
                  for e_new, dep in _candidates(search, found[0], bulk_ox)]
         # An added couple too slow to show a wave in the window is a background's shape, not a couple.
@@ -266,6 +272,8 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
             break
         bulk_ox = bulk_ox + [first_ox]
         found = _repaired(search, min(tried, key=lambda t: t[1]), bulk_ox)
+        best = None
+    if best is None:
         best = polished(found, bulk_ox)
     short = [j for j, s in enumerate(starts) if s[3] is not None and s[3] < EC_SHARE]
     if short and (len(bulk_ox) > K or best[1] > GOOD_FIT):
