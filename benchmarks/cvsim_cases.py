@@ -52,18 +52,21 @@ def _couple(kind: str, e0: float, k0: float, start: float, switch: float, step_m
 
 
 def make_case(rng: np.random.Generator, n_points: int = 2000, snr_range=(15.0, 200.0),
-              max_couples: int = 3, charging_range=(0.0, 0.3), kinetics: str = "mixed") -> Case:
+              max_couples: int = 3, charging_range=(0.0, 0.3), kinetics: str = "mixed",
+              near_switch: bool = False) -> Case:
     """One random noisy CV of about ``n_points`` samples (one cycle) with its exact truth; the charging current
     is a fraction ``charging_range`` of the smallest peak. ``kinetics``: "mixed" — half reversible, half
     quasi-reversible with k0 1e-1, 1e-2 or 3e-3 cm/s and α 0.5; "slow" — every couple quasi-reversible, k0
-    log-uniform over 1e-4–1e-1 cm/s and α uniform over 0.3–0.7 (ΔEp up to about 0.5 V)."""
+    log-uniform over 1e-4–1e-1 cm/s and α uniform over 0.3–0.7 (ΔEp up to about 0.5 V). ``near_switch``: the
+    lowest E° slot lies 80 mV from the switching potential (not 200), so a forward peak comes within ~50 mV of
+    the switch, or past it."""
     window = float(rng.choice([0.8, 1.0, 1.2]))
     step_mV = round(2 * window / n_points * 1000, 3)
     rate = float(rng.choice([0.05, 0.1, 0.2, 0.5]))
     start, switch = window / 2, -window / 2
     n_couples = int(rng.integers(1, max_couples + 1))
     # E° spread over the window, at least 0.2 V apart so couples stay distinct peaks.
-    slots = np.linspace(-window / 2 + 0.2, window / 2 - 0.2, 5)
+    slots = np.linspace(-window / 2 + (0.08 if near_switch else 0.2), window / 2 - 0.2, 5)
     e0s = np.sort(rng.choice(slots, n_couples, replace=False)) + rng.uniform(-0.02, 0.02, n_couples)
     current = None
     heights, own = [], []
