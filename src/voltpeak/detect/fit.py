@@ -76,6 +76,11 @@ def log_k0_of(psi: float, rate_V_s: float) -> float:
     return float(np.log10(psi * np.sqrt(np.pi * D_UNIT_CM2_S * F_RT * rate_V_s)))
 
 
+def psi_of(log_k0: float, rate_V_s: float) -> float:
+    """Nicholson's ψ of k0 = 10^log_k0 cm/s (at D = 1e-5 cm²/s) at the scan rate ``rate_V_s`` (V/s)."""
+    return float(10.0 ** log_k0 / np.sqrt(np.pi * D_UNIT_CM2_S * F_RT * rate_V_s))
+
+
 def start_log_k0(delta_ep_V: float, rate_V_s: float) -> float:
     """Where the fit starts log10 k0 for a couple of peak separation ``delta_ep_V``: Nicholson's ψ of it (a
     reversible separation starts at ψ = 20)."""
@@ -267,7 +272,7 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
         tried = [search.fit(_with(found[0], e_new, start_log_k0(dep, search.rate)), bulk_ox + [first_ox])
                  for e_new, dep in _candidates(search, found[0], bulk_ox)]
         # An added couple too slow to show a wave in the window is a background's shape, not a couple.
-        tried = [t for t in tried if t[0][2 * len(bulk_ox) + 1] > LOGK0_RANGE[0] + 0.05]
+        tried = [t for t in tried if t[0].reshape(BLOCKS, -1)[1, -1] > LOGK0_RANGE[0] + 0.05]
         if not tried or min(t[1] for t in tried) > ADD_GAIN * found[1]:
             break
         bulk_ox = bulk_ox + [first_ox]

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from voltpeak.detect.fit import ALPHA_RANGE, D_UNIT_CM2_S, F_RT, LOGK0_RANGE, FittedCouple, psi_nicholson
+from voltpeak.detect.fit import ALPHA_RANGE, D_UNIT_CM2_S, LOGK0_RANGE, FittedCouple, psi_nicholson, psi_of
 
 MAX_ALPHA_SD = 0.1  # α is given only where the fit determines it this well
 MAX_LOG_K0_SD = 0.3  # k0 (and ψ) are given only within a factor 2 (1σ)
 REVERSIBLE_LAMBDA = 15.0  # Matsuda & Ayabe: Λ at or above this is reversible at this scan rate
-
-
-def psi_of(log_k0: float, rate_V_s: float) -> float:
-    """Nicholson's ψ for k0 = 10^log_k0 cm/s at D = 1e-5 cm²/s and the scan rate ``rate_V_s`` (V/s)."""
-    return float(10.0 ** log_k0 / np.sqrt(np.pi * D_UNIT_CM2_S * F_RT * rate_V_s))
 
 
 def kinetics(fit: FittedCouple, rate_V_s: float, rate_known: bool, delta_ep_V: float) -> dict:
