@@ -13,7 +13,7 @@ densities, IUPAC and US convention. gnuplot and R's base graphics are in no trai
 ``voltpeak build`` engines since 2026-12-07, drawn here by other code (their defaults, raw page screenshots), so a
 model trained before and one after tell whether those programs were generalised to or learned. Then ``voltpeak
 predict`` with axis reading on and off, and a table per slice: quantity and unit right (% of images), potential
-within DESIGN's data tolerance (% of image-matched peaks), image-space F1, plots whose every peak has the wrong
+within the contract's data tolerance (% of image-matched peaks), image-space F1, plots whose every peak has the wrong
 direction, data-space F1 and sample accuracy; and images/s of the detector alone and with axis reading.
 """
 

@@ -2,7 +2,7 @@
 
     python benchmarks/real.py [--shared ../shared] [--show-errors]
 
-Labels (benchmarks/labels/*.jsonl) were made by careful inspection of plots of cycle 1, following DESIGN.md's
+Labels (benchmarks/labels/*.jsonl) were made by careful inspection of plots of cycle 1, following docs/contracts.md's
 peak definition; peaks an expert might or might not mark carry ``"confidence": "low"``. Two scores per set:
 strict (every label is truth) and lenient (low-confidence labels are "don't care": neither missing them nor
 finding them counts).

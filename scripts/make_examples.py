@@ -3,7 +3,7 @@
     python scripts/make_examples.py
 
 Ten noisy CVs simulated with cvsim (MIT; a test dependency) with 1-3 couples, charging current, sloped background
-and noise, written in the header styles of DESIGN.md, plus truth.jsonl: the exact peaks of each noiseless CV.
+and noise, written in the header styles the reader understands, plus truth.jsonl: the exact peaks of each noiseless CV.
 """
 
 import json

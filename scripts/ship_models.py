@@ -3,7 +3,7 @@
     python scripts/ship_models.py heatmap=runs/heatmap mllm-small=runs/mllm-small --dataset data/images
 
 Each NAME=RUN copies the run's newest checkpoint model. Every shipped model is then scored on the validation split
-of ``--dataset`` (image space, DESIGN's matcher); ``shipped/default`` names the best F1, the model that
+of ``--dataset`` (image space, the contract's matcher); ``shipped/default`` names the best F1, the model that
 ``voltpeak predict --model default`` uses.
 """
 

@@ -266,7 +266,7 @@ def test_manual_axes_map_the_frame_edges():
 
 
 def test_predict_gives_potentials_that_match_the_truth(tmp_path):
-    """A real CV file plotted by matplotlib → the shipped default model → peaks in volts within DESIGN's data
+    """A real CV file plotted by matplotlib → the shipped default model → peaks in volts within the contract's data
     tolerance of the CV's exact truth, and couples with E1/2."""
     from voltpeak.evaluate import data_tolerance_V
     from voltpeak.read import read

@@ -1,4 +1,4 @@
-"""Hungarian matching and metrics (DESIGN.md, "Evaluation"), in data and image space, and on JSON Lines files."""
+"""Hungarian matching and metrics (docs/contracts.md, "Evaluation") in data and image space and on JSON Lines."""
 
 import json
 
@@ -62,7 +62,7 @@ def test_peaks_missing_coordinates_count_as_errors():
 def test_same_cycle_option():
     truth = [A(0.1, cycle=1), A(0.1, cycle=2)]
     pred = [A(0.1, cycle=2)]
-    assert match_peaks(pred, truth).tp == [(0, 0)]  # DESIGN's rule ignores cycles: the first truth matches
+    assert match_peaks(pred, truth).tp == [(0, 0)]  # the contract's rule ignores cycles: the first truth matches
     assert match_peaks(pred, truth, same_cycle=True).tp == [(0, 1)]
 
 

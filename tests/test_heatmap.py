@@ -202,7 +202,7 @@ def test_a_bad_shrink_is_refused_in_one_line(value, tmp_path):
 @pytest.mark.slow
 def test_the_shipped_models_load_and_find_peaks(dataset, tmp_path):
     # `--model default` (the detector, the better on validation) and `--model mllm-small` work out of the box on
-    # real built plots: every line parsed, peaks as DESIGN records, and near their documented test-split F1 (~0.93
+    # real built plots: every line parsed, peaks as contract records, and near their documented test-split F1 (~0.93
     # and ~0.91; measured on these 8 plots 2026-12-02: 0.952 and 0.900), so a worse model or a broken predict path
     # fails here.
     from voltpeak.models import SHIPPED

@@ -341,7 +341,7 @@ def test_swift_sft_infer_and_evaluate_on_a_tiny_qwen_with_real_token_ids(dataset
     metrics = json.loads(scored.stdout)
     assert metrics["sources"] == len(truths) and metrics["f1"] == rows[-1]["val_f1"]
     assert "sources without a prediction" not in scored.stderr
-    # predict --backend swift (swift infer) reads the run's checkpoint and writes DESIGN lines.
+    # predict --backend swift (swift infer) reads the run's checkpoint and writes contract lines.
     image = dataset / "images" / Path(json.loads(truths[0])["source"]).name
     out = subprocess.run([sys.executable, "-m", "voltpeak", "predict", "--backend", "swift", "--model", str(run),
                           str(image)], capture_output=True, text=True, timeout=300, env=env)

@@ -454,14 +454,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_series)
 
     e = sub.add_parser("evaluate", help="match predictions to truth (Hungarian) and report metrics",
-                       description="Metrics of predicted peaks against true peaks, per DESIGN.md: JSON on stdout, "
-                                   "a readable report on stderr.")
+                       description="Metrics of predicted peaks against true peaks (Hungarian matching per source, "
+                                   "same direction; docs/contracts.md): JSON on stdout, a readable report on stderr.")
     e.add_argument("--truth", required=True, metavar="T.jsonl", help="true peaks, one line per source")
     e.add_argument("--pred", required=True, metavar="P.jsonl", help="predicted peaks, one line per source")
     e.add_argument("--space", choices=("data", "image"), default="data",
                    help="compare potentials (data) or image fractions (image); default data")
     e.add_argument("--tolerance", type=_positive_float, metavar="TOL",
-                   help="largest distance of a match: V (data) or fraction (image); default per DESIGN.md")
+                   help="largest distance of a match: V (data) or fraction (image); default: data "
+                        "max(0.02 V, 2 %% of the CV's potential window), image 0.02")
     e.add_argument("--same-cycle", action="store_true", help="also require equal cycle numbers")
     e.add_argument("-o", "--output", metavar="OUT.json", help="write metrics and per-source matches here")
     e.add_argument("--force", action="store_true", help="overwrite OUT.json if it exists")

@@ -6,7 +6,7 @@
 4. (``--train-minutes M``) train a small heatmap detector for about M minutes and draw its loss curve;
 5. predict with the shipped default model on the test split and the holdout (and, when ../shared/data is
    present, on plots of the real CVs there, labelled by hand where the repository's labels are at hand, and the
-   classical detector on the same CVs), evaluate everything with DESIGN's matcher;
+   classical detector on the same CVs), evaluate everything with the contract's matcher;
 6. write a report folder: ``index.html`` (metrics table, detector vs model, the worst samples drawn with truth and
    prediction), the predictions and metrics as JSON, and print the ``voltpeak serve`` command that opens them.
 """
@@ -62,7 +62,7 @@ def _build(out: Path, pools: list[str], holdouts: list[str], n: int, seed: int, 
 
 
 def _predict_split(model, folder: Path, split: str, out: Path) -> Path:
-    """Predict the images of a built split into ``out`` (DESIGN lines, sources as in the truth)."""
+    """Predict the images of a built split into ``out`` (contract lines, sources as in the truth)."""
     from voltpeak.predict import image_inputs, predict
 
     items = image_inputs([str(folder / f"{split}.jsonl")])
@@ -143,7 +143,7 @@ def _html(rows: list[dict], comparison: list[dict], worst: dict[str, list[dict]]
              ".fn{color:#c2185b}code{background:#f3f3f3;padding:2px 4px}</style></head><body>",
              "<h1>voltpeak demo report</h1>",
              "<p>Peaks found by the classical detector (in the data of CV files) and by the shipped image model (in "
-             "plots), each scored with DESIGN's Hungarian matching: |ΔE| ≤ max(20 mV, 2 % of the window) in data "
+             "plots), each scored with the contract's Hungarian matching: |ΔE| ≤ max(20 mV, 2 % of the window) in data "
              "space, distance ≤ 0.02 of the image in image space.</p>",
              f"<h2>Metrics</h2><table>{head}{body}</table>"]
     if comparison:

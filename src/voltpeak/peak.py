@@ -1,4 +1,4 @@
-"""The one peak type, and its JSON record (DESIGN.md, "Peak records")."""
+"""The one peak type, and its JSON record (docs/contracts.md, "Peak records")."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Peak:
             raise ValueError(f"direction must be 'anodic' or 'cathodic', not {self.direction!r}")
 
     def to_record(self) -> dict:
-        """The JSON record of DESIGN.md: only the fields this peak has."""
+        """The JSON record of docs/contracts.md: only the fields this peak has."""
         rec: dict = {}
         if self.potential is not None:
             rec["potential"] = round(float(self.potential), 6)

@@ -1,7 +1,7 @@
 """The one voltammogram type, and its segmentation into sweeps and cycles.
 
 A sweep is a maximal run of monotonic potential between two turning points; a cycle is one period of the
-potential programme that leaves the start potential and comes back to it (see DESIGN.md, "Words").
+potential programme that leaves the start potential and comes back to it (docs/contracts.md, "Words").
 """
 
 from __future__ import annotations

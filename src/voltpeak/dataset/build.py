@@ -6,7 +6,7 @@ Writes into ``--out``:
 
 - ``images/*.png``; ``train.jsonl`` / ``val.jsonl`` / ``test.jsonl`` (and ``holdout_<name>.jsonl``) in the ms-swift
   format, image paths relative to ``--out`` (run swift from there);
-- ``truth_<split>.jsonl``: DESIGN's peak records per image (``x``, ``y`` fractions; potential in V and current in
+- ``truth_<split>.jsonl``: the contract's peak records per image (``x``, ``y`` fractions; potential in V and current in
   A or A/m²) plus what was drawn (axes, units, style, sources) — what ``voltpeak evaluate`` compares against;
 - ``hf/<split>/*.parquet``: the same samples as a Hugging Face ``datasets`` copy with the images embedded;
 - ``manifest.json``: config, seed, pools, counts and SHA-256 of every output file.

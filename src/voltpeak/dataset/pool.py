@@ -5,7 +5,7 @@ A pool is named by a spec (``voltpeak build --pool SPEC``, optionally ``NAME=SPE
 - a truth JSONL file, or a folder holding ``truth.jsonl`` (what ``voltpeak simulate`` writes and the web labelling
   tool exports). One object per CV file::
 
-      {"source": "cv_000001_si.csv", "peaks": [<DESIGN peak records>], "group": "paper-12"}
+      {"source": "cv_000001_si.csv", "peaks": [<contract peak records>], "group": "paper-12"}
 
   ``source`` is relative to the JSONL's folder (or absolute); ``peaks`` in V and A (or A/m² with
   ``"quantity": "j"``), each with its ``cycle``; ``group`` (optional, default: the source) is what splits keep

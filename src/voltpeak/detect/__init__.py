@@ -7,7 +7,7 @@
     >>> couples = find_couples(v, peaks)
 
 A peak is a local maximum of the current on an anodic-going sweep or a local minimum on a cathodic-going sweep
-(DESIGN.md). Each sweep is searched on its own, so the switching potential, where the current is extreme in time
+(docs/contracts.md). Each sweep is searched on its own, so the switching potential, where the current is extreme in time
 but not along the sweep, is never a peak.
 """
 

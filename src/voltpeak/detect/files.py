@@ -1,4 +1,4 @@
-"""``voltpeak detect`` on files: one output line (DESIGN's detect record) per file, or the line that says why
+"""``voltpeak detect`` on files: one output line (the contract's detect record) per file, or the line that says why
 not; with an ``Analysis``, the corrections an electrochemist asks for first (a blank, iR, a reference scale) and
 what lab tools report per peak (``voltpeak.detect.measure``)."""
 

@@ -1,4 +1,4 @@
-"""Evaluation: Hungarian matching of predicted to true peaks, per source, and the metrics of DESIGN.md.
+"""Evaluation: Hungarian matching of predicted to true peaks, per source, and the metrics of docs/contracts.md.
 
 Per source, predictions are matched to truths of the same direction with ``linear_sum_assignment``; a pair is a
 true positive when it lies within tolerance (data space: |ΔE| ≤ max(20 mV, 2 % of the CV's potential window);
@@ -60,11 +60,12 @@ def match_peaks(pred: list[Peak], truth: list[Peak], space: str = "data", tolera
     space : {"data", "image"}
         Which coordinates are compared.
     tolerance : float, optional
-        Largest distance of a true positive: V (data) or fraction (image). Default from DESIGN.md.
+        Largest distance of a true positive: V (data) or fraction (image). Default: data max(0.02 V, 2 % of
+        the width of ``window_V``), image 0.02.
     window_V : (float, float), optional
         The CV's potential window, for the data-space default tolerance.
     same_cycle : bool
-        Also require equal cycle numbers (an extension; DESIGN.md matches on direction only).
+        Also require equal cycle numbers (an extension; the contract matches on direction only).
 
     Returns
     -------

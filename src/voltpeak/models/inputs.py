@@ -1,6 +1,6 @@
 """The images a model is asked about, opened: the one step every model kind and backend shares before its own.
 
-A file that cannot be opened becomes its output line with an ``error`` (never an exception), as DESIGN's predict
+A file that cannot be opened becomes its output line with an ``error`` (never an exception), as the contract's predict
 lines say.
 """
 

@@ -507,7 +507,7 @@ _LOC = re.compile(r"(anodic|cathodic)\s*<x(\d+)>\s*<y(\d+)>")
 
 def read_answer(text: str, box: Letterbox, bins: int, size: int) -> list[dict]:
     """Peaks (direction, x, y fractions of the original image) from a model answer: location tokens over the
-    square input (``bins`` of them per side), or DESIGN's JSON answer in pixels; raises AnswerError."""
+    square input (``bins`` of them per side), or the contract's JSON answer in pixels; raises AnswerError."""
     from voltpeak.dataset.answer import AnswerError, parse_answer
 
     if bins:

@@ -8,7 +8,7 @@ either a peft adapter (``adapter_config.json`` + ``adapter_model.safetensors``; 
 
 Coordinates: Qwen2.5-VL points are absolute pixels of the image *after* the processor's resize (``smart_resize``:
 sides multiples of patch × merge within the configured pixel bounds). The resized size is
-``image_grid_thw[1:] × patch_size``; ``to_pixels`` / ``to_fractions`` convert DESIGN's fractions exactly.
+``image_grid_thw[1:] × patch_size``; ``to_pixels`` / ``to_fractions`` convert the contract's fractions exactly.
 """
 
 from __future__ import annotations
@@ -306,7 +306,7 @@ def read_peaks(text: str, size: tuple[int, int]) -> list[dict]:
 
 
 def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, int]]):
-    """DESIGN predict lines from Qwen answers and their input sizes (any backend: transformers, vLLM, swift)."""
+    """Contract predict lines from Qwen answers and their input sizes (any backend: transformers, vLLM, swift)."""
     from voltpeak.peak import Peak
 
     for source, text, size in zip(sources, texts, sizes):
@@ -323,7 +323,7 @@ def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, in
 
 
 def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int = 8, progress=lambda x: x):
-    """DESIGN predict lines for (source, image path) with the transformers backend."""
+    """Contract predict lines for (source, image path) with the transformers backend."""
     from voltpeak.models.inputs import open_images
 
     for a in progress(range(0, len(items), batch_size)):
@@ -336,7 +336,7 @@ def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int 
 
 
 def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
-    """DESIGN predict lines with vLLM (an optional extra, on a GPU) from a merged model folder; the same
+    """Contract predict lines with vLLM (an optional extra, on a GPU) from a merged model folder; the same
     prompt, greedy decoding and coordinate conversion as the transformers backend."""
     try:
         from vllm import LLM, SamplingParams

@@ -1,4 +1,4 @@
-"""``voltpeak predict``: peaks from plot images with a trained model, one DESIGN line per image.
+"""``voltpeak predict``: peaks from plot images with a trained model, one contract line per image.
 
     voltpeak predict --model runs/x/checkpoints/last/model plot1.png plot2.png -o pred.jsonl
     voltpeak predict --model default ds/test.jsonl     # every image of a built split

@@ -1,4 +1,4 @@
-"""Write a voltammogram as a CSV/TXT table in one of the header styles the reader understands (DESIGN.md)."""
+"""Write a voltammogram as a CSV/TXT table in one of the header styles the reader understands (docs/cli.md)."""
 
 from __future__ import annotations
 

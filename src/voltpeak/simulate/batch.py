@@ -1,4 +1,4 @@
-"""``voltpeak simulate``: many CVs, one CSV each in DESIGN's header styles, and truth.jsonl; deterministic.
+"""``voltpeak simulate``: many CVs, one CSV each in the contract's header styles, and truth.jsonl; deterministic.
 
 The parameters and noise of CV number k depend only on (seed, k). CVs are simulated in chunks: the faradaic
 currents of all couples of a chunk are computed together (``reduction_current`` on a 2-D array; a CV's currents

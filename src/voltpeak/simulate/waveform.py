@@ -12,7 +12,7 @@ def potential_programme(start_V: float, vertices_V: tuple[float, ...], cycles: i
     """Staircase-free triangular programme sampled every ``step_V``.
 
     The potential leaves ``start_V`` towards ``vertices_V[0]``, visits the vertices in turn and returns to
-    ``start_V``; that is one cycle (DESIGN.md: a cycle leaves the start potential and comes back to it).
+    ``start_V``; that is one cycle (docs/contracts.md: a cycle leaves the start potential and comes back to it).
 
     Parameters
     ----------

@@ -9,7 +9,7 @@ and answers in pixels of the image ms-swift's processor will see: ms-swift does 
 the text), ``swift_sft.sh`` (the exact command, runnable by hand), ``checkpoints/`` (ms-swift's output: the
 ``checkpoint-N`` adapters, made voltpeak models with the processor and ``voltpeak.json``; ``last``;
 ``logging.jsonl``), ``metrics.jsonl`` (ms-swift's loss/lr rows in voltpeak's format + the validation F1),
-``predictions_val.jsonl`` (DESIGN predict lines, for ``voltpeak evaluate``) and, with ``merge``, ``merged/``.
+``predictions_val.jsonl`` (contract predict lines, for ``voltpeak evaluate``) and, with ``merge``, ``merged/``.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def infer_command(checkpoint: Path, dataset: Path, result: Path, bounds: tuple[i
 
 
 def result_lines(result: Path, processor):
-    """DESIGN predict lines from a ``swift infer`` result file (its ``response`` per image; points in pixels of
+    """Contract predict lines from a ``swift infer`` result file (its ``response`` per image; points in pixels of
     the resized image, converted with the same processor bounds)."""
     from PIL import Image
 
@@ -163,7 +163,7 @@ def result_lines(result: Path, processor):
 
 
 def predict_swift(checkpoint: str | Path, items: list[tuple[str, Path]], work: Path, log=print):
-    """DESIGN predict lines through ``swift infer`` on a checkpoint saved by the swift backend (its
+    """Contract predict lines through ``swift infer`` on a checkpoint saved by the swift backend (its
     ``voltpeak.json`` gives the processor bounds); ``work`` keeps the request and result files."""
     checkpoint = Path(checkpoint)
     qwen = read_saved(checkpoint)

@@ -1,5 +1,5 @@
 """The checks of a model in training, shared by every backend (voltpeak's loop, TRL, ms-swift): the preflight
-before the first step, and the validation score of its predictions (image space, DESIGN's matcher)."""
+before the first step, and the validation score of its predictions (image space, the contract's matcher)."""
 
 from __future__ import annotations
 
