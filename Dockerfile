@@ -18,7 +18,7 @@ COPY configs ./configs
 # The main environment: PyPI's default (CUDA) torch and torchvision, then voltpeak with vLLM.
 RUN python3 -m venv /opt/voltpeak \
     && /opt/voltpeak/bin/pip install torch torchvision \
-    && /opt/voltpeak/bin/pip install -e '.[vllm]'
+    && /opt/voltpeak/bin/pip install -e '.[all,vllm]'
 # ms-swift pins older transformers/trl/peft: its own environment, found by voltpeak train/predict --backend swift.
 RUN make swift-env PYTHON=python3
 

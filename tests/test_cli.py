@@ -303,3 +303,72 @@ def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
     _, err = run.communicate(timeout=60)
     assert run.returncode == 130 and err.strip().splitlines()[-1] == "voltpeak simulate: interrupted"
     assert "Traceback" not in err and not (tmp_path / "pool" / "truth.jsonl").exists()
+
+
+# The command line as an environment without some extras runs it: a finder that says the blocked packages are
+# not installed, ahead of every other (the real importlib machinery; nothing else is replaced).
+WITHOUT = """
+import importlib.abc, sys
+BLOCKED = set(sys.argv[1].split(","))
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, NotInstalled())
+from voltpeak.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def without(blocked, *args):
+    return subprocess.run([sys.executable, "-c", WITHOUT, ",".join(blocked), *map(str, args)], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_a_command_whose_extra_is_missing_says_which_to_install(tmp_path):
+    """`pip install voltpeak` has no torch, OCR or web server: the commands that need one say which extra to
+    install, in one line with exit 2, before any work; detect, series, evaluate and simulate run without any."""
+    image = tmp_path / "plot.png"
+    Image.new("RGB", (64, 48), "white").save(image)
+    for blocked, args, extra in ((["torch"], ["predict", image], "ml"), (["tesserocr"], ["predict", image], "ocr"),
+                                 (["fastapi"], ["serve", "--data", tmp_path], "web"), (["trl"], ["train", "--help"], None),
+                                 (["torch"], ["demo", "--out", tmp_path / "d"], "ml")):
+        proc = without(blocked, *args)
+        if extra is None:  # help needs nothing
+            assert proc.returncode == 0
+            continue
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            f"voltpeak {args[0]}: error: needs the '{extra}' extra ({blocked[0]} not installed): "
+            f"pip install 'voltpeak[{extra}]'"]
+    assert not (tmp_path / "d").exists()
+    heavy = ["torch", "transformers", "datasets", "peft", "trl", "fastapi", "uvicorn", "tesserocr",
+             "rapidocr_onnxruntime", "bokeh", "plotly", "vl_convert", "playwright"]
+    example = examples_dir() / "cv_01_si.csv"
+    proc = without(heavy, "detect", example, "--table")
+    assert proc.returncode == 0 and "2 peaks, 1 couple" in proc.stdout, proc.stderr
+    assert without(heavy, "simulate", "--n", "2", "--out", tmp_path / "sim").returncode == 0
+    proc = without(["tesserocr"], "predict", "--no-axes", tmp_path / "missing.png")  # no OCR wanted: no extra
+    assert "extra" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_examples_and_models_and_keeps_extras_out_of_the_core(tmp_path):
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(Path(__file__).resolve().parents[1]), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(tmp_path)], check=True, capture_output=True, timeout=600)
+    [wheel] = tmp_path.glob("voltpeak-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        meta = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert {"voltpeak/examples/cv_01_si.csv", "voltpeak/examples/truth.jsonl", "voltpeak/models/shipped/default",
+            "voltpeak/models/shipped/heatmap/model.safetensors", "voltpeak/render/ggplot.R"} <= names
+    assert any(n.startswith("voltpeak/serve/static/") for n in names)
+    core = [line.split(":", 1)[1].strip() for line in meta.splitlines()
+            if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    assert not [r for r in core if re.match(r"(torch|transformers|fastapi|tesserocr|rapidocr)", r)], core
+    for extra in ("ml", "ocr", "web", "plots", "all"):
+        assert f"Provides-Extra: {extra}" in meta

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -585,9 +586,50 @@ def _default_sigterm():
 _FORK_HOOK: list = []
 
 
+# What each extra installs (modules looked for, not imported); ``needs`` says which a command line needs beyond the
+# core install (`pip install voltpeak`: reading, detect, series, evaluate, simulate, build with matplotlib).
+EXTRAS = {"ml": ("torch", "transformers", "datasets", "peft", "trl", "safetensors"),
+          "ocr": ("tesserocr", "rapidocr_onnxruntime"), "web": ("fastapi", "uvicorn"),
+          "plots": ("vl_convert", "bokeh", "plotly", "playwright")}
+
+
+def needs(args) -> tuple[str, ...]:
+    """The extras a parsed command line needs."""
+    if args.command == "predict":
+        return ("ml",) if args.no_axes else ("ml", "ocr")  # the axis reader is the OCR
+    if args.command == "serve":
+        return ("web",) if args.suggest == "detector" else ("web", "ml", "ocr")  # a model's suggestions
+    return {"train": ("ml",), "demo": ("ml", "ocr")}.get(args.command, ())
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_extra(extras) -> str | None:
+    """The one-line reason a command cannot run here (an extra of ``extras`` is not installed), or None."""
+    for extra in extras:
+        absent = [m for m in EXTRAS[extra] if not _installed(m)]
+        if absent:
+            return (f"needs the '{extra}' extra ({', '.join(absent)} not installed): "
+                    f"pip install 'voltpeak[{extra}]'")
+    return None
+
+
+def _extra_of(module: str) -> str | None:
+    return next((extra for extra, modules in EXTRAS.items() if module.split(".")[0] in modules), None)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    why = missing_extra(needs(args))
+    if why:
+        print(f"voltpeak {args.command}: error: {why}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if threading.current_thread() is threading.main_thread():
         if not _FORK_HOOK:
             os.register_at_fork(after_in_child=_default_sigterm)
@@ -610,6 +652,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except sqlite3.DatabaseError as e:
         print(f"voltpeak {args.command}: error: the store is not a voltpeak database ({e})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModuleNotFoundError as e:  # an option that needs an extra (build's foreign engines need 'plots')
+        extra = _extra_of(e.name or "")
+        if extra is None:
+            raise
+        why = missing_extra((extra,)) or f"needs the '{extra}' extra ({e.name} could not be imported): " \
+            f"pip install 'voltpeak[{extra}]'"
+        print(f"voltpeak {args.command}: error: {why}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

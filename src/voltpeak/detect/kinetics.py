@@ -51,7 +51,7 @@ def kinetics(fit: FittedCouple, rate_V_s: float, rate_known: bool, delta_ep_V: f
             out["k0_sd_factor"] = _sig(10.0 ** fit.sd_log_k0)
             out["D_assumed_cm2_s"] = D_UNIT_CM2_S
         else:
-            withheld["k0_cm_s"] = "the file gives no time or scan rate (ψ is given: k0 = ψ √(π D f v))"
+            withheld["k0_cm_s"] = "the file gives no time or scan rate; ψ is given (k0 = ψ √(π D f v))"
     edge = min(fit.alpha - ALPHA_RANGE[0], ALPHA_RANGE[1] - fit.alpha) < 0.01
     if at_top or not np.isfinite(fit.sd_alpha) or fit.sd_alpha > MAX_ALPHA_SD or edge:
         withheld["alpha"] = "not determined by the fit" + (" (a reversible couple's shape holds none)" if at_top
