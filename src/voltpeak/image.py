@@ -9,6 +9,7 @@ export (a 600 dpi figure, 6000 px wide) down to a screen's size, where tick labe
 from __future__ import annotations
 
 MAX_SIDE = 2000  # px: a larger image is read at MAX_SIDE / 1.25 on its longer side
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")  # files taken for plot images
 
 
 def on_white(image):

@@ -14,9 +14,8 @@ from voltpeak.detect.kinetics import kinetic_class
 from voltpeak.detect.measure import peak_measures
 from voltpeak.detect.peaks import Context, current_sign, detect
 from voltpeak.errors import InputError, VoltpeakError
+from voltpeak.image import IMAGE_SUFFIXES
 from voltpeak.read import read
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")  # plots: predict's
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from voltpeak.peak import Peak
+from voltpeak.peak import DIRECTIONS, Peak
 from voltpeak.settings import Settings
-
-DIRECTIONS = ("anodic", "cathodic")
 
 
 @dataclass

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from voltpeak.evaluate import match_peaks
 from voltpeak.evaluate.files import evaluate_files, read_jsonl
+from voltpeak.image import IMAGE_SUFFIXES
 from voltpeak.peak import Peak
 from voltpeak.serve.paths import inside
 
 FILTERS = ("has_fp", "has_fn", "wrong_count", "parse_error", "perfect", "direction")
 SORTS = ("worst", "source", "peaks", "fp", "fn")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
