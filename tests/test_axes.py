@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import voltpeak_cli as run
 from numpy.testing import assert_allclose
 from PIL import Image
 
@@ -21,9 +22,6 @@ from voltpeak.axes.text import parse_number, parse_title
 EXAMPLES = Path(__file__).resolve().parent.parent / "src" / "voltpeak" / "examples"
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "voltpeak", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
 
 
 def test_one_misread_label_does_not_move_the_map():
@@ -311,6 +309,8 @@ for line in lines:
                       "x": (line.get("axes") or {{}}).get("x", {{}}).get("map")}}))
 """)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    if "MissingProgram" in done.stderr:
+        pytest.skip(f"not installed here: {done.stderr.strip().splitlines()[-1]}")
     assert done.returncode == 0, done.stderr
     lines = [json.loads(t) for t in done.stdout.splitlines()]
     assert [line["convention"] for line in lines] == ["iupac", None, "us", "iupac", "us"]

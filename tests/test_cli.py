@@ -8,14 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import voltpeak_cli as run
 from PIL import Image
 
 from voltpeak.demo import examples_dir
-
-
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "voltpeak", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
 
 
 def assert_clean_errors(proc):
@@ -333,7 +329,8 @@ def test_a_command_whose_extra_is_missing_says_which_to_install(tmp_path):
     image = tmp_path / "plot.png"
     Image.new("RGB", (64, 48), "white").save(image)
     for blocked, args, extra in ((["torch"], ["predict", image], "ml"), (["tesserocr"], ["predict", image], "ocr"),
-                                 (["fastapi"], ["serve", "--data", tmp_path], "web"), (["trl"], ["train", "--help"], None),
+                                 (["fastapi"], ["serve", "--data", tmp_path], "web"),
+                                 (["trl"], ["train", "--help"], None),
                                  (["torch"], ["demo", "--out", tmp_path / "d"], "ml")):
         proc = without(blocked, *args)
         if extra is None:  # help needs nothing

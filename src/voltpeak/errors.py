@@ -11,3 +11,8 @@ class ReadError(VoltpeakError):
 
 class InputError(VoltpeakError):
     """A JSON Lines file, an option or a record is not what the command needs."""
+
+
+class MissingProgram(InputError):
+    """A program or package a step needs is not installed (Tesseract's model, R's ggplot2, a plotting library,
+    Chromium): the message says what to install."""

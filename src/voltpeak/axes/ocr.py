@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from voltpeak.errors import InputError
+from voltpeak.errors import MissingProgram
 
 NUMBER_CHARS = "0123456789.,-−+eE×x^"
 _ZERO = str.maketrans({"U": "0", "O": "0", "o": "0", "D": "0"})
@@ -32,8 +32,8 @@ def _tessdata() -> str:
     for folder in candidates:
         if folder and os.path.isfile(os.path.join(folder, "eng.traineddata")):
             return folder.rstrip("/") + "/"
-    raise InputError("reading plot axes needs Tesseract's English model: apt-get install tesseract-ocr "
-                     "(or set TESSDATA_PREFIX to a folder with eng.traineddata)")
+    raise MissingProgram("reading plot axes needs Tesseract's English model: apt-get install tesseract-ocr "
+                         "(or set TESSDATA_PREFIX to a folder with eng.traineddata)")
 
 
 class Reader:
@@ -43,7 +43,7 @@ class Reader:
         try:
             from tesserocr import OEM, PSM, PyTessBaseAPI
         except ImportError:
-            raise InputError("reading plot axes needs tesserocr: pip install tesserocr") from None
+            raise MissingProgram("reading plot axes needs tesserocr: pip install 'voltpeak[ocr]'") from None
         path = _tessdata()
         self._numbers = PyTessBaseAPI(path=path, lang="eng", psm=PSM.SINGLE_LINE, oem=OEM.LSTM_ONLY)
         self._numbers.SetVariable("tessedit_char_whitelist", NUMBER_CHARS)
@@ -51,7 +51,7 @@ class Reader:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError:
-            raise InputError("reading plot axes needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime") from None
+            raise MissingProgram("reading plot axes needs rapidocr-onnxruntime: pip install 'voltpeak[ocr]'") from None
         # ``threads``: the recogniser's; None lets ONNX Runtime use every core (one process reading), 1 suits
         # several worker processes reading side by side. (Tesseract here runs on one thread.)
         self._recogniser = RapidOCR(**({"intra_op_num_threads": threads, "inter_op_num_threads": 1}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voltpeak.errors import InputError
+from voltpeak.errors import MissingProgram
 from voltpeak.image import on_white
 from voltpeak.render.draw import Curve, Rendered, cycle, encode_png, limits
 from voltpeak.render.style import PlotStyle
@@ -37,27 +37,27 @@ LEGEND_SIDES = {"upper left": "top", "lower right": "bottom", "upper right": "ri
 
 
 def require(engine: str):
-    """Raise InputError, naming what to install, when ``engine``'s plotting program is missing here (our own
+    """Raise MissingProgram, naming what to install, when ``engine``'s plotting program is missing here (our own
     engines need nothing)."""
     if engine == "vega":
         try:
             import vl_convert  # noqa: F401
         except ImportError:
-            raise InputError("the vega engine needs vl-convert: pip install vl-convert-python") from None
+            raise MissingProgram("the vega engine needs vl-convert: pip install vl-convert-python") from None
     elif engine == "ggplot":
         check = "quit(status = !all(sapply(c('ggplot2', 'jsonlite'), requireNamespace, quietly = TRUE)))"
         if shutil.which("Rscript") is None or subprocess.run(["Rscript", "--vanilla", "-e", check],
                                                               capture_output=True).returncode != 0:
-            raise InputError("the ggplot engine needs R's ggplot2: apt-get install r-base-core r-cran-ggplot2 "
-                             "r-cran-jsonlite")
+            raise MissingProgram("the ggplot engine needs R's ggplot2: apt-get install r-base-core r-cran-ggplot2 "
+                                 "r-cran-jsonlite")
     elif engine in ("bokeh", "plotly"):
         for module in (engine, "playwright"):
             try:
                 __import__(module)
             except ImportError:
-                raise InputError(f"the {engine} engine needs {module}: pip install 'voltpeak[plots]'") from None
+                raise MissingProgram(f"the {engine} engine needs {module}: pip install 'voltpeak[plots]'") from None
         if not Path(CHROMIUM).exists():
-            raise InputError(f"the {engine} engine draws in Chromium: apt-get install chromium")
+            raise MissingProgram(f"the {engine} engine draws in Chromium: apt-get install chromium")
 
 
 def _locate(points: np.ndarray, xlim, ylim, box, us: bool) -> np.ndarray:
