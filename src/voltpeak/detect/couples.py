@@ -196,6 +196,8 @@ def fitted(ctx: Context, cycle: int, couples: list[Couple]) -> list[Couple]:
         return couples
     out = []
     for k, f in enumerate(found):
+        if f is None:  # a pair of peaks the fit explains as other couples' waves
+            continue
         if k < len(couples):
             own = couples[k]
         else:  # a couple inside the merged waves of the couples found: it names the peaks of those waves

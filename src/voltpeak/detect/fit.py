@@ -51,6 +51,7 @@ SEARCH_SAMPLES = 300  # the search fits every k-th sample, k the least that keep
 FIT_SAMPLES = 1000  # ... and its result is polished on this many: a coarse grid's discretisation shows on clean data
 POLISH_STEPS = 8  # evaluations the polish may take
 NOISE_FLOOR = 1e-3  # of the current range: the least noise a fit is held to
+EDGE_V = 0.01  # an added couple's wave peaking this near a sweep's end peaks past the window: no couple
 AVERAGE_V = 0.005  # the data's correction to a fitted peak height: mean residual within this of the peak
 
 
@@ -241,8 +242,9 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
 
     Returns
     -------
-    list of FittedCouple or None
-        The starting couples first, in order, then any added; None when the fit does not reach the noise.
+    list of FittedCouple (or None) or None
+        The starting couples first, in order (None for a pair the fit finds no couple), then any added; None
+        when the fit does not reach the noise.
     """
     if len(E) > MAX_SAMPLES:
         return None
@@ -298,7 +300,7 @@ def deconvolve(E: np.ndarray, y: np.ndarray, sweeps: list[tuple[int, int, int]],
     if f > 1:  # the couples measured on every sample
         model = _Model(E, y, cycle_mask, direction, dt_s, noise)
         model.relax(model.columns(*theta.reshape(BLOCKS, -1), bulk_ox))
-    return _own_peaks(model, theta, sd, bulk_ox, sweeps)
+    return _own_peaks(model, theta, sd, bulk_ox, sweeps, K)
 
 
 EC_SHARE = 0.8  # a couple whose reverse wave is under this share of its forward one may lose its product (EC)
@@ -391,7 +393,7 @@ def _candidates(model, theta, bulk_ox) -> list[tuple[float, float]]:
     return out
 
 
-def _own_peaks(model, theta, sd, bulk_ox, sweeps) -> list[FittedCouple] | None:
+def _own_peaks(model, theta, sd, bulk_ox, sweeps, n_starts: int) -> list[FittedCouple | None] | None:
     K, E, mask = len(bulk_ox), model.E, model.mask
     cols = model.columns(*theta.reshape(BLOCKS, K), bulk_ox)
     coef, A = model.solve(cols)
@@ -401,16 +403,20 @@ def _own_peaks(model, theta, sd, bulk_ox, sweeps) -> list[FittedCouple] | None:
     in_cycle = [(a, b, d) for a, b, d in sweeps if mask[a:b].any()]
     out = []
     for j in range(K):
-        if coef[j] <= 0:
-            return None  # a couple fitted with a negative amplitude is no couple
         own = cols[:, j] * coef[j]
         d_fwd = -1 if bulk_ox[j] else 1
         k = next((k for k, s in enumerate(in_cycle) if s[2] == d_fwd), None)
         if k is None or k + 1 >= len(in_cycle):
-            return None
+            return None  # no sweep back
         (fa, fb, _), (ra, rb, _) = in_cycle[k], in_cycle[k + 1]
         pf = fa + int(np.argmax(own[fa:fb] * d_fwd))
         pr = ra + int(np.argmax(-own[ra:rb] * d_fwd))
+        past = min(abs(E[p] - E[a]) for p, (a, b) in ((pf, (fa, fb)), (pr, (ra, rb))) for a in (a, b - 1))
+        if coef[j] <= 0 or (j >= n_starts and past < EDGE_V):
+            # A pair the fit gives no current (its peaks are other couples' waves), or an added couple whose
+            # wave peaks past the window (a shape of the background): no couple.
+            out.append(None)
+            continue
         held = E.copy()
         held[fb:] = E[fb - 1]  # the potential held at the switch: the forward wave's own decay
         decay = model.columns(*theta.reshape(BLOCKS, K)[:, j:j + 1], [bulk_ox[j]], held)[:, 0] * coef[j]
