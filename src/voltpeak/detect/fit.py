@@ -411,7 +411,8 @@ def _own_peaks(model, theta, sd, bulk_ox, sweeps, n_starts: int) -> list[FittedC
         (fa, fb, _), (ra, rb, _) = in_cycle[k], in_cycle[k + 1]
         pf = fa + int(np.argmax(own[fa:fb] * d_fwd))
         pr = ra + int(np.argmax(-own[ra:rb] * d_fwd))
-        past = min(abs(E[p] - E[a]) for p, (a, b) in ((pf, (fa, fb)), (pr, (ra, rb))) for a in (a, b - 1))
+        ends = (E[fa], E[min(fb, len(E)) - 1], E[ra], E[min(rb, len(E)) - 1])
+        past = min(abs(E[p] - e) for p, e in zip((pf, pf, pr, pr), ends))
         if coef[j] <= 0 or (j >= n_starts and past < EDGE_V):
             # A pair the fit gives no current (its peaks are other couples' waves), or an added couple whose
             # wave peaks past the window (a shape of the background): no couple.
