@@ -113,6 +113,16 @@ def test_detect_table_csv_and_excel_for_people(tmp_path, capsys):
     rows = list(csv.DictReader(open(tmp_path / "p.csv", encoding="utf-8")))
     assert [r["direction"] for r in rows] == [p["direction"] for p in line["peaks"]]
     assert float(rows[0]["Ep_V"]) == pytest.approx(line["peaks"][0]["potential"])
+    # Units in the header: amperes and coulombs here; densities say A/m²; files that mix the two say it per row.
+    assert float(rows[0]["ip_A"]) == pytest.approx(line["peaks"][0]["current"])
+    assert float(rows[0]["charge_C"]) == pytest.approx(line["peaks"][0]["charge"])
+    from voltpeak.detect.report import export_table
+
+    density = {**line, "quantity": "j"}
+    assert "ip_A/m²" in export_table([density])[0] and "charge_C/m²" in export_table([density])[0]
+    header, body = export_table([line, density])
+    assert header[-2:] == ["current_unit", "charge_unit"] and [b[-2:] for b in body][::len(rows)] == [
+        ["A", "C"], ["A/m²", "C/m²"]]
     from openpyxl import load_workbook
 
     book = load_workbook(tmp_path / "p.xlsx")

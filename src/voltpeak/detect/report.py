@@ -124,13 +124,33 @@ def _fmt(x, spec: str, scale: float = 1.0) -> str:
     return "" if x is None else format(x if scale == 1.0 else x / scale, spec)  # cycles stay whole numbers
 
 
+UNITS = {"I": ("A", "C"), "j": ("A/m²", "C/m²")}  # current and charge units of a line's quantity (SI)
+
+
+def export_table(lines: list[dict]) -> tuple[list[str], list[list]]:
+    """The header and rows of the CSV and Excel exports: currents and charges named with their SI unit (``ip_A``,
+    ``charge_C``; ``ip_A/m²`` for densities), or, where the files mix currents and densities, a unit column
+    beside them."""
+    quantities = {line.get("quantity", "I") for line in lines if not line.get("error")} or {"I"}
+    current, charge = UNITS.get(next(iter(quantities)), UNITS["I"])
+    named = {"ip": f"ip_{current}", "height": f"height_{current}", "charge": f"charge_{charge}"}
+    mixed = len(quantities) > 1
+    header = list(PEAK_COLUMNS) + ["current_unit", "charge_unit"] if mixed else \
+        [named.get(k, k) for k in PEAK_COLUMNS]
+    body = []
+    for line in lines:
+        units = list(UNITS.get(line.get("quantity", "I"), UNITS["I"]))
+        body += [[r[k] for k in PEAK_COLUMNS] + (units if mixed else []) for r in rows(line)]
+    return header, body
+
+
 def write_csv(lines: list[dict], path: str | Path) -> Path:
-    """Every peak of ``lines`` as a CSV row (SI units, the columns of ``PEAK_COLUMNS``)."""
+    """Every peak of ``lines`` as a CSV row (SI units, named in the header; see ``export_table``)."""
+    header, body = export_table(lines)
     with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=PEAK_COLUMNS)
-        writer.writeheader()
-        for line in lines:
-            writer.writerows(rows(line))
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(body)
     return Path(path)
 
 
@@ -142,10 +162,10 @@ def write_excel(lines: list[dict], path: str | Path) -> Path:
     book = Workbook()
     peaks = book.active
     peaks.title = "peaks"
-    peaks.append(list(PEAK_COLUMNS))
-    for line in lines:
-        for r in rows(line):
-            peaks.append([r[k] for k in PEAK_COLUMNS])
+    header, body = export_table(lines)
+    peaks.append(header)
+    for row in body:
+        peaks.append(row)
     files = book.create_sheet("files")
     files.append(["source", "cycles", "window_low_V", "window_high_V", "quantity", "reference", "corrections",
                   "error"])
