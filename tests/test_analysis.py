@@ -110,6 +110,9 @@ def test_detect_table_csv_and_excel_for_people(tmp_path, capsys):
     assert line["reference"] == "SHE" and line["corrections"] == ["potentials from SCE to SHE (+241.0 mV)"]
     cathodic = next(p for p in line["peaks"] if p["direction"] == "cathodic")
     assert cathodic["charge_density"] == pytest.approx(cathodic["charge"] / 0.0707, rel=1e-4)
+    # --area gives the peak current per cm² too, in the line and the table, not only the JSON's charge.
+    assert cathodic["height_density"] == pytest.approx(cathodic["height"] / 0.0707, rel=1e-4)
+    assert line["area_cm2"] == 0.0707 and "jp (µA/cm²)" in shown and "Q/A (µC/cm²)" in shown
     rows = list(csv.DictReader(open(tmp_path / "p.csv", encoding="utf-8")))
     assert [r["direction"] for r in rows] == [p["direction"] for p in line["peaks"]]
     assert float(rows[0]["Ep_V"]) == pytest.approx(line["peaks"][0]["potential"])

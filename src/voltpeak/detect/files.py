@@ -150,6 +150,10 @@ def analyse_file(path: str, cycle: int | None, convention: str = "auto", analysi
         for side, key in (("anodic", "ipa"), ("cathodic", "ipc")):  # the couple's heights are the better ones
             if record[key] is not None and c.own_peaks:
                 records[record[side]]["height"] = record[key]
+    if area and v.quantity == "I":  # peak current densities, as electrochemists report them with an area
+        for record in records:
+            if record.get("height") is not None:
+                record["height_density"] = float(f"{record['height'] / area:.6g}")  # A/cm²
     line = {
         "source": path,
         "peaks": records,
@@ -161,6 +165,8 @@ def analyse_file(path: str, cycle: int | None, convention: str = "auto", analysi
     }
     if v.reference:
         line["reference"] = v.reference
+    if area and v.quantity == "I":
+        line["area_cm2"] = area
     if v.meta.get("time_reversed"):
         line["warnings"] = ["the digitised curve's time ran against the loop's sense (the anodic-going branch "
                             "under the cathodic-going one): read in reverse time order"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 PREFIXES = ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
 PEAK_COLUMNS = ("source", "cycle", "direction", "Ep_V", "ip", "height", "Ep2_V", "half_width_mV", "onset_V",
-                "charge", "E_half_V", "delta_Ep_mV", "ipa_ipc", "class", "reverse_baseline", "E0_V", "k0_cm_s",
-                "alpha", "psi")
+                "charge", "height_density_A/cm²", "charge_density_C/cm²", "E_half_V", "delta_Ep_mV", "ipa_ipc",
+                "class", "reverse_baseline", "E0_V", "k0_cm_s", "alpha", "psi")
 
 
 def si_unit(values, base: str) -> tuple[float, str]:
@@ -49,6 +49,7 @@ def _row(line: dict, c: dict, direction: str, cycle, potential, p: dict) -> dict
     return {"source": line["source"], "cycle": cycle, "direction": direction, "Ep_V": potential,
             "ip": p.get("current"), "height": p.get("height"), "Ep2_V": p.get("E_p2"),
             "half_width_mV": _mV(p.get("half_width")), "onset_V": p.get("onset"), "charge": p.get("charge"),
+            "height_density_A/cm²": p.get("height_density"), "charge_density_C/cm²": p.get("charge_density"),
             "E_half_V": c.get("E_half"), "delta_Ep_mV": _mV(c.get("delta_Ep")), "ipa_ipc": c.get("ipa_ipc"),
             "class": c.get("class"), "reverse_baseline": c.get("reverse_baseline"),
             **{column: c.get("kinetics", {}).get(key) for column, key in KINETICS_COLUMNS}}
@@ -80,12 +81,22 @@ def table(line: dict) -> str:
             + (f", potentials vs {line['reference']}" if line.get("reference") else ""))
     header = ["cycle", "peak", "Ep (V)", f"ip ({i_unit})", f"height ({i_unit})", "Ep/2 (V)", "FWHM (mV)",
               "onset (V)", f"Q ({q_unit})", "E1/2 (V)", "ΔEp (mV)", "ipa/ipc", "class"]
+    area = line.get("area_cm2")  # --area: the peak's current and charge per cm² beside them
+    if area:
+        j_scale, j_unit = si_unit([r["height_density_A/cm²"] for r in found if r["height_density_A/cm²"]], "A/cm²")
+        d_scale, d_unit = si_unit([r["charge_density_C/cm²"] for r in found if r["charge_density_C/cm²"]], "C/cm²")
+        header[5:5] = [f"jp ({j_unit})"]
+        header[10:10] = [f"Q/A ({d_unit})"]
     body = []
     for r in found:
-        body.append([_fmt(r["cycle"], "d"), r["direction"], _fmt(r["Ep_V"], ".4f"), _fmt(r["ip"], ".4g", i_scale),
-                     _fmt(r["height"], ".4g", i_scale), _fmt(r["Ep2_V"], ".4f"), _fmt(r["half_width_mV"], ".1f"),
-                     _fmt(r["onset_V"], ".4f"), _fmt(r["charge"], ".4g", q_scale), _fmt(r["E_half_V"], ".4f"),
-                     _fmt(r["delta_Ep_mV"], ".1f"), _fmt(r["ipa_ipc"], ".3f"), r["class"] or ""])
+        cells = [_fmt(r["cycle"], "d"), r["direction"], _fmt(r["Ep_V"], ".4f"), _fmt(r["ip"], ".4g", i_scale),
+                 _fmt(r["height"], ".4g", i_scale), _fmt(r["Ep2_V"], ".4f"), _fmt(r["half_width_mV"], ".1f"),
+                 _fmt(r["onset_V"], ".4f"), _fmt(r["charge"], ".4g", q_scale), _fmt(r["E_half_V"], ".4f"),
+                 _fmt(r["delta_Ep_mV"], ".1f"), _fmt(r["ipa_ipc"], ".3f"), r["class"] or ""]
+        if area:
+            cells[5:5] = [_fmt(r["height_density_A/cm²"], ".4g", j_scale)]
+            cells[10:10] = [_fmt(r["charge_density_C/cm²"], ".4g", d_scale)]
+        body.append(cells)
     widths = [max(len(h), *(len(b[k]) for b in body)) if body else len(h) for k, h in enumerate(header)]
     lines = [head, "  ".join(h.rjust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
