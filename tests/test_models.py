@@ -132,6 +132,22 @@ def test_a_time_budget_bounds_the_run_and_its_schedule(dataset, tmp_path):
     assert rows[-1]["lr"] < 0.3 * config.lr  # the schedule ran down with the time, not with the million steps
     with pytest.raises(InputError, match="minutes"):
         TrainConfig(dataset="x", minutes=-1).validate()
+    # Resuming a run whose budget is spent says so; it used to start the schedule (and the budget) over.
+    with pytest.raises(InputError, match="time budget of 0.1 min is spent"):
+        train(config, resume=True, log=lambda *_: None)
+
+
+def test_a_resumed_run_keeps_its_time_budget_and_schedule(dataset, tmp_path):
+    """A run stopped part-way through its time budget resumes with the time it had used: its learning rate goes
+    on down from where it was, not back up to the top of the cosine."""
+    config = _config(dataset, tmp_path / "half", steps=1_000_000, minutes=0.2, warmup_steps=1, val_every=1_000_000,
+                     save_every=1)
+    run = train(config, stop_after=4, log=lambda *_: None)
+    before = [json.loads(x)["lr"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    train(config, resume=True, stop_after=2, log=lambda *_: None)
+    after = [json.loads(x)["lr"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert after[:4] == before and len(after) == 6
+    assert after[4] <= before[-1] < config.lr  # where the schedule was, onwards
 
 
 def test_time_budget_schedule():

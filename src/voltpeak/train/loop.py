@@ -207,6 +207,12 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
                                   weight_decay=config.weight_decay)
     step, epoch, position = 0, 0, 0
     if state:
+        # The time budget and the schedule that runs on it go on from where the run stopped, not from zero.
+        used = state.get("seconds", 0.0)
+        if config.minutes and used >= config.minutes * 60 - 1:
+            raise InputError(f"{run}: its time budget of {config.minutes:g} min is spent (step {state['step']}); "
+                             "raise minutes in its config to train on")
+        clock -= used
         optimizer.load_state_dict(state["optimizer"])
         step, epoch, position = state["step"], state["epoch"], state["position"]
         torch.set_rng_state(state["torch_rng"])
@@ -293,7 +299,8 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
             metrics.flush()
             report(row)
             if step % config.save_every == 0 or final:
-                _save(run, model, optimizer, scaler, step, epoch, position, config.keep_checkpoints)
+                _save(run, model, optimizer, scaler, step, epoch, position, config.keep_checkpoints,
+                      time.perf_counter() - clock)
             if step % config.val_every == 0 or step % config.save_every == 0:
                 # What a closing validation and save cost, measured (tuning the threshold: about one more).
                 finishing = max(finishing, 2 * (time.perf_counter() - closing))
@@ -336,10 +343,13 @@ def _target(example, bins: int) -> str:
     return "".join(f"{p['direction']}<x000><y000>" for p in example.peaks) or "none"
 
 
-def _save(run: Path, model, optimizer, scaler, step, epoch, position, keep: int):
+def _save(run: Path, model, optimizer, scaler, step, epoch, position, keep: int, seconds: float):
+    """A checkpoint: the model, and what a resumed run continues from exactly (``seconds``: the run's wall time
+    so far, which its time budget and schedule count)."""
     folder = run / "checkpoints" / f"step-{step:06d}"
     model.save_pretrained(folder / "model")
     torch.save({"optimizer": optimizer.state_dict(), "step": step, "epoch": epoch, "position": position,
+                "seconds": seconds,
                 "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state(),
                 "python_rng": random.getstate(), "scaler": scaler.state_dict(),
                 "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
