@@ -30,26 +30,45 @@ def _save(fig, folder: Path, stem: str) -> list[Path]:
 
 
 def plot_cv(v, line: dict, folder: Path, name: str | None = None) -> list[Path]:
-    """The CV (every cycle) with each peak marked (▲ anodic, ▼ cathodic), its height over its baseline drawn as a
-    vertical bar, and each couple's E1/2 as a dashed line; named after the file (``name`` overrides)."""
+    """The CV, one colour per cycle, with each peak marked (▲ anodic, ▼ cathodic), its baseline at the peak (a short
+    dotted line) and its height over it (a bar), and each couple's E1/2 as a dashed line labelled above the frame
+    (not over the curve); named after the file (``name`` overrides)."""
+    from matplotlib import colormaps
+
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
     factor, unit = si_unit([float(np.abs(v.current).max())], "A/m²" if v.quantity == "j" else "A")
     scale = 1 / factor
-    ax.plot(v.potential_V, v.current * scale, color="#444444", lw=0.8)
+    cycles = v.cycle_numbers()
+    n = int(cycles.max()) if len(cycles) else 1
+    shades = colormaps["viridis"](np.linspace(0.0, 0.85, n)) if n > 1 else ["#444444"]
+    for k in range(1, n + 1):
+        keep = cycles == k
+        ax.plot(v.potential_V[keep], v.current[keep] * scale, color=shades[k - 1], lw=0.8,
+                label=f"cycle {k}" if n > 1 else None)
+    half = 0.01 * float(np.ptp(v.potential_V))  # the baseline's tick: 1 % of the window on each side
     for p in line["peaks"]:
         colour = COLOURS[p["direction"]]
         ax.plot(p["potential"], p["current"] * scale, "^" if p["direction"] == "anodic" else "v", color=colour, ms=8)
         if "height" in p:
-            ax.plot([p["potential"]] * 2, [(p["current"] - p["height"]) * scale, p["current"] * scale], color=colour,
-                    lw=1.0, alpha=0.7)
+            base = (p["current"] - p["height"]) * scale
+            ax.plot([p["potential"]] * 2, [base, p["current"] * scale], color=colour, lw=1.0, alpha=0.7)
+            ax.plot([p["potential"] - half, p["potential"] + half], [base, base], color=colour, lw=1.0, ls=":")
+    labelled = []
     for c in line["couples"]:
+        if any(abs(c["E_half"] - e) < 0.01 for e in labelled):
+            continue  # the same couple in another cycle
+        labelled.append(c["E_half"])
         ax.axvline(c["E_half"], color="#2ca02c", ls="--", lw=0.8)
-        ax.annotate(f"E1/2 {c['E_half']:.3f} V\nΔEp {c['delta_Ep'] * 1000:.0f} mV", (c["E_half"], 0.97),
-                    xycoords=("data", "axes fraction"), va="top", ha="left", fontsize=7, color="#2ca02c")
+        ax.annotate(f"{c['E_half']:.3f} V\nΔEp {c['delta_Ep'] * 1000:.0f} mV", (c["E_half"], 1.01),
+                    xycoords=("data", "axes fraction"), va="bottom", ha="center", fontsize=7, color="#2ca02c",
+                    annotation_clip=False)
+    if n > 1:
+        ax.legend(fontsize=7, frameon=False, loc="best")
     reference = f" vs {line['reference']}" if line.get("reference") else ""
-    ax.set(xlabel=f"E / V{reference}", ylabel=f"{'j' if v.quantity == 'j' else 'I'} / {unit}",
-           title=Path(line["source"]).name)
+    ax.set(xlabel=f"E / V{reference}", ylabel=f"{'j' if v.quantity == 'j' else 'I'} / {unit}")
+    fig.suptitle(Path(line["source"]).name + ("   (dashed: E1/2 of each couple)" if line["couples"] else ""),
+                 fontsize=9)
     return _save(fig, folder, name or Path(line["source"]).name)
 
 
