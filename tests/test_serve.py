@@ -443,6 +443,26 @@ def test_review_filters_to_samples_with_false_negatives(browser, tmp_path):
         server.stop()
 
 
+def test_review_page_keeps_its_own_content_policy(browser, tmp_path):
+    """The review page under the content policy the app sends (the other tests bypass it for Playwright's waits):
+    no console error (its key's inline styles were blocked: three errors, the key drawn black), and the key in its
+    colours."""
+    truth, pred, _ = _review_set(tmp_path)
+    server = Server("--truth", str(truth), "--pred", str(pred), "--db", str(tmp_path / "labels.sqlite"))
+    try:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        console = []
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.goto(server.url + "/review")
+        page.wait_for_selector(".sample .src")
+        page.wait_for_timeout(300)
+        assert console == []
+        assert page.locator(".key-map").evaluate("e => getComputedStyle(e).color") == "rgb(21, 101, 192)"
+        assert page.locator(".key-frame").evaluate("e => getComputedStyle(e).color") == "rgb(255, 111, 0)"
+    finally:
+        server.stop()
+
+
 def test_review_tags_wrong_directions_and_keeps_its_filters_in_the_url(browser, tmp_path):
     """A plot whose peaks were all found in place but called the wrong way is tagged and filtered as such; the
     filters live in the URL; an empty filter says so instead of scoring nothing."""
