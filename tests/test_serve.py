@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -534,6 +535,16 @@ def test_review_in_data_space_draws_the_raw_cv(browser, lab, tmp_path, absolute)
         page, errors = _page(browser, server.url + "/review")
         page.wait_for_function("document.querySelector('.sample canvas')?.dataset.drawn === '1'")
         assert "FN 1" in page.locator(".sample .meta").inner_text()
+        # The detail view says the current's unit (it showed raw amperes, "-1.73e-4").
+        page.locator(".sample canvas").first.click()
+        cell = page.locator("#detail tbody tr td").nth(6).inner_text()
+        assert re.fullmatch(r"-?\d+(\.\d+)? [µmn]?A", cell), cell
+        # A label with a potential and no current is drawn on the CV (on a sweep of its direction), not at I = 0.
+        cv = {"sweeps": [{"direction": 1, "cycle": 1, "E": [0.0, 0.1, 0.2], "I": [1.0, 5.0, 2.0]},
+                         {"direction": -1, "cycle": 1, "E": [0.2, 0.1, 0.0], "I": [-1.0, -4.0, -2.0]}]}
+        assert page.evaluate("cv => onCurve(cv, {direction: 'anodic', potential: 0.11})", cv) == 5.0
+        assert page.evaluate("cv => onCurve(cv, {direction: 'cathodic', potential: 0.09, cycle: 1})", cv) == -4.0
+        assert page.evaluate("cv => onCurve(cv, {direction: 'cathodic', potential: 0.1, cycle: 2})", cv) is None
         assert errors == []
     finally:
         server.stop()

@@ -80,7 +80,7 @@ function detail(d) {
     el("td", {}, kind), el("td", {}, role.toUpperCase()), el("td", {}, p.direction === "anodic" ? "▲ anodic" : "▼ cathodic"),
     el("td", {}, p.x === undefined ? "" : p.x.toFixed(4)), el("td", {}, p.y === undefined ? "" : p.y.toFixed(4)),
     el("td", {}, p.potential === undefined || p.potential === null ? "" : `${(p.potential * 1000).toFixed(1)} mV`),
-    el("td", {}, p.current === undefined || p.current === null ? "" : p.current.toPrecision(3))));
+    el("td", {}, p.current === undefined || p.current === null ? "" : withUnit(p.current, d.quantity === "j" ? "A/m²" : "A"))));
   const box = el("div", { id: "detail", class: "detail" },
     el("div", { class: "bar" }, el("b", {}, d.source), el("button", { id: "close", onclick: closeDetail }, "close (Esc)")),
     canvas,
@@ -178,6 +178,27 @@ function axesLines(d) {
   return lines;
 }
 
+function withUnit(value, unit) {
+  // 1.23e-5 A → "12.3 µA": the unit always said, with the prefix that keeps the number readable.
+  const [f, prefix] = siScale(Math.abs(value) || 1);
+  return `${(value / f).toPrecision(3)} ${prefix}${unit}`;
+}
+
+function onCurve(cv, p) {
+  // The current of the CV's nearest sample to a peak's potential on a sweep of its direction (and cycle): where a
+  // label that gives no current is drawn; null where the CV has no such sweep.
+  const want = p.direction === "anodic" ? 1 : -1;
+  let best = null;
+  for (const s of cv.sweeps) {
+    if (s.direction !== want || (p.cycle !== undefined && p.cycle !== null && s.cycle !== p.cycle)) continue;
+    s.E.forEach((e, i) => {
+      const gap = Math.abs(e - p.potential);
+      if (best === null || gap < best[0]) best = [gap, s.I[i]];
+    });
+  }
+  return best === null ? null : best[1];
+}
+
 async function drawCV(canvas, d) {
   const cv = await api(`/api/review/cv/${d.n}`);
   const plot = new Plot(canvas, { xlabel: "E", xUnit: "V", ylabel: cv.quantity === "j" ? "j" : "I", yUnit: cv.unit });
@@ -185,7 +206,8 @@ async function drawCV(canvas, d) {
   const marks = [];
   for (const [p, role, kind] of roles(d)) {
     if (p.potential === undefined) continue;
-    const y = p.current ?? 0;
+    const y = p.current ?? onCurve(cv, p);  // a label given by its potential alone sits on the CV
+    if (y === null) continue;
     marks.push({ x: p.potential, y, shape: p.direction === "anodic" ? "up" : "down", color: COLORS[role],
                  filled: kind === "pred", size: kind === "truth" ? 8 : 5 });
   }
