@@ -137,11 +137,10 @@ def find_couples(v: Voltammogram, peaks: list[Peak], convention: str = "auto",
     for c in sorted({p.cycle for p in located if p.cycle is not None}):
         an = [p for p in located if p.cycle == c and p.direction == "anodic" and p.index is not None]
         ca = [p for p in located if p.cycle == c and p.direction == "cathodic" and p.index is not None]
-        pairs = pair(an, ca)
-        left_an = [p for k, p in enumerate(an) if k not in {r for r, _ in pairs}]
-        left_ca = [p for k, p in enumerate(ca) if k not in {q for _, q in pairs}]
-        pairs = [(an[r], ca[k]) for r, k in pairs] + [(left_an[r], left_ca[k])
-                                                     for r, k in pair(left_an, left_ca, WIDE_DELTA_EP_V)]
+        pairs = [(an[r], ca[k]) for r, k in pair(an, ca)]
+        left_an = [p for p in an if all(p is not a for a, _ in pairs)]
+        left_ca = [p for p in ca if all(p is not k for _, k in pairs)]
+        pairs += [(left_an[r], left_ca[k]) for r, k in pair(left_an, left_ca, WIDE_DELTA_EP_V)]
         measured = [cp for cp in (_measure(ctx, located, a, k) for a, k in pairs) if _mirrored(cp)]
         measured = fitted(ctx, c, measured) if measured else []
         # A wide pair stands only as the fit's couple.
@@ -181,11 +180,9 @@ def fitted(ctx: Context, cycle: int, couples: list[Couple]) -> list[Couple]:
     v = ctx.v
     E = v.potential_V[:end]
     step = float(np.median(np.abs(np.diff(E))))
-    rate_known = (v.time_s is not None and len(v.time_s) > 1) or bool(v.scan_rate_V_s)
-    if v.time_s is not None and len(v.time_s) > 1:
-        dt = float(np.median(np.diff(v.time_s[:end])))
-    else:
-        dt = step / (v.scan_rate_V_s or NOMINAL_RATE_V_S)
+    timed = v.time_s is not None and len(v.time_s) > 1
+    rate_known = timed or bool(v.scan_rate_V_s)
+    dt = float(np.median(np.diff(v.time_s[:end]))) if timed else step / (v.scan_rate_V_s or NOMINAL_RATE_V_S)
     starts = [(c.e_half_V, c.delta_ep_V, c.cathodic.index < c.anodic.index, _reverse_share(c)) for c in couples]
     try:
         found = deconvolve(E, ctx.current[:end], [s for s in ctx.sweeps if s[0] < end], ctx.cycles[:end] == cycle,

@@ -128,7 +128,8 @@ class _Model:
 
     def __init__(self, E, y, mask, direction, dt, noise, coarse=1.0):
         self.E, self.y, self.mask, self.direction, self.dt = E, y, mask, direction, dt
-        self.rate = float(np.median(np.abs(np.diff(E)))) / dt  # V/s
+        self.step = float(np.median(np.abs(np.diff(E)))) or 1e-3  # V a sample
+        self.rate = self.step / dt  # V/s
         # Residuals in noise deviations (least_squares' tolerances are relative); a noise-free record is held to
         # a thousandth of its current range, and a model on a grid ``coarse`` times the polish's to that many
         # thousandths (the discretisation error grows with the step).
@@ -377,8 +378,7 @@ def _candidates(model, theta, bulk_ox) -> list[tuple[float, float]]:
     K, E, direction, mask = len(bulk_ox), model.E, model.direction, model.mask
     coef, A = model.solve(model.columns(*theta.reshape(BLOCKS, K), bulk_ox))
     r = np.where(mask, model.y - A @ coef, 0.0)
-    step = float(np.median(np.abs(np.diff(E)))) or 1e-3
-    window = max(5, int(0.03 / step) | 1)
+    window = max(5, int(0.03 / model.step) | 1)
     if len(r) > window:
         r = savgol_filter(r, window, 2)
     bumps = {}
@@ -397,9 +397,8 @@ def _own_peaks(model, theta, sd, bulk_ox, sweeps, n_starts: int) -> list[FittedC
     K, E, mask = len(bulk_ox), model.E, model.mask
     cols = model.columns(*theta.reshape(BLOCKS, K), bulk_ox)
     coef, A = model.solve(cols)
-    fitted = A @ coef
-    step = float(np.median(np.abs(np.diff(E)))) or 1e-3
-    half = max(2, int(round(AVERAGE_V / step)))
+    residual = model.y - A @ coef  # the data less every fitted part: its local mean corrects a fitted height
+    half = max(2, int(round(AVERAGE_V / model.step)))
     in_cycle = [(a, b, d) for a, b, d in sweeps if mask[a:b].any()]
     out = []
     for j in range(K):
@@ -421,7 +420,6 @@ def _own_peaks(model, theta, sd, bulk_ox, sweeps, n_starts: int) -> list[FittedC
         held = E.copy()
         held[fb:] = E[fb - 1]  # the potential held at the switch: the forward wave's own decay
         decay = model.columns(*theta.reshape(BLOCKS, K)[:, j:j + 1], [bulk_ox[j]], held)[:, 0] * coef[j]
-        residual = model.y - fitted  # the data less every fitted part: its local mean corrects a fitted height
         fwd = own[pf] + _local_mean(residual, pf, half)
         rev = own[pr] - decay[pr] + _local_mean(residual, pr, half)
         e_f, e_r = _vertex(E, own * d_fwd, pf), _vertex(E, -own * d_fwd, pr)

@@ -17,6 +17,7 @@ from voltpeak.detect.fit import ALPHA_RANGE, D_UNIT_CM2_S, LOGK0_RANGE, FittedCo
 MAX_ALPHA_SD = 0.1  # α is given only where the fit determines it this well
 MAX_LOG_K0_SD = 0.3  # k0 (and ψ) are given only within a factor 2 (1σ)
 REVERSIBLE_LAMBDA = 15.0  # Matsuda & Ayabe: Λ at or above this is reversible at this scan rate
+REVERSIBLE = "reversible at this scan rate: k0 is beyond what the CV's shape can tell"  # why k0 is withheld
 
 
 def kinetics(fit: FittedCouple, rate_V_s: float, rate_known: bool, delta_ep_V: float) -> dict:
@@ -40,7 +41,7 @@ def kinetics(fit: FittedCouple, rate_V_s: float, rate_known: bool, delta_ep_V: f
     at_top = fit.log_k0 + max(fit.sd_log_k0, 0.1) >= LOGK0_RANGE[1] or \
         psi_of(fit.log_k0, rate_V_s) * np.sqrt(np.pi) >= 10 * REVERSIBLE_LAMBDA
     if at_top:
-        withheld["k0_cm_s"] = "reversible at this scan rate: k0 is beyond what the CV's shape can tell"
+        withheld["k0_cm_s"] = REVERSIBLE
     elif not np.isfinite(fit.sd_log_k0) or fit.sd_log_k0 > MAX_LOG_K0_SD or fit.log_k0 <= LOGK0_RANGE[0] + 0.05:
         withheld["k0_cm_s"] = "not determined by the fit (uncertain beyond a factor 2)"
     else:
@@ -82,7 +83,7 @@ def kinetic_class(record: dict) -> str | None:
     if "k_chem_s" in record or "k_chem_s" in record.get("withheld", {}):
         return "chemically coupled"
     if "psi" not in record:
-        return "reversible" if "reversible" in record.get("withheld", {}).get("k0_cm_s", "") else None
+        return "reversible" if record.get("withheld", {}).get("k0_cm_s") == REVERSIBLE else None
     lam = record["psi"] * np.sqrt(np.pi)
     if lam >= REVERSIBLE_LAMBDA:
         return "reversible"

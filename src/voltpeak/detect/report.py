@@ -79,24 +79,22 @@ def table(line: dict) -> str:
             f"{'s' * (n_couples != 1)}, {line.get('cycles')} cycle{'s' * (line.get('cycles') != 1)}, "
             f"{line.get('convention', 'iupac').upper()} currents"
             + (f", potentials vs {line['reference']}" if line.get("reference") else ""))
-    header = ["cycle", "peak", "Ep (V)", f"ip ({i_unit})", f"height ({i_unit})", "Ep/2 (V)", "FWHM (mV)",
-              "onset (V)", f"Q ({q_unit})", "E1/2 (V)", "ΔEp (mV)", "ipa/ipc", "class"]
     area = line.get("area_cm2")  # --area: the peak's current and charge per cm² beside them
     if area:
         j_scale, j_unit = si_unit([r["height_density_A/cm²"] for r in found if r["height_density_A/cm²"]], "A/cm²")
         d_scale, d_unit = si_unit([r["charge_density_C/cm²"] for r in found if r["charge_density_C/cm²"]], "C/cm²")
-        header[5:5] = [f"jp ({j_unit})"]
-        header[10:10] = [f"Q/A ({d_unit})"]
-    body = []
-    for r in found:
-        cells = [_fmt(r["cycle"], "d"), r["direction"], _fmt(r["Ep_V"], ".4f"), _fmt(r["ip"], ".4g", i_scale),
-                 _fmt(r["height"], ".4g", i_scale), _fmt(r["Ep2_V"], ".4f"), _fmt(r["half_width_mV"], ".1f"),
-                 _fmt(r["onset_V"], ".4f"), _fmt(r["charge"], ".4g", q_scale), _fmt(r["E_half_V"], ".4f"),
-                 _fmt(r["delta_Ep_mV"], ".1f"), _fmt(r["ipa_ipc"], ".3f"), r["class"] or ""]
-        if area:
-            cells[5:5] = [_fmt(r["height_density_A/cm²"], ".4g", j_scale)]
-            cells[10:10] = [_fmt(r["charge_density_C/cm²"], ".4g", d_scale)]
-        body.append(cells)
+    # Each column: its header, the row's key, its format (None: the text as it is) and scale.
+    columns = [("cycle", "cycle", "d", 1.0), ("peak", "direction", None, 1.0), ("Ep (V)", "Ep_V", ".4f", 1.0),
+               (f"ip ({i_unit})", "ip", ".4g", i_scale), (f"height ({i_unit})", "height", ".4g", i_scale),
+               *([(f"jp ({j_unit})", "height_density_A/cm²", ".4g", j_scale)] if area else []),
+               ("Ep/2 (V)", "Ep2_V", ".4f", 1.0), ("FWHM (mV)", "half_width_mV", ".1f", 1.0),
+               ("onset (V)", "onset_V", ".4f", 1.0), (f"Q ({q_unit})", "charge", ".4g", q_scale),
+               *([(f"Q/A ({d_unit})", "charge_density_C/cm²", ".4g", d_scale)] if area else []),
+               ("E1/2 (V)", "E_half_V", ".4f", 1.0), ("ΔEp (mV)", "delta_Ep_mV", ".1f", 1.0),
+               ("ipa/ipc", "ipa_ipc", ".3f", 1.0), ("class", "class", None, 1.0)]
+    header = [title for title, *_ in columns]
+    body = [[(r[key] or "") if spec is None else _fmt(r[key], spec, scale) for _, key, spec, scale in columns]
+            for r in found]
     widths = [max(len(h), *(len(b[k]) for b in body)) if body else len(h) for k, h in enumerate(header)]
     lines = [head, "  ".join(h.rjust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
