@@ -14,16 +14,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from voltpeak.answer import AnswerError, format_answer, parse_answer, smart_resize
 from voltpeak.dataset import (
-    AnswerError,
     BuildConfig,
     build,
     compose,
-    format_answer,
     load_pool,
     make_plan,
-    parse_answer,
-    smart_resize,
 )
 from voltpeak.dataset.pool import LabelledCV
 from voltpeak.errors import InputError
@@ -526,7 +523,7 @@ def test_a_scan_rate_series_of_ten_curves_in_a_colormap(sim_folder, tmp_path):
     many scan rates (peak currents growing with the rate), drawn in a colormap with one colour per curve; each truth
     peak names its curve."""
     from voltpeak.dataset.compose import compose
-    from voltpeak.render.draw import cycle
+    from voltpeak.render.figure import cycle
 
     colours = cycle("cmap:viridis", 10)
     assert len(set(colours)) == 10 and colours[0] == "#482475"

@@ -18,7 +18,7 @@ import pytest
 import torch
 from tiny_qwen import tiny_qwen
 
-from voltpeak.dataset.answer import PROMPTS
+from voltpeak.answer import PROMPTS
 from voltpeak.errors import InputError
 from voltpeak.models.qwen import (
     QwenConfig,

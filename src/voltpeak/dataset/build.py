@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voltpeak.dataset.answer import IMAGE_TOKEN, PROMPTS, format_answer
+from voltpeak.answer import IMAGE_TOKEN, PROMPTS, format_answer
 from voltpeak.dataset.compose import compose
 from voltpeak.dataset.pool import LabelledCV, Pool
 from voltpeak.errors import InputError

@@ -148,10 +148,11 @@ HAND_HALVES = ("train", "test")
 
 
 def hand_label_lines(labels: Path, data: Path, sure_only: bool = False, half: str | None = None) -> list[dict]:
-    """Truth records of the hand labels in ``labels/*.jsonl`` (sources relative to ``data``, e.g. ../shared/data) with
-    absolute sources, grouped by paper folder (echemdb) or by file; ``sure_only`` leaves out the labels marked
-    ``"confidence": "low"`` (features an expert might or might not mark). ``half`` ("train" or "test") keeps one of
-    two fixed halves of the labelled systems (``hand_half``): models learn from one and are measured on the other."""
+    """Truth records of the hand labels in ``labels/*.jsonl`` (e.g. the bundled ``voltpeak/examples/labels``; sources
+    relative to ``data``, the folder of the project's collection of real CV files) with absolute sources, grouped by
+    paper folder (echemdb) or by file; ``sure_only`` leaves out the labels marked ``"confidence": "low"`` (features
+    an expert might or might not mark). ``half`` ("train" or "test") keeps one of two fixed halves of the labelled
+    systems (``hand_half``): models learn from one and are measured on the other."""
     if half not in (None, *HAND_HALVES):
         raise ValueError(f"half must be train or test, got {half!r}")
     out = []

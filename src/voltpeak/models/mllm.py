@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from voltpeak.answer import IMAGE_TOKEN
 from voltpeak.settings import Settings
 
-IMAGE_TOKEN = "<image>"
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
 
 
@@ -349,7 +349,7 @@ class MLLM(nn.Module):
                       ) -> list[dict]:
         """Per letterboxed image, its output line's ``peaks`` (records), ``text`` (the answer) and ``error`` (why
         the answer could not be read, else None)."""
-        from voltpeak.dataset.answer import AnswerError
+        from voltpeak.answer import AnswerError
         from voltpeak.peak import Peak
 
         ids = torch.tensor([self.prompt_ids()] * len(boxes), device=pixels.device)
@@ -497,7 +497,7 @@ def prompt_ids(tokenizer, image_tokens: int, prompt: str) -> list[int]:
 
 def predict_prompt(config=None) -> str:
     """The prompt of prediction and validation: the model's own, else the first dataset wording."""
-    from voltpeak.dataset.answer import PROMPTS
+    from voltpeak.answer import PROMPTS
 
     return (config.prompt if config is not None else "") or PROMPTS[0]
 
@@ -508,7 +508,7 @@ _LOC = re.compile(r"(anodic|cathodic)\s*<x(\d+)>\s*<y(\d+)>")
 def read_answer(text: str, box: Letterbox, bins: int, size: int) -> list[dict]:
     """Peaks (direction, x, y fractions of the original image) from a model answer: location tokens over the
     square input (``bins`` of them per side), or the contract's JSON answer in pixels; raises AnswerError."""
-    from voltpeak.dataset.answer import AnswerError, parse_answer
+    from voltpeak.answer import AnswerError, parse_answer
 
     if bins:
         found = [(m.group(1), int(m.group(2)), int(m.group(3))) for m in _LOC.finditer(text)]

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from transformers import Qwen2_5_VLProcessor
 
-from voltpeak.dataset.answer import PROMPTS, AnswerError, format_answer, parse_answer, smart_resize
+from voltpeak.answer import PROMPTS, AnswerError, format_answer, parse_answer, smart_resize
 from voltpeak.errors import InputError
 from voltpeak.settings import Settings
 

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from voltpeak.answer import IMAGE_TOKEN
 from voltpeak.errors import InputError
 from voltpeak.models.qwen import (
     PROMPT,
@@ -60,7 +61,7 @@ def write_split(examples, processor, path: Path, fixed_prompt: bool = True) -> P
                 width, height = im.size
             h, w = resized_size(height, width, processor)
             prompt = PROMPT if fixed_prompt else ex.prompt.strip()
-            f.write(json.dumps({"messages": [{"role": "user", "content": "<image>" + prompt},
+            f.write(json.dumps({"messages": [{"role": "user", "content": IMAGE_TOKEN + prompt},
                                              {"role": "assistant",
                                               "content": rescale_answer(ex.target, w / width, h / height)}],
                                 "images": [str(Path(ex.image).resolve())]}, ensure_ascii=False) + "\n")
@@ -172,7 +173,7 @@ def predict_swift(checkpoint: str | Path, items: list[tuple[str, Path]], work: P
     request, result = work / "swift_request.jsonl", work / "swift_result.jsonl"
     with open(request, "w", encoding="utf-8") as f:
         for _, path in items:
-            f.write(json.dumps({"messages": [{"role": "user", "content": "<image>" + PROMPT}],
+            f.write(json.dumps({"messages": [{"role": "user", "content": IMAGE_TOKEN + PROMPT}],
                                 "images": [str(Path(path).resolve())]}) + "\n")
     result.unlink(missing_ok=True)
     env, argv = infer_command(checkpoint, request, result, pixel_bounds(processor), qwen.max_new_tokens)
