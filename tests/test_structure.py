@@ -102,3 +102,14 @@ def test_a_wrong_model_setting_is_one_line_naming_the_file(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"vision": "vit"}))
     with pytest.raises(InputError, match=r"config\.json: vision must be one of conv, clip, heatmap, got 'vit'"):
         MLLMConfig.load(tmp_path / "config.json")
+
+
+def test_render_engines_do_not_import_the_dispatcher():
+    """``render.draw`` dispatches to the engines; the engines (programs, raster, web) take their shared types and
+    helpers from ``render.figure``, so no engine imports ``render.draw`` (``from voltpeak.render import draw``
+    counts too) and the render package has no import circle."""
+    found = imported("render")
+    for module in ("render/programs.py", "render/raster.py", "render/web.py", "render/figure.py"):
+        text = (SRC / module).read_text(encoding="utf-8")
+        assert "voltpeak.render.draw" not in found[module], module
+        assert "from voltpeak.render import draw" not in text, module

@@ -9,7 +9,7 @@ import io
 
 import numpy as np
 
-from voltpeak.render.draw import Rendered, encode_png
+from voltpeak.render.figure import Rendered, encode_png
 
 DEGRADATIONS = ("jpeg", "low_resolution", "greyscale", "frame", "screenshot")
 

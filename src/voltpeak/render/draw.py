@@ -3,35 +3,23 @@
 Two engines draw the same style: matplotlib's Agg canvas used directly (no pyplot, no figure manager, one draw per
 image), and a faster one without a figure (``voltpeak.render.raster``). Currents arrive already in the engineering
 unit printed on the axis (``engineering_unit``), so tick labels never need an offset or a ×10ⁿ multiplier.
+
+``render`` dispatches to the other engines (``raster``, ``programs``, ``web``); only this module imports them. The
+types and helpers they share (``Curve``, ``Rendered``, ``Frame``, ``cycle``, ``encode_png``) live in
+``voltpeak.render.figure``, which imports no engine.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
-from dataclasses import dataclass
-
 import numpy as np
 
-from voltpeak.render.style import PALETTES, PlotStyle
+from voltpeak.render.figure import Curve, Frame, Rendered, axes_box, cycle, encode_png
+from voltpeak.render.style import PlotStyle
 
 # (unit text, factor from A) and (unit text, factor from A/m²): the smallest factor that lifts the largest
 # current to ≥ 1 wins, so tick labels are numbers between 1 and 1000.
 CURRENT_UNITS = (("A", 1.0), ("mA", 1e3), ("µA", 1e6), ("nA", 1e9), ("pA", 1e12))
 DENSITY_UNITS = (("A cm⁻²", 1e-4), ("mA cm⁻²", 0.1), ("µA cm⁻²", 100.0), ("nA cm⁻²", 1e5))
-
-
-def cycle(palette: str, n: int) -> tuple:
-    """The colours (hex) of ``n`` curves drawn in ``palette``: a list repeats past its end; a colormap
-    ("cmap:viridis") is sampled evenly over 10–90 % of its range."""
-    if palette.startswith("cmap:"):
-        from matplotlib import colormaps
-        from matplotlib.colors import to_hex
-
-        cmap = colormaps[palette[5:]]
-        return tuple(to_hex(cmap(v)) for v in np.linspace(0.1, 0.9, n))
-    colours = PALETTES[palette]
-    return tuple(colours[k % len(colours)] for k in range(n))
 
 
 def engineering_unit(max_abs: float, quantity: str = "I") -> tuple[str, float]:
@@ -42,27 +30,6 @@ def engineering_unit(max_abs: float, quantity: str = "I") -> tuple[str, float]:
         if max_abs * factor >= 1:
             return text, factor
     return units[-1]
-
-
-@dataclass
-class Curve:
-    """One drawn CV: potential and current in the units printed on the axes, and its legend label."""
-
-    potential: np.ndarray
-    current: np.ndarray
-    label: str = ""
-
-
-@dataclass
-class Rendered:
-    """A PNG and the pixel positions (x from the left, y from the top; continuous) of the located points."""
-
-    png: bytes
-    width: int
-    height: int
-    points_px: np.ndarray  # (n, 2)
-    offset_text: str = ""  # any offset or multiplier matplotlib put beside the ticks (there should be none)
-    colours: tuple = ()  # each curve's colour as drawn ("#rrggbb")
 
 
 def render(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
@@ -222,47 +189,6 @@ def render_sheet(curves: list[Curve], points: np.ndarray, style: PlotStyle, pote
         return _finish(canvas, ax, points, legend, (None,), True, colours)  # a legend must not hide a peak
 
 
-def axes_box(style: PlotStyle) -> tuple[float, float, float, float]:
-    """The axes rectangle (left, bottom, width, height; figure fractions): margins from the font size, with room
-    for 6-character tick labels, the axis labels and a title."""
-    fp = style.font_size * style.dpi / 72  # font size in pixels
-    left = (0.62 * fp * 6 + 1.25 * fp * 1.2 + 14) / style.width_px
-    bottom = (1.25 * fp + 1.25 * fp * 1.2 + 16) / style.height_px
-    top = 1 - (fp * 2.2 + 8 if style.title else fp * 0.8 + 8) / style.height_px
-    right = 1 - (fp * 1.8 + 10) / style.width_px
-    return left, bottom, right - left, top - bottom
-
-
-@dataclass
-class Frame:
-    """Where data land in the image, as matplotlib places them: axis limits (the data's range plus 5 % margins;
-    the potential limits swapped under the US convention) and the axes rectangle in pixels from the top-left."""
-
-    xlo: float
-    xhi: float
-    ylo: float
-    yhi: float
-    x0: float  # left edge of the axes
-    x1: float  # right edge
-    y0: float  # top edge
-    y1: float  # bottom edge
-
-    @classmethod
-    def of(cls, curves: list[Curve], style: PlotStyle) -> Frame:
-        (xlo, xhi), (ylo, yhi) = limits(curves)
-        if style.us_convention:
-            xlo, xhi = xhi, xlo  # potential decreasing to the right
-        left, bottom, width, height = axes_box(style)
-        W, H = style.width_px, style.height_px
-        return cls(xlo, xhi, ylo, yhi, left * W, (left + width) * W, (1 - bottom - height) * H, (1 - bottom) * H)
-
-    def to_px(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        """Data → pixels from the top-left corner (continuous; pixel i spans [i, i + 1))."""
-        fx = (np.asarray(x) - self.xlo) / (self.xhi - self.xlo)
-        fy = (np.asarray(y) - self.ylo) / (self.yhi - self.ylo)
-        return self.x0 + fx * (self.x1 - self.x0), self.y1 - fy * (self.y1 - self.y0)
-
-
 def occluded(curves: list[Curve], points: np.ndarray, owners: list[int], style: PlotStyle) -> set[int]:
     """Curves (indices) that pass over a point of an earlier-drawn curve, given the points' owners: where the
     drawing would hide a peak under a later line (pixel positions as ``Frame`` predicts them)."""
@@ -278,37 +204,6 @@ def occluded(curves: list[Curve], points: np.ndarray, owners: list[int], style: 
             if owner < j and np.min((cx - px[k]) ** 2 + (cy - py[k]) ** 2) < reach ** 2:
                 hiding.add(j)
     return hiding
-
-
-def limits(curves: list[Curve]) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The potential and current axes' limits of ``curves``, as matplotlib would set them (``padded``)."""
-    return (padded(np.concatenate([c.potential for c in curves])),
-            padded(np.concatenate([c.current for c in curves])))
-
-
-def padded(values: np.ndarray) -> tuple[float, float]:
-    """The axis limits matplotlib gives ``values``: their range with 5 % margins."""
-    lo, hi = float(values.min()), float(values.max())
-    span = hi - lo or max(abs(hi), 1.0)
-    return lo - 0.05 * span, hi + 0.05 * span
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    """An RGB or RGBA array (height, width, 3 or 4; uint8; alpha dropped) as RGB PNG bytes: no row filter, zlib
-    level 1 — for plots (flat colour) 2–3× faster than Pillow's encoder at about the same size, and the same bytes
-    for the same pixels."""
-    height, width, channels = pixels.shape
-    raw = np.empty((height, width * 3 + 1), dtype=np.uint8)  # each row: filter type 0, then its pixels
-    raw[:, 0] = 0
-    picks = (np.arange(width)[:, None] * channels + np.arange(3)[None, :]).ravel()  # the colour bytes of a row
-    raw[:, 1:] = np.take(np.ascontiguousarray(pixels).reshape(height, -1), picks, axis=1)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
-            + chunk(b"IEND", b""))
 
 
 def _covers(box, points_px: np.ndarray, margin: float = 4.0) -> bool:

@@ -9,10 +9,8 @@ user of that program.
 from __future__ import annotations
 
 import atexit
-import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,64 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from voltpeak.errors import MissingProgram
-from voltpeak.image import on_white
-from voltpeak.render.draw import Curve, Rendered, cycle, encode_png, limits
+from voltpeak.render.figure import LEGEND_SIDES, Curve, Rendered, cycle, limits, locate, require, rgb_png
 from voltpeak.render.style import PlotStyle
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's, driven by Playwright for the web plots (voltpeak.render.web)
 VEGA_DASHES = {"-": None, "--": [6, 4], ":": [1.5, 2.5], "-.": [6, 3, 1.5, 3]}
 VEGA_SHAPES = {"o": "circle", "s": "square", "^": "triangle-up", "D": "diamond", ".": "circle"}
 R_LINETYPES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dotdash"}
 R_SHAPES = {"o": 1, "s": 0, "^": 2, "D": 5, ".": 20}
 R_FONTS = {"DejaVu Serif": "serif", "STIXGeneral": "serif", "DejaVu Sans Mono": "mono"}  # else "sans"
-# Legends outside the plot area, where they cannot hide a peak.
-LEGEND_SIDES = {"upper left": "top", "lower right": "bottom", "upper right": "right", "lower left": "bottom",
-                "center left": "left", "center right": "right"}
-
-
-def require(engine: str):
-    """Raise MissingProgram, naming what to install, when ``engine``'s plotting program is missing here (our own
-    engines need nothing)."""
-    if engine == "vega":
-        try:
-            import vl_convert  # noqa: F401
-        except ImportError:
-            raise MissingProgram("the vega engine needs vl-convert: pip install vl-convert-python") from None
-    elif engine == "ggplot":
-        check = "quit(status = !all(sapply(c('ggplot2', 'jsonlite'), requireNamespace, quietly = TRUE)))"
-        if shutil.which("Rscript") is None or subprocess.run(["Rscript", "--vanilla", "-e", check],
-                                                              capture_output=True).returncode != 0:
-            raise MissingProgram("the ggplot engine needs R's ggplot2: apt-get install r-base-core r-cran-ggplot2 "
-                                 "r-cran-jsonlite")
-    elif engine in ("bokeh", "plotly"):
-        for module in (engine, "playwright"):
-            try:
-                __import__(module)
-            except ImportError:
-                raise MissingProgram(f"the {engine} engine needs {module}: pip install 'voltpeak[plots]'") from None
-        if not Path(CHROMIUM).exists():
-            raise MissingProgram(f"the {engine} engine draws in Chromium: apt-get install chromium")
-
-
-def _locate(points: np.ndarray, xlim, ylim, box, us: bool) -> np.ndarray:
-    """Data → pixels from the top-left, given the plot area ``box`` (x0, x1, y0, y1; y0 the top edge)."""
-    x0, x1, y0, y1 = box
-    fx = (points[:, 0] - xlim[0]) / (xlim[1] - xlim[0])
-    if us:
-        fx = 1 - fx
-    fy = (points[:, 1] - ylim[0]) / (ylim[1] - ylim[0])
-    return np.column_stack([x0 + fx * (x1 - x0), y1 - fy * (y1 - y0)])
-
-
-def _rgb_png(png: bytes, width: int, height: int) -> bytes:
-    """The program's PNG as ours: RGB on white (a transparent background made white), same bytes for same pixels."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png))
-    if image.size != (width, height):
-        raise RuntimeError(f"the plotting program drew {image.size[0]}×{image.size[1]} px, not {width}×{height}")
-    return encode_png(np.asarray(on_white(image)))
 
 
 def render_vega(curves: list[Curve], points: np.ndarray, style: PlotStyle, potential_label: str,
@@ -123,8 +71,8 @@ def render_vega(curves: list[Curve], points: np.ndarray, style: PlotStyle, poten
         spec["title"] = style.title
     theme = "" if style.theme == "default" else style.theme
     box, png = VEGA.draw({"spec": spec, "theme": theme})
-    located = _locate(np.asarray(points, dtype=float).reshape(-1, 2), xlim, ylim, box, style.us_convention)
-    return Rendered(_rgb_png(png, style.width_px, style.height_px), style.width_px, style.height_px, located,
+    located = locate(np.asarray(points, dtype=float).reshape(-1, 2), xlim, ylim, box, style.us_convention)
+    return Rendered(rgb_png(png, style.width_px, style.height_px), style.width_px, style.height_px, located,
                     colours=colours)
 
 
@@ -210,6 +158,6 @@ def render_ggplot(curves: list[Curve], points: np.ndarray, style: PlotStyle, pot
         "legend": LEGEND_SIDES[style.legend] if style.legend and any(c.label for c in curves) else "",
         "width": style.width_px, "height": style.height_px, "dpi": style.dpi}
     box, png = GGPLOT.draw(request)
-    located = _locate(np.asarray(points, dtype=float).reshape(-1, 2), xlim, ylim, box, style.us_convention)
-    return Rendered(_rgb_png(png, style.width_px, style.height_px), style.width_px, style.height_px, located,
+    located = locate(np.asarray(points, dtype=float).reshape(-1, 2), xlim, ylim, box, style.us_convention)
+    return Rendered(rgb_png(png, style.width_px, style.height_px), style.width_px, style.height_px, located,
                     colours=colours)

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from voltpeak.render.draw import Curve, Frame, Rendered, cycle, encode_png
+from voltpeak.render.figure import Curve, Frame, Rendered, cycle, encode_png
 from voltpeak.render.style import LEGEND_PLACES, PlotStyle
 
 # Dash patterns in units of the line width (matplotlib's scaled dashes).

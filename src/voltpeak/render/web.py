@@ -14,8 +14,7 @@ import os
 
 import numpy as np
 
-from voltpeak.render.draw import Curve, Rendered, cycle, limits
-from voltpeak.render.programs import CHROMIUM, LEGEND_SIDES, _locate, _rgb_png, require
+from voltpeak.render.figure import CHROMIUM, LEGEND_SIDES, Curve, Rendered, cycle, limits, locate, require, rgb_png
 from voltpeak.render.style import PlotStyle
 
 # Dash patterns in line widths, as matplotlib scales its own (the libraries' named dashes have fixed lengths: a
@@ -103,8 +102,8 @@ def _shoot(script: str, document: str, style: PlotStyle, scale: int, points, xli
     page.set_viewport_size({"width": width, "height": height})
     box = np.asarray(page.evaluate(script, document), dtype=float) * scale
     png = page.screenshot(clip={"x": 0, "y": 0, "width": width, "height": height}, animations="disabled")
-    located = _locate(np.asarray(points, dtype=float).reshape(-1, 2), xlim, ylim, tuple(box), style.us_convention)
-    return Rendered(_rgb_png(png, style.width_px, style.height_px), style.width_px, style.height_px, located,
+    located = locate(np.asarray(points, dtype=float).reshape(-1, 2), xlim, ylim, tuple(box), style.us_convention)
+    return Rendered(rgb_png(png, style.width_px, style.height_px), style.width_px, style.height_px, located,
                     colours=colours)
 
 
