@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from voltpeak.errors import InputError
+from voltpeak.simulate.diffusion import F, R  # C/mol, J/(mol K)
 
-F, R = 96485.33212, 8.314462618  # C/mol, J/(mol K)
 MATCH_V = 0.05  # a couple is the same across scan rates when its E1/2 moves less than this
 R2_MIN = 0.9  # a straight-line fit that explains less of its points gives no number
 SLOPE_TOLERANCE = 0.1  # log ip–log v: 0.5 ± 0.1 diffusion, 1 ± 0.1 adsorption

@@ -13,9 +13,8 @@ import numpy as np
 from voltpeak.errors import InputError
 from voltpeak.settings import Settings
 from voltpeak.simulate.cv import MECHANISMS, Conditions, RedoxCouple
+from voltpeak.simulate.diffusion import F, R
 
-F = 96485.33212
-R = 8.314462618
 CHOICES = ("step_V", "n", "mains_hz", "mechanism_weights")  # lists of values; other lists are [low, high]
 REST_V = 0.12  # a couple's wave is over this far from its formal potential (n = 1: ~5 RT/F)
 LOG_UNIFORM = ("scan_rate_V_s", "k0_cm_s", "c_mM", "d_cm2_s", "cdl_F_cm2", "rc_s", "snr", "k_chem_s",
