@@ -6,6 +6,13 @@ STAMP := $(VENV)/.installed
 
 SWIFT_VENV := .venv-swift
 
+# The project's collection of real CV files (echemdb, Gamry, BioLogic) is kept outside the repository:
+# `make demo REAL_DATA=DIR` plots and scores them too; bench and model read it as VOLTPEAK_REAL_DATA.
+REAL_DATA ?=
+ifneq ($(REAL_DATA),)
+export VOLTPEAK_REAL_DATA := $(abspath $(REAL_DATA))
+endif
+
 .PHONY: setup test demo bench model swift-env madap-env clean
 
 setup: $(STAMP)
@@ -22,7 +29,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(VENV)/bin/voltpeak demo --out voltpeak-demo --force  # the report folder is make demo's own
+	$(VENV)/bin/voltpeak demo --out voltpeak-demo --force $(if $(REAL_DATA),--real $(REAL_DATA))  # the report folder is make demo's own
 
 bench: setup
 	$(PY) benchmarks/all.py

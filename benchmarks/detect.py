@@ -1,12 +1,14 @@
 """Benchmark of the classical detector: accuracy on noisy simulated and hand-labelled real CVs, and speed.
 
-    python benchmarks/detect.py [--n 200] [--seed 0] [--processes 2]
+    python benchmarks/detect.py [--n 200] [--seed 0] [--processes 2] [--real DIR]
 
 Simulated set: ``--n`` CVs made with cvsim (1–3 couples, reversible or quasi-reversible, double-layer charging
 with its RC transient, sloped background, white noise with SNR 15–200; 2,000 points), cached under
-benchmarks/.cache. Real sets: hand labels of ../shared/data (benchmarks/labels, see real.py), scored as
-``voltpeak detect --cycle 1`` runs them. Baseline rows: scipy ``find_peaks`` on the raw current of each sweep
-(the same 1 % prominence floor) and on the whole record. Throughput: CVs/s on one core, CVs already in memory.
+benchmarks/.cache. Real sets: the hand labels (src/voltpeak/examples/labels, see real.py) of the project's
+collection of real CV files, kept outside the repository (``--real DIR`` or VOLTPEAK_REAL_DATA=DIR; skipped
+without), scored as ``voltpeak detect --cycle 1`` runs them. Baseline rows: scipy ``find_peaks`` on the raw current
+of each sweep (the same 1 % prominence floor) and on the whole record. Throughput: CVs/s on one core, CVs already in
+memory.
 """
 
 from __future__ import annotations
@@ -269,6 +271,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--real", type=Path, help="the folder of real CV files (default: $VOLTPEAK_REAL_DATA)")
     args = parser.parse_args()
 
     cases = load_cases(args.n, args.seed, args.processes)
@@ -326,16 +329,17 @@ def main() -> int:
           f"draws; true 1e-5 cm²/s): error median {np.median(errors):.1%}, worst {max(errors):.1%}\n")
     record("detect", "D from a cvsim scan-rate series, worst error of 5", f"{max(errors):.1%}", "goal 10 %")
 
-    from real import SHARED_DEFAULT, score
+    from real import HOW, label_files, real_data, score
 
-    if (SHARED_DEFAULT / "data").is_dir():
-        for label_file in sorted((HERE / "labels").glob("*.jsonl")):
-            res = score(label_file, SHARED_DEFAULT)
+    real = real_data(args.real)
+    if real is not None and real.is_dir():
+        for label_file in label_files():
+            res = score(label_file, real)
             for kind in ("strict", "lenient"):
                 print(row(f"real {label_file.stem} ({kind}): detect --cycle 1", res[kind]))
             record("detect", f"F1, real {label_file.stem} (hand labels, strict)", f"{res['strict']['f1']:.3f}")
     else:
-        print(f"(real-data rows skipped: {SHARED_DEFAULT / 'data'} not found)")
+        print(f"(real-data rows skipped: {f'{real} not found' if real else HOW})")
     return 0
 
 

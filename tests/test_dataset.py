@@ -502,7 +502,7 @@ def test_the_hand_labels_split_into_two_fixed_halves_by_system(shared_data):
     scan rates) has CVs in both."""
     from voltpeak.dataset.pool import hand_half, hand_label_lines
 
-    labels = HERE.parent / "benchmarks" / "labels"
+    labels = HERE.parent / "src" / "voltpeak" / "examples" / "labels"
     every = hand_label_lines(labels, shared_data)
     halves = {h: hand_label_lines(labels, shared_data, half=h) for h in ("train", "test")}
     sources = {h: {x["source"] for x in lines} for h, lines in halves.items()}

@@ -4,9 +4,10 @@
 2. simulate a pool of labelled CVs, and a second pool of other CVs for a holdout;
 3. build a small dataset of plot images from them (answers, truth, splits);
 4. (``--train-minutes M``) train a small heatmap detector for about M minutes and draw its loss curve;
-5. predict with the shipped default model on the test split and the holdout (and, when ../shared/data is
-   present, on plots of the real CVs there, labelled by hand where the repository's labels are at hand, and the
-   classical detector on the same CVs), evaluate everything with the contract's matcher;
+5. predict with the shipped default model on the test split and the holdout (and, given ``--real DIR``, a folder
+   of real CV files, on plots of those CVs: truth from the bundled hand labels, ``examples/labels``, for the files
+   of the project's collection found there, else the classical detector's proposals; then the classical detector
+   on the same hand-labelled CVs), evaluate everything with the contract's matcher;
 6. write a report folder: ``index.html`` (metrics table, detector vs model, the worst samples drawn with truth and
    prediction), the predictions and metrics as JSON, and print the ``voltpeak serve`` command that opens them.
 """
@@ -24,9 +25,6 @@ from pathlib import Path
 from voltpeak.errors import InputError
 from voltpeak.rundir import read_metrics
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository, when voltpeak runs from a clone
-SHARED_CANDIDATES = (Path.cwd().parent / "shared" / "data", ROOT.parent / "shared" / "data")
-LABELS = ROOT / "benchmarks" / "labels"
 COLOURS = {"tp": (26, 138, 58), "fp": (210, 105, 30), "fn": (194, 24, 91)}
 WORST = 8  # samples drawn per set in the report
 
@@ -34,6 +32,12 @@ WORST = 8  # samples drawn per set in the report
 def examples_dir() -> Path:
     """The folder of bundled example CVs and their truth.jsonl."""
     return Path(str(resources.files("voltpeak") / "examples"))
+
+
+def hand_labels_dir() -> Path:
+    """The bundled hand labels of real CVs (``*.jsonl``, sources relative to the folder of the project's collection
+    of real CV files, which is kept outside the package)."""
+    return examples_dir() / "labels"
 
 
 def _write_jsonl(path: Path, lines: list[dict]):
@@ -175,12 +179,17 @@ def _row(model: str, set_name: str, space: str, metrics: dict) -> dict:
             "sample_accuracy": metrics["sample_accuracy"], "error": text}
 
 
-def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int = 240, seed: int = 7) -> int:
+def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int = 240, seed: int = 7,
+             real: str | None = None) -> int:
+    """The demo into the report folder ``out``; ``real``: a folder of real CV files to plot and score too (none:
+    those rows are skipped). Raises InputError for a non-empty ``out`` without ``force`` or a missing ``real``."""
     from voltpeak.evaluate.files import evaluate_files
     from voltpeak.models import SHIPPED, load_model, model_dir
     from voltpeak.simulate.batch import simulate_to_folder
     from voltpeak.simulate.config import SimulationConfig
 
+    if real is not None and not Path(real).is_dir():
+        raise InputError(f"--real {real}: no such folder (give a folder of real CV files)")
     out_dir = Path(out)
     if out_dir.exists() and any(out_dir.iterdir()):
         if not force:
@@ -225,9 +234,9 @@ def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int =
         from voltpeak.models import model_dir as find
 
         models.append(("demo-trained", load_model(find(str(out_dir / "run")))))
-    shared = next((p for p in SHARED_CANDIDATES if p.is_dir()), None)
-    _say("5/6", f"predicting with {', '.join(m for m, _ in models)} and evaluating"
-         + ("" if shared else " (../shared/data not found: no real CVs)"))
+    _say("5/6", f"predicting with {', '.join(m for m, _ in models)} and evaluating")
+    if real is None:
+        _say("   ", "no --real folder given: real CVs skipped (voltpeak demo --real DIR adds a folder of CV files)")
     sets = [("test", "test"), ("holdout (other CVs)", "holdout_other")]
     for label, model_ in models:
         for set_name, split in sets:
@@ -237,8 +246,8 @@ def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int =
             if label == models[0][0]:
                 worst[f"{label}: {set_name}"] = _draw_worst(result, dataset / f"truth_{split}.jsonl", pred, dataset,
                                                            out_dir, split)
-    if shared is not None:
-        comparison = _real(shared, out_dir, model, models[0][0], rows, worst, seed)
+    if real is not None:
+        comparison = _real(Path(real), out_dir, model, models[0][0], rows, worst, seed)
 
     metrics = out_dir / "metrics.json"
     metrics.write_text(json.dumps({"rows": rows, "detector_vs_model": comparison}, indent=1), encoding="utf-8")
@@ -258,22 +267,24 @@ def run_demo(out: str, force: bool = False, train_minutes: float = 0.0, n: int =
     return 0
 
 
-def _real(shared: Path, out_dir: Path, model, label: str, rows: list, worst: dict, seed: int) -> list[dict]:
-    """Plots of the real CVs (hand labels when the repository's are at hand, else the detector's proposals): the
-    model on the plots, the classical detector on the same CVs' data."""
+def _real(real: Path, out_dir: Path, model, label: str, rows: list, worst: dict, seed: int) -> list[dict]:
+    """Plots of the real CVs in ``real`` (the bundled hand labels for the files of the project's collection found
+    there, else the detector's proposals on every CV file): the model on the plots, the classical detector on the
+    same hand-labelled CVs' data."""
     from voltpeak.dataset.pool import hand_label_lines
     from voltpeak.evaluate.files import evaluate_files
 
-    hand = LABELS.is_dir()
+    labelled = [x for x in hand_label_lines(hand_labels_dir(), real) if Path(x["source"]).is_file()]
+    hand = bool(labelled)
     truth = out_dir / "real_truth.jsonl"
     if hand:
-        _write_jsonl(truth, hand_label_lines(LABELS, shared))
+        _write_jsonl(truth, labelled)
         pool = f"real={truth}"
-        what = "hand labels (benchmarks/labels)"
+        what = "hand labels (voltpeak/examples/labels)"
     else:
-        pool = f"real=detect:{shared / 'gamry'}"
+        pool = f"real=detect:{real}"
         what = "the classical detector's proposals"
-    _say("   ", f"real CVs: plots of ../shared/data CVs, truth = {what}")
+    _say("   ", f"real CVs: plots of the CVs in {real}, truth = {what}")
     folder = _build(out_dir / "real", [pool], [], 120, seed, (0, 0, 1))
     pred = _predict_split(model, folder, "test", out_dir / "pred_real_test.jsonl")
     result = evaluate_files(folder / "truth_test.jsonl", pred, "image")
