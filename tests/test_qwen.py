@@ -21,12 +21,11 @@ from tiny_qwen import tiny_qwen
 from voltpeak.answer import PROMPTS
 from voltpeak.errors import InputError
 from voltpeak.models.qwen import (
+    Geometry,
     QwenConfig,
     QwenVL,
-    answer_lines,
-    grid_size,
+    answer_line,
     load_processor,
-    resized_size,
     to_fractions,
     to_pixels,
 )
@@ -74,7 +73,7 @@ def test_forward_backward_generate(tiny):
     assert all(p.grad is None for n, p in model.model.named_parameters() if _part(n) == "vision")
     texts, sizes = model.generate([_image(), _image(300, 120)])
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
-    assert sizes == [resized_size(150, 200, proc), resized_size(120, 300, proc)]
+    assert sizes == [Geometry.of(proc).resized(150, 200), Geometry.of(proc).resized(120, 300)]
 
 
 def _lora_size(model: QwenVL, part: str, base_names) -> int:
@@ -130,7 +129,7 @@ def test_qwen2_vl_is_served_by_the_same_code(dataset, tmp_path):
     counts = model.trainable_parameters()
     assert counts["vision"] == base["vision"] and 0 < counts["merger"] < base["merger"] and counts["language"] > 0
     texts, sizes = model.generate([_image(301, 217)])
-    assert isinstance(texts[0], str) and sizes == [resized_size(217, 301, model.processor)]
+    assert isinstance(texts[0], str) and sizes == [Geometry.of(model.processor).resized(217, 301)]
 
 
 def test_preflight_refuses_a_vision_tower_the_config_trains_but_is_frozen(tiny):
@@ -150,8 +149,9 @@ def test_points_round_trip_through_the_processors_resize(tiny, width, height, ma
     inputs = proc(images=[_image(width, height, fraction)], text=["<|vision_start|><|image_pad|><|vision_end|>"],
                   return_tensors="pt")
     grid = inputs["image_grid_thw"][0].tolist()
-    size = grid_size(grid, 14)
-    assert size == resized_size(height, width, proc)  # our smart_resize agrees with the processor's
+    geometry = Geometry.of(proc)
+    size = geometry.of_grid(grid)
+    assert geometry.patch == 14 and size == geometry.resized(height, width)  # our smart_resize agrees with it
     assert size[0] * size[1] <= max_pixels and size[0] % 28 == 0 and size[1] % 28 == 0
     # Undo the processor's patching: where is the dot in the image the model sees?
     m, p = 2, 14
@@ -164,17 +164,15 @@ def test_points_round_trip_through_the_processors_resize(tiny, width, height, ma
 
 
 def test_answers_become_fractions_or_a_parse_error():
-    lines = list(answer_lines(["a.png", "b.png", "c.png"],
-                              ['[{"label": "anodic", "point_2d": [140, 56]}, {"label": "cathodic", '
-                               '"point_2d": [70, 112]}]', "I see no list here", "[]"],
-                              [(224, 280), (224, 280), (224, 280)]))
+    lines = [answer_line(text, (224, 280)) for text in (
+        '[{"label": "anodic", "point_2d": [140, 56]}, {"label": "cathodic", "point_2d": [70, 112]}]',
+        "I see no list here", "[]")]
     assert lines[0]["error"] is None
     assert [(p["direction"], p["x"], p["y"]) for p in lines[0]["peaks"]] == [("anodic", 0.5, 0.25),
                                                                            ("cathodic", 0.25, 0.5)]
     assert lines[1]["peaks"] == [] and "no peak list" in lines[1]["error"]
-    assert lines[2] == {"source": "c.png", "peaks": [], "text": "[]", "error": None}
-    own = next(answer_lines(["d.png"], ['[{"label": "anodic", "point_2d": [140, 56], "potential": 215, '
-                                        '"current": 12.4}]'], [(224, 280)]))
+    assert lines[2] == {"peaks": [], "text": "[]", "error": None}
+    own = answer_line('[{"label": "anodic", "point_2d": [140, 56], "potential": 215, "current": 12.4}]', (224, 280))
     assert (own["peaks"][0]["answer_potential"], own["peaks"][0]["answer_current"]) == (215, 12.4)
 
 
@@ -190,15 +188,14 @@ def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny,
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
     # The logged validation is the saved model's: its predictions on the validation samples, scored again here.
-    from voltpeak.models.qwen import predict_lines
-    from voltpeak.train import score
+    from voltpeak.predict import predict
+    from voltpeak.train import evaluate_model
     from voltpeak.train.data import training_data
 
     validation = training_data(str(dataset), 0, 2)[1]
     checkpoint = run / "checkpoints" / (run / "checkpoints" / "last").read_text()
     reloaded = QwenVL.from_pretrained(checkpoint)
-    again = list(predict_lines(reloaded, [(ex.image, Path(ex.image)) for ex in validation]))
-    assert {f"val_{k}": v for k, v in score(again, validation).items()} == {
+    assert {f"val_{k}": v for k, v in evaluate_model(reloaded, validation, batch_size=8).items()} == {
         k: v for k, v in rows[-1].items() if k.startswith("val_")}
     assert json.loads((run / "config.json").read_text())["model"]["kind"] == "qwen"
     assert {"adapter_model.safetensors", "voltpeak.json", "optimizer.pt"} <= {p.name for p in checkpoint.iterdir()}
@@ -211,7 +208,7 @@ def test_trl_path_runs_two_steps_into_a_run_directory_and_predict_reads_it(tiny,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     line = json.loads(done.stdout)
-    expected = next(predict_lines(reloaded, [(str(image), image)]))
+    expected = next(predict(reloaded, [(str(image), image)]))
     assert line["source"] == str(image) and line["text"] == expected["text"]
     assert line["peaks"] == expected["peaks"] and line["error"] == expected["error"]
     assert not (run / "merged" / "adapter_config.json").exists()  # plain weights, for release and vLLM

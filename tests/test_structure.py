@@ -34,10 +34,19 @@ def test_imports_run_one_way(package, forbidden):
     assert not wrong, sorted(wrong)
 
 
+def test_the_cli_reaches_training_only_to_train():
+    """Each command's module imports what its command runs: predicting (any backend) needs nothing of training,
+    so only ``cli/train.py`` imports ``voltpeak.train``."""
+    wrong = sorted(module for module, names in imported("cli").items() if module != "cli/train.py"
+                   and any(name.startswith("voltpeak.train") for name in names))
+    assert wrong == []
+    assert "voltpeak.train" in {n.rsplit(".", 1)[0] if n.count(".") > 1 else n for n in imported("cli")["cli/train.py"]}
+
+
 def test_the_check_sees_function_level_imports():
     """The graph is read from the source, so an import inside a function counts (as it did before the split)."""
     found = imported("models")
-    assert "voltpeak.models.inputs" in found["models/qwen.py"]
+    assert "voltpeak.peak" in found["models/qwen.py"]  # imported inside answer_line only
 
 
 def test_the_run_directory_is_written_and_read_through_one_module(tmp_path):
@@ -68,16 +77,51 @@ def test_training_backends_share_one_validation_scorer():
 
 
 def test_predict_calls_the_model_contract_not_its_kind():
-    """``predict`` asks each model for ``predict_batch``; it does not branch on the model's class, and every model
-    kind voltpeak trains keeps the whole contract."""
-    from voltpeak.models import MLLM, HeatmapNet
+    """``predict`` asks each model for ``predict_batch`` (PIL images in, output lines out); it does not branch on
+    the model's class, and every model kind of the table keeps the contract: the predict and saving half for all,
+    the training half for the kinds voltpeak's own loop trains."""
+    from voltpeak.models import KINDS
 
     text = (SRC / "predict" / "__init__.py").read_text(encoding="utf-8")
-    assert "isinstance(model" not in text and "HeatmapNet" not in text
-    for cls in (HeatmapNet, MLLM):
-        for name in ("predict_batch", "batch_loss", "batch_count", "meant_to_train", "trainable_parameters",
-                     "parts", "save_pretrained", "from_pretrained"):
+    assert "isinstance(model" not in text and "HeatmapNet" not in text and "models.qwen" not in text
+    for kind in KINDS.values():
+        cls = kind.model_class()
+        names = ["predict_batch", "trainable_parameters", "meant_to_train", "parts", "save_pretrained",
+                 "from_pretrained", "build", "train", "eval"]
+        if kind.trainer == "loop":
+            names += ["batch_loss", "batch_count"]
+        for name in names:
             assert callable(getattr(cls, name, None)), f"{cls.__name__} lacks {name}"
+        assert kind.config_class()().kind == kind.name
+
+
+def test_model_kinds_are_decided_in_one_table():
+    """What kind a model is gets decided in ``models/kinds.py`` only: no ``kind ==`` branch and no isinstance test
+    on a model or config class anywhere else in the package (the CLI included)."""
+    import re
+
+    branch = re.compile(r'kind"?\)?\s*(==|!=)|isinstance\(\w+, \(?(HeatmapNet|MLLM|QwenVL|HeatmapConfig|MLLMConfig|'
+                        r'QwenConfig)\b|get\("kind"')
+    found = [f"{p.relative_to(SRC)}:{n}" for p in SRC.rglob("*.py") if p.parts[-2] not in ("read", "simulate")
+             and p.name != "kinds.py" and p.relative_to(SRC).as_posix() != "serve/runs.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if branch.search(line)]
+    assert found == []
+
+
+def test_kinds_load_what_they_save(tmp_path):
+    """A saved model is found again as its kind by its marker file (``config.json``'s kind, or ``voltpeak.json``)."""
+    from voltpeak.models import HeatmapConfig, HeatmapNet, load_model, model_dir, saved_kind
+
+    HeatmapNet.build(HeatmapConfig(channels=(8, 16, 24))).save_pretrained(tmp_path / "m")
+    assert saved_kind(tmp_path / "m").name == "heatmap" and model_dir(str(tmp_path / "m")) == tmp_path / "m"
+    assert type(load_model(tmp_path / "m")) is HeatmapNet
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "voltpeak.json").write_text('{"kind": "qwen"}')
+    (tmp_path / "q" / "config.json").write_text('{"model_type": "qwen2_5_vl"}')  # the base model's, no kind
+    assert saved_kind(tmp_path / "q").name == "qwen"
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "config.json").write_text("not json")
+    assert saved_kind(tmp_path / "x") is None and saved_kind(tmp_path / "none") is None
 
 
 @pytest.mark.parametrize("make", [

@@ -45,7 +45,7 @@ def needs(args) -> tuple[str, ...]:
 
 
 def run(args) -> int:
-    from voltpeak.models import load_model, model_dir
+    from voltpeak.models import load_model, model_dir, saved_kind
     from voltpeak.predict import image_inputs, predict, with_axes
 
     axes = axes_option(args)
@@ -55,14 +55,14 @@ def run(args) -> int:
 
         torch.set_num_threads(args.threads)
     items = image_inputs(args.inputs)
-    if args.backend != "transformers" and not (folder / "voltpeak.json").is_file():
+    if args.backend not in saved_kind(folder).backends:
         raise InputError(f"--backend {args.backend} runs Qwen-VL models; {args.model} is not one")
     if args.backend == "vllm":
-        from voltpeak.models.qwen import predict_vllm
+        from voltpeak.predict.vllm import predict_vllm
 
         lines = with_axes(predict_vllm(folder, items), items, axes)
     elif args.backend == "swift":
-        from voltpeak.train.swift import predict_swift
+        from voltpeak.predict.swift import predict_swift
 
         lines = with_axes(predict_swift(folder, items, Path(tempfile.mkdtemp(prefix="voltpeak-swift-")),
                                         log=lambda text: print(text, file=sys.stderr)), items, axes)

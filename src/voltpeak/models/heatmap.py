@@ -200,10 +200,13 @@ class HeatmapNet(nn.Module):
         return found
 
     # ----- the contract every voltpeak model keeps (train and predict call only these) -----
-    def predict_batch(self, pixels: torch.Tensor, boxes, reversed_axes: list[bool | None] | None = None
-                      ) -> list[dict]:
-        """Per letterboxed image, its output line's ``peaks`` (records, each with the detector's ``score`` as an
-        extra key), ``text`` (the records as JSON) and ``error`` (None)."""
+    def predict_batch(self, images: list, reversed_axes: list[bool | None] | None = None) -> list[dict]:
+        """Per PIL image, its output line's ``peaks`` (records, each with the detector's ``score`` as an extra key),
+        ``text`` (the records as JSON) and ``error`` (None); ``reversed_axes``: per image, the plot's direction
+        where the axes told it."""
+        from voltpeak.models.inputs import letterboxed
+
+        pixels, boxes = letterboxed(images, self.config.image_size, next(self.parameters()).device)
         out = []
         for peaks in self.detect(pixels, boxes, reversed_axes=reversed_axes):
             records = [{**Peak(p["direction"], x=p["x"], y=p["y"]).to_record(), "score": p["score"]} for p in peaks]

@@ -14,11 +14,11 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from voltpeak.answer import IMAGE_TOKEN
+from voltpeak.models.inputs import Letterbox, letterboxed
 from voltpeak.settings import Settings
 
 PAD, BOS, EOS = "<pad>", "<s>", "</s>"
@@ -345,13 +345,13 @@ class MLLM(nn.Module):
 
     # ----- the contract every voltpeak model keeps (train and predict call only these) -----
     @torch.no_grad()
-    def predict_batch(self, pixels: torch.Tensor, boxes, reversed_axes: list[bool | None] | None = None
-                      ) -> list[dict]:
-        """Per letterboxed image, its output line's ``peaks`` (records), ``text`` (the answer) and ``error`` (why
-        the answer could not be read, else None)."""
+    def predict_batch(self, images: list, reversed_axes: list[bool | None] | None = None) -> list[dict]:
+        """Per PIL image, its output line's ``peaks`` (records), ``text`` (the answer) and ``error`` (why the answer
+        could not be read, else None); ``reversed_axes``: per image, the plot's direction where the axes told it."""
         from voltpeak.answer import AnswerError
         from voltpeak.peak import Peak
 
+        pixels, boxes = letterboxed(images, self.config.image_size, next(self.parameters()).device)
         ids = torch.tensor([self.prompt_ids()] * len(boxes), device=pixels.device)
         out = []
         for box, text in zip(boxes, self.generate(pixels, ids, reversed_axes=reversed_axes)):
@@ -452,41 +452,6 @@ def train_tokenizer(texts: list[str], location_bins: int = 0, vocab_size: int = 
         # Location tokens decode as text (so answers read back), yet are single tokens.
         fast.add_tokens(location_tokens(location_bins), special_tokens=False)
     return fast
-
-
-@dataclass
-class Letterbox:
-    """How an image was fitted into the model's square input: scale and offsets (pixels)."""
-
-    scale: float
-    offset_x: float
-    offset_y: float
-    width: int
-    height: int
-
-    def to_fraction(self, x_in: float, y_in: float) -> tuple[float, float]:
-        """A point of the square input (pixels) → fractions of the original image."""
-        return (x_in - self.offset_x) / self.scale / self.width, (y_in - self.offset_y) / self.scale / self.height
-
-    def to_input(self, fx: float, fy: float) -> tuple[float, float]:
-        return fx * self.width * self.scale + self.offset_x, fy * self.height * self.scale + self.offset_y
-
-
-def letterbox(image, size: int) -> tuple[torch.Tensor, Letterbox]:
-    """A PIL image fitted (aspect kept) into a white ``size``² square, as a normalised (3, size, size) tensor."""
-    from PIL import Image
-
-    from voltpeak.image import on_white
-
-    image = on_white(image)
-    scale = size / max(image.width, image.height)
-    w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
-    canvas = Image.new("RGB", (size, size), (255, 255, 255))
-    ox, oy = (size - w) // 2, (size - h) // 2
-    canvas.paste(image.resize((w, h), Image.BILINEAR), (ox, oy))
-    array = np.asarray(canvas, dtype=np.float32) / 255.0
-    tensor = torch.from_numpy((array - 0.5) / 0.5).permute(2, 0, 1)
-    return tensor, Letterbox(w / image.width, ox, oy, image.width, image.height)
 
 
 def prompt_ids(tokenizer, image_tokens: int, prompt: str) -> list[int]:

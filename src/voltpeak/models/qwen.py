@@ -8,7 +8,8 @@ either a peft adapter (``adapter_config.json`` + ``adapter_model.safetensors``; 
 
 Coordinates: Qwen2.5-VL points are absolute pixels of the image *after* the processor's resize (``smart_resize``:
 sides multiples of patch × merge within the configured pixel bounds). The resized size is
-``image_grid_thw[1:] × patch_size``; ``to_pixels`` / ``to_fractions`` convert the contract's fractions exactly.
+``image_grid_thw[1:] × patch_size`` (``Geometry``); ``to_pixels`` / ``to_fractions`` convert the contract's
+fractions exactly.
 """
 
 from __future__ import annotations
@@ -113,27 +114,32 @@ def load_processor(path: str | Path, min_pixels: int = 0, max_pixels: int = 0):
         raise InputError(f"{path}: no Qwen-VL processor here ({str(e).splitlines()[0]})") from None
 
 
-def patch_factor(processor) -> tuple[int, int]:
-    """(patch size, patch × merge: the multiple each resized side is) of a Qwen-VL processor, pixels."""
-    ip = processor.image_processor
-    return ip.patch_size, ip.patch_size * ip.merge_size
+@dataclass(frozen=True)
+class Geometry:
+    """What a Qwen-VL processor does to an image's size: sides resized to multiples of patch × merge pixels with
+    the area within (min_pixels, max_pixels) (``smart_resize``); the model's points are pixels of that size."""
 
+    patch: int  # pixels a vision patch spans
+    merge: int  # patches merged into one token along each side
+    min_pixels: int
+    max_pixels: int
 
-def pixel_bounds(processor) -> tuple[int, int]:
-    """(min_pixels, max_pixels) the processor resizes within."""
-    size = processor.image_processor.size
-    return int(size["shortest_edge"]), int(size["longest_edge"])
+    @classmethod
+    def of(cls, processor) -> Geometry:
+        ip = processor.image_processor
+        return cls(int(ip.patch_size), int(ip.merge_size), int(ip.size["shortest_edge"]), int(ip.size["longest_edge"]))
 
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return self.min_pixels, self.max_pixels
 
-def resized_size(height: int, width: int, processor) -> tuple[int, int]:
-    """(height, width) in pixels of the image the model sees for an image of ``height`` × ``width``."""
-    low, high = pixel_bounds(processor)
-    return smart_resize(height, width, patch_factor(processor)[1], low, high)
+    def resized(self, height: int, width: int) -> tuple[int, int]:
+        """(height, width) in pixels of the input the model sees for an image of ``height`` × ``width``."""
+        return smart_resize(height, width, self.patch * self.merge, self.min_pixels, self.max_pixels)
 
-
-def grid_size(grid_thw, patch_size: int) -> tuple[int, int]:
-    """(height, width) of the resized input, pixels, from a row of the processor's ``image_grid_thw``."""
-    return int(grid_thw[1]) * patch_size, int(grid_thw[2]) * patch_size
+    def of_grid(self, grid_thw) -> tuple[int, int]:
+        """(height, width) of the resized input, pixels, from a row of the processor's ``image_grid_thw``."""
+        return int(grid_thw[1]) * self.patch, int(grid_thw[2]) * self.patch
 
 
 def to_pixels(x: float, y: float, size: tuple[int, int]) -> tuple[float, float]:
@@ -175,8 +181,6 @@ def _base_model(path, dtype, device, extra: dict):
 
 class QwenVL:
     """A Qwen-VL model with its processor and voltpeak's config; the peft-wrapped model when it has adapters."""
-
-    kind = "qwen"
 
     def __init__(self, model, processor, config: QwenConfig):
         self.model, self.processor, self.config = model, processor, config
@@ -253,6 +257,23 @@ class QwenVL:
     def parameters(self):
         return self.model.parameters()
 
+    @property
+    def training(self) -> bool:
+        return self.model.training
+
+    def train(self, mode: bool = True) -> QwenVL:
+        self.model.train(mode)
+        return self
+
+    def eval(self) -> QwenVL:
+        return self.train(False)
+
+    def predict_batch(self, images: list, reversed_axes: list[bool | None] | None = None) -> list[dict]:
+        """Per PIL image, its output line's ``peaks``, ``text`` and ``error``, greedy; ``reversed_axes`` is not
+        used (the answer's points are pixels of the image as drawn, whatever its direction)."""
+        texts, sizes = self.generate(images)
+        return [answer_line(text, size) for text, size in zip(texts, sizes)]
+
     @staticmethod
     def messages(prompt: str = PROMPT) -> list[dict]:
         return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
@@ -272,8 +293,8 @@ class QwenVL:
                                   pad_token_id=tok.pad_token_id, eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"))
         self.model.train(was_training)
         texts = tok.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        patch = patch_factor(self.processor)[0]
-        return texts, [grid_size(g, patch) for g in inputs["image_grid_thw"].tolist()]
+        geometry = Geometry.of(self.processor)
+        return texts, [geometry.of_grid(g) for g in inputs["image_grid_thw"].tolist()]
 
 
 def whole_modules(config: QwenConfig, depth: int) -> list[str]:
@@ -305,58 +326,18 @@ def read_peaks(text: str, size: tuple[int, int]) -> list[dict]:
     return out
 
 
-def answer_lines(sources: list[str], texts: list[str], sizes: list[tuple[int, int]]):
-    """Contract predict lines from Qwen answers and their input sizes (any backend: transformers, vLLM, swift)."""
+def answer_line(text: str, size: tuple[int, int]) -> dict:
+    """A contract predict line's ``peaks``, ``text`` and ``error`` from a Qwen answer for an input of ``size``
+    (height, width) pixels (any backend: transformers, vLLM, ms-swift)."""
     from voltpeak.peak import Peak
 
-    for source, text, size in zip(sources, texts, sizes):
-        line = {"source": source, "peaks": [], "text": text, "error": None}
-        try:
-            # The model's own reading of the axes (printed units) is kept beside the axis reader's SI values,
-            # so the two can be compared (benchmarks/axes.py).
-            line["peaks"] = [{**Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record(),
-                              **{f"answer_{key}": p[key] for key in ("potential", "current") if key in p}}
-                             for p in read_peaks(text, size)]
-        except AnswerError as e:
-            line["error"] = str(e)
-        yield line
-
-
-def predict_lines(model: QwenVL, items: list[tuple[str, Path]], batch_size: int = 8, progress=lambda x: x):
-    """Contract predict lines for (source, image path) with the transformers backend."""
-    from voltpeak.models.inputs import open_images
-
-    for a in progress(range(0, len(items), batch_size)):
-        chunk = items[a:a + batch_size]
-        images, good, lines = open_images(chunk)
-        if images:
-            texts, sizes = model.generate(images)
-            lines.update(zip(good, answer_lines([chunk[k][0] for k in good], texts, sizes)))
-        yield from (lines[k] for k in range(len(chunk)))
-
-
-def predict_vllm(directory: str | Path, items: list[tuple[str, Path]]):
-    """Contract predict lines with vLLM (an optional extra, on a GPU) from a merged model folder; the same
-    prompt, greedy decoding and coordinate conversion as the transformers backend."""
+    line = {"peaks": [], "text": text, "error": None}
     try:
-        from vllm import LLM, SamplingParams
-    except ImportError:
-        raise InputError("vLLM is not installed here (on a GPU machine: pip install 'voltpeak[vllm]')") from None
-
-    from voltpeak.models.inputs import open_images
-
-    directory = Path(directory)
-    if (directory / "adapter_config.json").is_file():
-        raise InputError(f"{directory}: vLLM needs a merged model (train with \"merge\": true: run/merged)")
-    config = read_saved(directory)
-    processor = load_processor(directory, config.min_pixels, config.max_pixels)
-    low, high = pixel_bounds(processor)
-    llm = LLM(model=str(directory), limit_mm_per_prompt={"image": 1},
-              mm_processor_kwargs={"min_pixels": low, "max_pixels": high})
-    prompt = processor.apply_chat_template(QwenVL.messages(), add_generation_prompt=True)
-    images, good, lines = open_images(items)
-    outputs = llm.generate([{"prompt": prompt, "multi_modal_data": {"image": im}} for im in images],
-                           SamplingParams(temperature=0, max_tokens=config.max_new_tokens))
-    sizes = [resized_size(im.height, im.width, processor) for im in images]
-    lines.update(zip(good, answer_lines([items[k][0] for k in good], [o.outputs[0].text for o in outputs], sizes)))
-    yield from (lines[k] for k in range(len(items)))
+        # The model's own reading of the axes (printed units) is kept beside the axis reader's SI values, so the
+        # two can be compared (benchmarks/axes.py).
+        line["peaks"] = [{**Peak(p["direction"], x=round(p["x"], 5), y=round(p["y"], 5)).to_record(),
+                          **{f"answer_{key}": p[key] for key in ("potential", "current") if key in p}}
+                         for p in read_peaks(text, size)]
+    except AnswerError as e:
+        line["error"] = str(e)
+    return line

@@ -4,9 +4,8 @@ plain plot (IUPAC axes, known frame), the model finds the peaks in the image, an
 
 from __future__ import annotations
 
-import tempfile
+import io
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -42,7 +41,7 @@ def _model(name: str):
 
 
 def draw(v):
-    """(Rendered plot, its Frame, the current factor drawn, the sign that made the plot IUPAC) of a CV."""
+    """(Rendered plot, its Frame, the current's unit and factor drawn, the sign that made the plot IUPAC) of a CV."""
     from voltpeak.detect.peaks import current_sign
     from voltpeak.render.draw import Curve, Frame, engineering_unit, render
     from voltpeak.render.style import sample_style
@@ -53,18 +52,24 @@ def draw(v):
     style.us_convention, style.title, style.legend = False, "", ""
     curves = [Curve(v.potential_V, v.current * sign * factor)]
     rendered = render(curves, np.zeros((0, 2)), style, "E / V", f"{'I' if v.quantity == 'I' else 'j'} / {unit}")
-    return rendered, Frame.of(curves, style), factor, sign
+    return rendered, Frame.of(curves, style), unit, factor, sign
 
 
 def model_suggestions(v, name: str) -> list[dict]:
     """Peaks a trained image model (a shipped name or a model folder) finds in a plot of the CV."""
+    from PIL import Image
+
+    from voltpeak.axes import manual_axes
+    from voltpeak.axes.frame import Box
     from voltpeak.predict import predict
 
-    rendered, frame, factor, sign = draw(v)
-    with tempfile.TemporaryDirectory() as tmp:
-        png = Path(tmp) / "cv.png"
-        png.write_bytes(rendered.png)
-        line = next(predict(_model(name), [("cv.png", png)]))
+    rendered, frame, unit, factor, sign = draw(v)
+    image = Image.open(io.BytesIO(rendered.png))
+    # The axes are the ones just drawn: handed over, not read back by OCR.
+    box = Box(round(frame.x0), round(frame.y0), round(frame.x1), round(frame.y1))
+    reading = manual_axes(rendered.width, rendered.height, box, (frame.xlo, frame.xhi, "V"),
+                          (frame.ylo, frame.yhi, unit))
+    line = next(predict(_model(name), [("cv.png", image)], axes=lambda _: reading))
     sweeps = v.sweeps()
     # Every sample in pixels, to find the one under each predicted point.
     px, py = frame.to_px(v.potential_V, v.current * sign * factor)

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import torch
 
+from voltpeak.answer import IMAGE_TOKEN
 from voltpeak.errors import InputError
-from voltpeak.models.mllm import EOS, IMAGE_TOKEN, Letterbox, letterbox, predict_prompt, prompt_ids
+from voltpeak.models.inputs import Letterbox, letterbox
+from voltpeak.models.mllm import EOS, predict_prompt, prompt_ids
 
 
 @dataclass

@@ -31,9 +31,8 @@ import numpy as np
 import torch
 
 from voltpeak.errors import InputError
-from voltpeak.models import load_model, model_dir
-from voltpeak.models.heatmap import HeatmapConfig, HeatmapNet
-from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
+from voltpeak.models import KINDS, kind_of, load_model, model_config, model_dir, saved_kind
+from voltpeak.models.mllm import train_tokenizer
 from voltpeak.rundir import METRICS, mark_last, newest_checkpoint, start_run, truncate_metrics
 from voltpeak.settings import Settings
 from voltpeak.train.data import Collator, HeatmapCollator, predict_prompt, training_data
@@ -80,7 +79,8 @@ class TrainConfig(Settings):
         for name in ("steps", "batch_size", "grad_accum", "val_every", "save_every", "val_samples"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.init and self.model.get("kind") == "qwen":
+        own_loop = kind_of(self.model).trainer == "loop"
+        if self.init and not own_loop:
             raise InputError("init is for voltpeak's own loop; a Qwen-VL run starts from its model's path")
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise InputError(f"precision must be fp32, bf16 or fp16, got {self.precision!r}")
@@ -88,25 +88,14 @@ class TrainConfig(Settings):
             raise InputError(f"shrink must be a fraction from 0 to 1, got {self.shrink!r}")
         if not self.minutes >= 0:
             raise InputError(f"minutes must be 0 (no budget) or more, got {self.minutes}")
-        if self.minutes and self.model.get("kind") == "qwen":
+        if self.minutes and not own_loop:
             raise InputError("minutes (a time budget) is for voltpeak's own loop; Qwen-VL trains by steps")
         if self.report_to not in ("none", "tensorboard", "wandb", "mlflow"):
             raise InputError(f"report_to must be none, tensorboard, wandb or mlflow, got {self.report_to!r}")
         try:
-            _model_config(self.model)
+            model_config(self.model)
         except ValueError as e:
             raise InputError(f"model: {e}") from None
-
-
-def _model_config(data: dict):
-    kind = data.get("kind", "mllm")
-    if kind == "qwen":
-        from voltpeak.models.qwen import QwenConfig
-
-        return QwenConfig.from_dict(data)
-    if kind not in ("mllm", "heatmap"):
-        raise InputError(f"model kind must be mllm, heatmap or qwen, got {kind!r}")
-    return HeatmapConfig.from_dict(data) if kind == "heatmap" else MLLMConfig.from_dict(data)
 
 
 def lr_at(step: int, config: TrainConfig, spent: float | None = None) -> float:
@@ -151,7 +140,7 @@ def _reporter(config: TrainConfig, run: Path):
 def train(config: TrainConfig, resume: bool = False, stop_after: int | None = None, log=print) -> Path:
     """Train (or continue) the run ``config.out``; returns the run directory. ``stop_after`` ends the process's
     work after that many steps (a test's stand-in for a kill)."""
-    if config.model.get("kind") == "qwen":  # Qwen-VL trains through TRL's SFTTrainer
+    if kind_of(config.model).trainer == "sft":  # Qwen-VL trains through TRL's SFTTrainer
         from voltpeak.train.sft import train_qwen
 
         return train_qwen(config, resume, log)
@@ -161,10 +150,10 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
     main = rank == 0  # the process that validates and writes the run directory
     init = model_dir(config.init) if config.init and not resume else None  # a bad name fails before the run starts
     if init is not None:
-        kind = json.loads((init / "config.json").read_text()).get("kind") if (init / "config.json").is_file() else None
-        wanted = config.model.get("kind", "mllm" if config.model else kind)  # an MLLM config names no kind
-        if kind not in ("heatmap", "mllm") or wanted != kind:
-            raise InputError(f"init {config.init}: a {kind or 'Qwen-VL'} model cannot start a {wanted} run (init "
+        kind = saved_kind(init)
+        wanted = kind_of(config.model) if config.model else kind  # an MLLM config names no kind
+        if kind.trainer != "loop" or wanted != kind:
+            raise InputError(f"init {config.init}: a {kind.name} model cannot start a {wanted.name} run (init "
                              "is for voltpeak's own detector and MLLM)")
     if main:
         start_run(run, config, resume)
@@ -189,7 +178,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
         if init:
             model = load_model(init, device=str(device))
         else:
-            model = _build(_model_config(config.model), examples, config.tokenizer_vocab).to(device)
+            model = _build(config.model, examples, config.tokenizer_vocab).to(device)
         state = None
     model.train()
     if main:
@@ -289,7 +278,7 @@ def train(config: TrainConfig, resume: bool = False, stop_after: int | None = No
             row = {"step": step, "loss": total / tokens, "lr": config.lr * factor, "epoch": epoch,
                    "seconds": round(now - started, 2)}
             closing = time.perf_counter()
-            if final and isinstance(model, HeatmapNet):
+            if final and KINDS[model.config.kind].threshold:
                 model.config.threshold = tune_threshold(model, validation)
                 log(f"heatmap threshold tuned on the validation samples: {model.config.threshold}")
             if step % config.val_every == 0 or final:
@@ -319,21 +308,23 @@ def _all_sum(value: float, device) -> float:
     return float(t.item())
 
 
-def _build(model_config, examples, vocab: int):
-    """A new model from its config (the MLLM with a tokenizer trained on the split's prompts and answers)."""
-    if isinstance(model_config, HeatmapConfig):
-        return HeatmapNet.build(model_config)
-    texts = [predict_prompt(model_config)] + [e.prompt for e in examples[:2000]]
-    texts += [_target(e, model_config.location_bins) for e in examples[:2000]]
-    return MLLM.build(model_config, train_tokenizer(texts, model_config.location_bins, vocab))
+def _build(data: dict, examples, vocab: int):
+    """A new model from its config dict (one that reads tokens with a tokenizer trained on the split's prompts and
+    answers)."""
+    kind, settings = kind_of(data), model_config(data)
+    if not kind.tokens:
+        return kind.model_class().build(settings)
+    texts = [predict_prompt(settings)] + [e.prompt for e in examples[:2000]]
+    texts += [_target(e, settings.location_bins) for e in examples[:2000]]
+    return kind.model_class().build(settings, train_tokenizer(texts, settings.location_bins, vocab))
 
 
 def collator_for(model, fixed_prompt: bool = True, cache: bool = False, augment: bool = False,
                  shrink: float = 0.0):
     """What turns examples into the model's training batches (for its ``batch_loss``)."""
-    if isinstance(model, HeatmapNet):
-        return HeatmapCollator(model, cache, augment, shrink)
-    return Collator.of(model, fixed_prompt, cache)
+    if KINDS[model.config.kind].tokens:
+        return Collator.of(model, fixed_prompt, cache)
+    return HeatmapCollator(model, cache, augment, shrink)
 
 
 def _target(example, bins: int) -> str:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from voltpeak.models.qwen import PROMPT, QwenConfig, QwenVL, predict_lines, rescale_answer, resized_size, write_saved
+from voltpeak.models.qwen import PROMPT, Geometry, QwenConfig, QwenVL, rescale_answer, write_saved
 from voltpeak.rundir import METRICS, mark_last, newest_checkpoint, start_run, truncate_metrics
-from voltpeak.train.validate import preflight, score
+from voltpeak.train.validate import evaluate_model, preflight
 
 
 def sft_rows(examples, processor, fixed_prompt: bool = True) -> list[dict]:
@@ -31,7 +31,7 @@ def sft_rows(examples, processor, fixed_prompt: bool = True) -> list[dict]:
     for ex in examples:
         with Image.open(ex.image) as im:
             width, height = im.size
-        h, w = resized_size(height, width, processor)
+        h, w = Geometry.of(processor).resized(height, width)
         rows.append({"prompt": [{"role": "user", "content": PROMPT if fixed_prompt else ex.prompt.strip()}],
                      "completion": [{"role": "assistant", "content": rescale_answer(ex.target, w / width, h / height)}],
                      "images": [ex.image]})
@@ -82,8 +82,8 @@ def train_qwen(config, resume: bool = False, log=print) -> Path:
 
         def on_step_end(self, args, state, control, **kwargs):
             if state.global_step % config.val_every == 0 or state.global_step == config.steps:
-                lines = list(predict_lines(model, [(ex.image, Path(ex.image)) for ex in validation]))
-                self.pending = {f"val_{k}": v for k, v in score(lines, validation).items()}
+                scores = evaluate_model(model, validation, batch_size=8)  # as for every kind: voltpeak predict's
+                self.pending = {f"val_{k}": v for k, v in scores.items()}
                 log(f"step {state.global_step}: val F1 {self.pending['val_f1']:.3f}")
 
         def on_log(self, args, state, control, logs=None, **kwargs):

@@ -15,39 +15,25 @@ the text), ``swift_sft.sh`` (the exact command, runnable by hand), ``checkpoints
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import shutil
-import subprocess
 from pathlib import Path
 
 from voltpeak.answer import IMAGE_TOKEN
 from voltpeak.errors import InputError
+from voltpeak.models.kinds import kind_of
 from voltpeak.models.qwen import (
     PROMPT,
+    Geometry,
     QwenConfig,
-    answer_lines,
     load_processor,
-    pixel_bounds,
-    read_saved,
     rescale_answer,
-    resized_size,
     whole_modules,
     write_saved,
 )
+from voltpeak.predict.swift import SWIFT_ENV, predict_swift, run_swift, script, swift_binary
 from voltpeak.rundir import mark_last, start_run, write_metrics
 from voltpeak.train.validate import score
 
-SWIFT_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "USE_HF": "1"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-
-
-def swift_binary() -> str:
-    """The ``swift`` executable: $VOLTPEAK_SWIFT, ``.venv-swift/bin/swift`` (make swift-env) or ``swift`` on PATH."""
-    for candidate in (os.environ.get("VOLTPEAK_SWIFT"), ".venv-swift/bin/swift", shutil.which("swift")):
-        if candidate and Path(candidate).is_file():
-            return str(Path(candidate).resolve())
-    raise InputError("ms-swift not found: run `make swift-env` (or set VOLTPEAK_SWIFT to its swift executable)")
 
 
 def write_split(examples, processor, path: Path, fixed_prompt: bool = True) -> Path:
@@ -59,7 +45,7 @@ def write_split(examples, processor, path: Path, fixed_prompt: bool = True) -> P
         for ex in examples:
             with Image.open(ex.image) as im:
                 width, height = im.size
-            h, w = resized_size(height, width, processor)
+            h, w = Geometry.of(processor).resized(height, width)
             prompt = PROMPT if fixed_prompt else ex.prompt.strip()
             f.write(json.dumps({"messages": [{"role": "user", "content": IMAGE_TOKEN + prompt},
                                              {"role": "assistant",
@@ -111,22 +97,6 @@ def sft_command(config, qwen: QwenConfig, data: Path, out: Path, bounds: tuple[i
     return env, argv
 
 
-def script(swift: str, env: dict, argv: list, cwd: Path | None = None) -> str:
-    """A shell line that runs ``swift ARGV`` with ``env``: what the run directory keeps, runnable by hand."""
-    prefix = f"cd {shlex.quote(str(cwd))} && " if cwd else ""
-    return prefix + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join([swift, *argv])
-
-
-def run_swift(swift: str, env: dict, argv: list, log_file: Path, log=print) -> None:
-    """Run one swift command, its output appended to ``log_file``; a failure is a one-line InputError."""
-    log("$ " + script(swift, env, argv))
-    with open(log_file, "a", encoding="utf-8") as f:
-        done = subprocess.run([swift, *argv], env={**os.environ, **env}, stdout=f, stderr=subprocess.STDOUT)
-    if done.returncode:
-        tail = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or [""]
-        raise InputError(f"swift {argv[0]} failed (exit {done.returncode}, see {log_file}): {tail[0][:200]}")
-
-
 def last_checkpoint(out: Path) -> Path:
     """The newest ``checkpoint-N`` folder under ms-swift's output."""
     found = sorted((p for p in out.glob("checkpoint-*") if p.is_dir()), key=lambda p: int(p.name.rsplit("-", 1)[1]))
@@ -135,58 +105,11 @@ def last_checkpoint(out: Path) -> Path:
     return found[-1]
 
 
-def infer_command(checkpoint: Path, dataset: Path, result: Path, bounds: tuple[int, int], max_new_tokens: int,
-                  backend: str = "transformers") -> tuple[dict, list]:
-    """(environment, argv) of ``swift infer`` on a checkpoint's adapters: greedy answers for ``dataset``."""
-    env = {**SWIFT_ENV, "MIN_PIXELS": str(bounds[0]), "MAX_PIXELS": str(bounds[1])}
-    return env, ["infer", "--adapters", str(checkpoint), "--infer_backend", backend, "--val_dataset", str(dataset),
-                 "--result_path", str(result), "--max_new_tokens", str(max_new_tokens), "--temperature", "0",
-                 "--max_batch_size", "8"]
-
-
-def result_lines(result: Path, processor):
-    """Contract predict lines from a ``swift infer`` result file (its ``response`` per image; points in pixels of
-    the resized image, converted with the same processor bounds)."""
-    from PIL import Image
-
-    sources, texts, sizes = [], [], []
-    for raw in result.read_text(encoding="utf-8").splitlines():
-        if not raw.strip():
-            continue
-        row = json.loads(raw)
-        image = row["images"][0]
-        path = image["path"] if isinstance(image, dict) else image
-        with Image.open(path) as im:
-            sizes.append(resized_size(im.height, im.width, processor))
-        sources.append(path)
-        texts.append(row.get("response"))
-    yield from answer_lines(sources, texts, sizes)
-
-
-def predict_swift(checkpoint: str | Path, items: list[tuple[str, Path]], work: Path, log=print):
-    """Contract predict lines through ``swift infer`` on a checkpoint saved by the swift backend (its
-    ``voltpeak.json`` gives the processor bounds); ``work`` keeps the request and result files."""
-    checkpoint = Path(checkpoint)
-    qwen = read_saved(checkpoint)
-    processor = load_processor(checkpoint, qwen.min_pixels, qwen.max_pixels)
-    work.mkdir(parents=True, exist_ok=True)
-    request, result = work / "swift_request.jsonl", work / "swift_result.jsonl"
-    with open(request, "w", encoding="utf-8") as f:
-        for _, path in items:
-            f.write(json.dumps({"messages": [{"role": "user", "content": IMAGE_TOKEN + PROMPT}],
-                                "images": [str(Path(path).resolve())]}) + "\n")
-    result.unlink(missing_ok=True)
-    env, argv = infer_command(checkpoint, request, result, pixel_bounds(processor), qwen.max_new_tokens)
-    run_swift(swift_binary(), env, argv, work / "swift.log", log)
-    for (source, _), line in zip(items, result_lines(result, processor)):
-        yield {**line, "source": source}
-
-
 def train_swift(config, resume: bool = False, log=print) -> Path:
     """``swift sft``, then ``swift infer`` on the validation samples (scored into metrics.jsonl) and, with the
     model's ``merge`` on, ``swift export --merge_lora`` into ``merged/``, for a Qwen-VL training config."""
     from voltpeak.train.data import training_data
-    if config.model.get("kind") != "qwen":
+    if kind_of(config.model).trainer != "sft":
         raise InputError("--backend swift trains Qwen-VL models: the config's model needs kind 'qwen'")
     qwen = QwenConfig.from_dict(config.model)
     swift = swift_binary()
@@ -194,7 +117,7 @@ def train_swift(config, resume: bool = False, log=print) -> Path:
     run = start_run(Path(config.out).resolve(), config, resume, need_checkpoint=False, backend="swift")
     checkpoints = run / "checkpoints"
     processor = load_processor(qwen.path, qwen.min_pixels, qwen.max_pixels)
-    bounds = pixel_bounds(processor)
+    bounds = Geometry.of(processor).bounds
     examples, validation = training_data(config.dataset, config.train_limit, config.val_samples)
     data = run / "data"
     write_split(examples, processor, data / "train.jsonl", config.fixed_prompt)
