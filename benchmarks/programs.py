@@ -27,7 +27,6 @@ sys.path.insert(0, str(HERE))
 
 from common import record  # noqa: E402
 
-from voltpeak.render import ENGINES  # noqa: E402
 from voltpeak.rundir import newest_checkpoint  # noqa: E402
 
 # Who draws each program's set (weights over ENGINES).
@@ -55,7 +54,7 @@ def build_sets(out: Path, n: int) -> dict[str, Path]:
         folder = out / program
         if not (folder / "manifest.json").is_file():
             config = out / f"build-{program}.json"
-            config.write_text(json.dumps({"engine_weights": [engines.get(e, 0.0) for e in ENGINES],
+            config.write_text(json.dumps({"engine_weights": engines,
                                           "degrade_fraction": 0.25, "holdout_n": 200}))
             voltpeak("build", "--pool", f"sim={out / 'pool'}", "--holdout", f"unseen={out / 'pool-holdout'}", "--n",
                      str(n), "--out", str(folder), "--seed", str(30 + k), "--config", str(config), "--force")

@@ -180,28 +180,39 @@ def test_a_calculator_plot_crosses_its_axes_at_zero_inside_the_plot(pool):
 def test_a_missing_plotting_program_is_a_one_line_error(sim_folder, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "vl_convert", None)  # as if vl-convert were not installed
     with pytest.raises(InputError, match="pip install vl-convert-python"):
-        BuildConfig.load(_config(tmp_path, engine_weights=[1, 0, 0, 1, 0]))
+        BuildConfig.load(_config(tmp_path, engine_weights={"raster": 1, "vega": 1}))
     # No R on the PATH: `voltpeak build` says what to install, exit code 2, no traceback.
     run = subprocess.run([sys.executable, "-m", "voltpeak", "build", "--pool", str(sim_folder), "--n", "2",
                           "--out", str(tmp_path / "out"), "--config",
-                          str(_config(tmp_path, engine_weights=[1, 0, 0, 0, 1]))],
+                          str(_config(tmp_path, engine_weights={"raster": 1, "ggplot": 1}))],
                          capture_output=True, text=True, env={"PATH": str(tmp_path)})
     assert run.returncode == 2 and "apt-get install r-base-core r-cran-ggplot2" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
 def test_engine_weights_by_name_or_in_order(tmp_path, monkeypatch):
-    # Weights by name leave the others at 0; a list in ENGINES order may stop early (engines added later weigh 0);
-    # an unknown name or too many weights is a one-line error. A missing web library names the extra to install.
+    # Weights by name leave the others at 0; an old config's list in ENGINES order may stop early (engines added
+    # later weigh 0) and loads with a warning that names them; an unknown name or too many weights is a one-line
+    # error. A missing web library names the extra to install.
     by_name = BuildConfig.load(_config(tmp_path, engine_weights={"raster": 0.7, "plotly": 0.3}))
-    assert by_name.engine_weights == tuple(0.7 if e == "raster" else 0.3 if e == "plotly" else 0.0 for e in ENGINES)
-    assert BuildConfig.load(_config(tmp_path, engine_weights=[1, 2])).engine_weights[:3] == (1, 2, 0.0)
-    assert BuildConfig.load(_config(tmp_path, family_weights={"us": 1})).family_weights == tuple(
-        float(f == "us") for f in FAMILIES)
+    assert by_name.engine_weights == {e: 0.7 if e == "raster" else 0.3 if e == "plotly" else 0.0 for e in ENGINES}
+    with pytest.warns(FutureWarning, match=r'read in the order raster, matplotlib; name them instead: '
+                                           r'\{"raster": 1, "matplotlib": 2\}'):
+        in_order = BuildConfig.load(_config(tmp_path, engine_weights=[1, 2]))
+    assert list(in_order.engine_weights.values())[:3] == [1, 2, 0.0]
+    assert BuildConfig.load(in_order.save(tmp_path / "again.json")) == in_order  # saved by name: no warning
+    assert BuildConfig.load(_config(tmp_path, family_weights={"us": 1})).family_weights == {
+        f: float(f == "us") for f in FAMILIES}
     with pytest.raises(InputError, match="unknown name 'gnuplot'"):
         BuildConfig.load(_config(tmp_path, engine_weights={"gnuplot": 1}))
     with pytest.raises(InputError, match="more than the"):
         BuildConfig.load(_config(tmp_path, engine_weights=[1] * (len(ENGINES) + 1)))
+    # The command line says the warning in one line.
+    run = subprocess.run([sys.executable, "-m", "voltpeak", "build", "--pool", str(tmp_path / "none"), "--n", "2",
+                          "--out", str(tmp_path / "out"), "--config", str(_config(tmp_path, engine_weights=[1]))],
+                         capture_output=True, text=True)
+    assert run.stderr.splitlines()[0] == ('warning: engine_weights given as a list, read in the order raster; name '
+                                          'them instead: {"raster": 1}')
     monkeypatch.setitem(sys.modules, "bokeh", None)
     with pytest.raises(InputError, match=r"pip install 'voltpeak\[plots\]'"):
         BuildConfig.load(_config(tmp_path, engine_weights={"bokeh": 1}))
@@ -300,7 +311,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 def test_build_is_deterministic_and_shards_merge_to_the_same_bytes(sim_folder, tmp_path):
     # Every engine and the degradations in the mix: same bytes whatever the workers or shards.
-    config = BuildConfig.load(_config(tmp_path, engine_weights=[1, 1, 1, 1, 1], degrade_fraction=0.5))
+    config = BuildConfig.load(_config(tmp_path, engine_weights=dict.fromkeys(ENGINES[:5], 1), degrade_fraction=0.5))
     pools = [load_pool(str(sim_folder))]
     holdouts = [load_pool(f"other={sim_folder / 'truth.jsonl'}")]
     plan = make_plan(pools, holdouts, 14, 9, config)

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import warnings
 
 from voltpeak.cli import build, demo, detect, evaluate, predict, series, serve, simulate, train
 from voltpeak.cli.common import EXIT_BAD_INPUT
@@ -86,7 +87,12 @@ def _default_sigterm():
 _FORK_HOOK: list = []
 
 
+def _one_line(message, category, filename, lineno, file=None, line=None) -> str:
+    return f"warning: {message}\n"  # a user reads what to change, not where in voltpeak it was noticed
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _one_line
     parser = build_parser()
     args = parser.parse_args(argv)
     why = missing_extra(needs(args))

@@ -24,7 +24,8 @@ import io
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field, replace
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,12 +54,13 @@ class BuildConfig(Settings):
     colormap_fraction: float = 0.6  # graphs of 5 curves or more drawn in a colormap or a long colour list
     splits: tuple = (0.8, 0.1, 0.1)  # train, val, test shares of the groups (and of the samples)
     holdout_n: int = 0  # samples per holdout pool; 0: a tenth of n, at least 1
-    # Who draws: weights by name ({"raster": 0.9, "bokeh": 0.1}; names missing weigh 0), or a list in the order of
-    # voltpeak.render.style.FAMILIES / ENGINES (missing ones at the end weigh 0). By default the eight families but
-    # "calculator" (matplotlib-drawn, slower) and the fast renderer, matplotlib itself for 2 %; matplotlib's style
-    # sheets, Vega-Lite, ggplot2, Bokeh and plotly on request.
-    family_weights: tuple | dict = (1.0,) * 8
-    engine_weights: tuple | dict = (0.98, 0.02)
+    # Who draws: weights by name ({"raster": 0.9, "bokeh": 0.1}; names missing weigh 0; the names are
+    # voltpeak.render.style.FAMILIES / ENGINES). By default the eight families but "calculator" (matplotlib-drawn,
+    # slower) and the fast renderer, matplotlib itself for 2 %; matplotlib's style sheets, Vega-Lite, ggplot2, Bokeh
+    # and plotly on request. A list in the order of those names (configs written before the names) still loads,
+    # with a warning: adding an engine would shift its meaning.
+    family_weights: dict = field(default_factory=lambda: {f: 1.0 for f in FAMILIES if f != "calculator"})
+    engine_weights: dict = field(default_factory=lambda: {"raster": 0.98, "matplotlib": 0.02})
     degrade_fraction: float = 0.0  # images then degraded as real pictures are (voltpeak.render.degrade)
     factor: int = 28  # image sides are multiples of this (Qwen2.5-VL: patch 14 × merge 2)
     min_pixels: int = 256 * 28 * 28
@@ -74,11 +76,12 @@ class BuildConfig(Settings):
             raise InputError(f"max_curves must be 1–12 with as many curve_weights, got {self.max_curves}")
         for name in ("curve_weights", "splits", "family_weights", "engine_weights"):
             values = getattr(self, name)
+            values = list(values.values()) if isinstance(values, dict) else values
             if not all(isinstance(v, (int, float)) and v >= 0 for v in values) or sum(values) <= 0:
                 raise InputError(f"{name} must be non-negative numbers with a positive sum, got {list(values)}")
         if len(self.splits) != 3:
             raise InputError(f"splits needs three shares (train, val, test), got {list(self.splits)}")
-        for engine, weight in zip(ENGINES, self.engine_weights):
+        for engine, weight in self.engine_weights.items():
             if weight:
                 require(engine)
         for name in ("series_fraction", "degrade_fraction", "colormap_fraction"):
@@ -89,16 +92,19 @@ class BuildConfig(Settings):
                              "0 < min_pixels ≤ max_pixels")
 
 
-def _by_name(weights, names: tuple, what: str) -> tuple:
-    """``weights`` (a dict by name, or a list in the order of ``names``) as one weight per name."""
-    if isinstance(weights, dict):
-        unknown = sorted(set(weights) - set(names))
-        if unknown:
-            raise InputError(f"{what}: unknown name {unknown[0]!r}; known: {', '.join(names)}")
-        return tuple(weights.get(name, 0.0) for name in names)
-    if len(weights) > len(names):
-        raise InputError(f"{what} has {len(weights)} weights, more than the {len(names)} of {', '.join(names)}")
-    return tuple(weights) + (0.0,) * (len(names) - len(weights))
+def _by_name(weights, names: tuple, what: str) -> dict:
+    """``weights`` (a dict by name, or a list in the order of ``names``: an old config, with a warning) as a weight
+    for every name, in the order of ``names``."""
+    if not isinstance(weights, dict):
+        if len(weights) > len(names):
+            raise InputError(f"{what} has {len(weights)} weights, more than the {len(names)} of {', '.join(names)}")
+        weights = dict(zip(names, weights))
+        warnings.warn(f"{what} given as a list, read in the order {', '.join(names[:len(weights)])}; name them "
+                      f"instead: {json.dumps({k: v for k, v in weights.items() if v})}", FutureWarning, stacklevel=4)
+    unknown = sorted(set(weights) - set(names))
+    if unknown:
+        raise InputError(f"{what}: unknown name {unknown[0]!r}; known: {', '.join(names)}")
+    return {name: weights.get(name, 0.0) for name in names}
 
 
 @dataclass
@@ -124,7 +130,7 @@ class Plan:
 
     def identity(self) -> dict:
         """What a resumed or sharded build must share with the parts already on disk."""
-        return {"seed": self.seed, "n": self.n, "holdout_n": self.holdout_n, "config": _jsonable(self.config),
+        return {"seed": self.seed, "n": self.n, "holdout_n": self.holdout_n, "config": self.config.to_dict(),
                 "pools": self.pools}
 
 
@@ -161,9 +167,10 @@ def make_sample(plan: Plan, stream: str, k: int) -> tuple[str, bytes, dict, dict
         split = SPLITS[int(rng.choice(3, p=shares / shares.sum()))]
     else:
         split = stream
-    weights = np.asarray(config.family_weights, dtype=float)
+    weights = np.asarray(list(config.family_weights.values()), dtype=float)
     family = FAMILIES[int(rng.choice(len(FAMILIES), p=weights / weights.sum()))]
-    style = sample_style(rng, family, config.factor, config.min_pixels, config.max_pixels, config.engine_weights)
+    style = sample_style(rng, family, config.factor, config.min_pixels, config.max_pixels,
+                         tuple(config.engine_weights.values()))
     graph = compose(rng, plan.splits[split], style, config.max_curves, config.curve_weights, config.series_fraction)
     if len(graph.curves) >= 5 and rng.random() < config.colormap_fraction:
         # Many curves: a colormap as people use for a series (viridis...) or a long list of named colours.
@@ -324,7 +331,3 @@ def merge(plan: Plan, out: Path) -> dict:
                 "hf_data_files": {s: f"hf/{s}/*.parquet" for s in plan.splits if counts[s]}}
     _write_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False).encode())
     return manifest
-
-
-def _jsonable(config: BuildConfig) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
