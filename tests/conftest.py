@@ -37,6 +37,17 @@ def pytest_runtest_call(item):
         pytest.skip(f"not installed here: {e}")
 
 
+SLOW_FIXTURES = {"browser", "lab"}  # a real Chromium; a served app in a process of its own
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that drive a browser or a served app are ``slow`` (``pytest -m "not slow"`` leaves them out) whether
+    or not their author marked them."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 MISSING = re.compile(r"error: .*needs .*: (apt-get|pip) install")  # the command line's missing-program line
 
 

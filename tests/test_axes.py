@@ -288,6 +288,7 @@ def test_predict_gives_potentials_that_match_the_truth(tmp_path):
     assert line["couples"][0]["E_half"] == pytest.approx(np.mean([p["potential"] for p in truth["peaks"]]), abs=tol)
 
 
+@pytest.mark.slow
 def test_read_ahead_workers_in_a_script_without_a_main_guard(tmp_path):
     """``predict`` over more images than a batch reads their axes in worker processes; a user's script with no
     ``if __name__ == "__main__"`` guard must work (and read the same axes as one image read in process), and an

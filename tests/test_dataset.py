@@ -177,6 +177,7 @@ def test_a_calculator_plot_crosses_its_axes_at_zero_inside_the_plot(pool):
     assert ink[True] < 0.8 * ink[False]
 
 
+@pytest.mark.slow
 def test_a_missing_plotting_program_is_a_one_line_error(sim_folder, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "vl_convert", None)  # as if vl-convert were not installed
     with pytest.raises(InputError, match="pip install vl-convert-python"):
@@ -190,6 +191,7 @@ def test_a_missing_plotting_program_is_a_one_line_error(sim_folder, tmp_path, mo
     assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_engine_weights_by_name_or_in_order(tmp_path, monkeypatch):
     # Weights by name leave the others at 0; an old config's list in ENGINES order may stop early (engines added
     # later weigh 0) and loads with a warning that names them; an unknown name or too many weights is a one-line
