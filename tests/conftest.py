@@ -102,3 +102,27 @@ def score_on_training_images(model: str | Path, dataset: Path, n: int, folder: P
     assert main(["evaluate", "--truth", str(folder / "truth.jsonl"), "--pred", str(folder / "pred.jsonl"),
                  "--space", "image", "-o", str(folder / "metrics.json")]) == 0
     return json.loads((folder / "metrics.json").read_text())["metrics"]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """24 simulated CVs of two cycles as a labelled pool (render and dataset tests compose graphs from it)."""
+    from voltpeak.dataset.pool import LabelledCV
+    from voltpeak.simulate.batch import simulate_batch
+    from voltpeak.simulate.config import SimulationConfig
+
+    cvs = simulate_batch(SimulationConfig(cycles=(1, 2)), 5, range(24))
+    return [LabelledCV(cv.noisy, cv.truth, f"sim{k}", f"sim{k}", "simulated") for k, cv in enumerate(cvs)]
+
+
+TINY = {"image_size": 64, "vision_channels": [8, 16, 16], "lm_hidden": 32, "lm_layers": 1, "lm_heads": 2,
+        "lm_intermediate": 64, "location_bins": 32, "max_new_tokens": 60, "prompt": "Peaks?"}  # a tiny MLLM
+
+
+def tiny_mllm(**changes):
+    """A tiny MLLM (``TINY`` with ``changes``) with a tokenizer of its prompt and answer words."""
+    from voltpeak.models.mllm import MLLM, MLLMConfig, train_tokenizer
+
+    tokenizer = train_tokenizer(["anodic cathodic none Peaks?"] * 4, location_bins=32, vocab_size=60)
+    return MLLM.build(MLLMConfig.from_dict({**TINY, **changes}), tokenizer)
+
