@@ -66,6 +66,17 @@ def table(line: dict) -> str:
     """A fixed-width table of one file's peaks and couples, units in the header."""
     if line.get("error"):
         return f"{line['source']}: error: {line['error']}"
+    head, header, body, notes = table_parts(line)
+    widths = [max(len(h), *(len(b[k]) for b in body)) if body else len(h) for k, h in enumerate(header)]
+    lines = [head, "  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
+    return "\n".join(lines + [f"  {note}" for note in notes])
+
+
+def table_parts(line: dict) -> tuple[str, list[str], list[list[str]], list[str]]:
+    """What ``table`` prints, in pieces (the web app's analysis page lays them out as a table): the head line, the
+    column titles (units in them), each row's cells as text, and the notes under the table (corrections,
+    warnings, withheld numbers, kinetics)."""
     found = rows(line)
     # Densities as electrochemists write them: per cm² (the line keeps SI's per m²).
     per = 1e-4 if line.get("quantity") == "j" else 1.0
@@ -95,21 +106,17 @@ def table(line: dict) -> str:
     header = [title for title, *_ in columns]
     body = [[(r[key] or "") if spec is None else _fmt(r[key], spec, scale) for _, key, spec, scale in columns]
             for r in found]
-    widths = [max(len(h), *(len(b[k]) for b in body)) if body else len(h) for k, h in enumerate(header)]
-    lines = [head, "  ".join(h.rjust(w) for h, w in zip(header, widths))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths)) for b in body]
-    for note in line.get("corrections", []):
-        lines.append(f"  corrected: {note}")
-    lines += [f"  warning: {w}" for w in line.get("warnings", [])]
-    lines += [f"  withheld: {p['direction']} peak at {p['potential']:.4f} V: {what} ({why})"
+    notes = [f"corrected: {note}" for note in line.get("corrections", [])]
+    notes += [f"warning: {w}" for w in line.get("warnings", [])]
+    notes += [f"withheld: {p['direction']} peak at {p['potential']:.4f} V: {what} ({why})"
               for p in line.get("peaks", []) for what, why in p.get("withheld", {}).items()]
     for c in line.get("couples", []):
         kinetics = c.get("kinetics", {})
         withheld = {**c.get("withheld", {}), **kinetics.get("withheld", {})}
         if kinetics:
-            lines.append(f"  kinetics: couple at E1/2 {c['E_half']:.4f} V: {kinetics_text(kinetics)}")
-        lines += [f"  withheld: couple at E1/2 {c['E_half']:.4f} V: {what} ({why})" for what, why in withheld.items()]
-    return "\n".join(lines)
+            notes.append(f"kinetics: couple at E1/2 {c['E_half']:.4f} V: {kinetics_text(kinetics)}")
+        notes += [f"withheld: couple at E1/2 {c['E_half']:.4f} V: {what} ({why})" for what, why in withheld.items()]
+    return head, header, body, notes
 
 
 def kinetics_text(k: dict) -> str:
