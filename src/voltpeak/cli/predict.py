@@ -15,9 +15,8 @@ def add_parser(sub) -> None:
                        description="Peaks of plot images (PNG/JPEG files, or the images of a built split .jsonl) "
                                    "with a saved model: one JSON line per image with peaks (x, y fractions; potential "
                                    "in V and current in A where the plot's axes were read), the axes read, couples, "
-                                   "the raw "
-                                   "text, a warning for what could not be read and an error when the answer could "
-                                   "not be read.")
+                                   "the raw text, a warning for what could not be read and an error when the answer "
+                                   "could not be read.")
     p.add_argument("--model", default="default", metavar="M",
                    help="a shipped model (default, heatmap, mllm-small), a saved model or a run directory "
                         "(default: default, the shipped detector)")
