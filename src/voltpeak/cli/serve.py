@@ -1,4 +1,5 @@
-"""``voltpeak serve``: the web app to label CVs, review an evaluation and compare training runs (the 'web' extra)."""
+"""``voltpeak serve``: the web app to analyse a dropped CV file or figure, label CVs, review an evaluation and compare
+training runs (the 'web' extra; figures also need 'ml' and 'ocr')."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ def port(text: str) -> int:
 
 
 def add_parser(sub) -> None:
-    w = sub.add_parser("serve", help="the web app: label CVs, review evaluations, compare training runs",
-                       description="Serve the web app on http://HOST:PORT/: /label (folders of raw CV files; labels "
+    w = sub.add_parser("serve", help="the web app: analyse a CV file or figure, label CVs, review evaluations, "
+                                     "compare training runs",
+                       description="Serve the web app on http://HOST:PORT/: /analyse (drop a CV file or a plot image: "
+                                   "its peaks, corrections, downloads), /label (folders of raw CV files; labels "
                                    "saved at once to a SQLite file), /review (an evaluation: truth + predictions), "
-                                   "/runs (training runs' curves). Reads only under the folders and files given.")
+                                   "/runs (training runs' curves). Reads only under the folders and files given, and "
+                                   "writes uploads only into their folder.")
     w.add_argument("--data", action="append", default=[], metavar="DIR", help="a folder of CV files to label")
     w.add_argument("--runs", action="append", default=[], metavar="DIR", help="a folder of training runs")
     w.add_argument("--truth", metavar="T.jsonl", help="truth of the evaluation to review")
@@ -32,6 +36,8 @@ def add_parser(sub) -> None:
     w.add_argument("--suggest", default="detector", metavar="M",
                    help="label suggestions: detector (the classical one, default) or a model that reads plots "
                         "(a shipped name such as heatmap, or a model folder): the CV is drawn, its peaks mapped back")
+    w.add_argument("--uploads", metavar="DIR", help="where the analysis page keeps uploaded files (default: a new "
+                   "temporary folder, deleted when the server stops); each is deleted an hour after its last use")
     w.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     w.add_argument("--port", type=port, default=8765, help="port (default 8765)")
     w.set_defaults(func=run)
@@ -47,6 +53,6 @@ def run(args) -> int:
     config = ServeConfig(data=[Path(d) for d in args.data], runs=[Path(d) for d in args.runs],
                          truth=Path(args.truth) if args.truth else None, pred=Path(args.pred) if args.pred else None,
                          images=Path(args.images) if args.images else None, space=args.space, db=Path(args.db),
-                         suggest=args.suggest)
+                         suggest=args.suggest, uploads=Path(args.uploads) if args.uploads else None)
     serve(config, args.host, args.port, log=lambda text: print(text, file=sys.stderr))
     return 0

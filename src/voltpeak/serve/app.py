@@ -1,17 +1,21 @@
-"""``voltpeak serve``: one web app for labelling raw CVs, reviewing evaluations and comparing training runs.
+"""``voltpeak serve``: one web app to analyse a dropped CV file or figure, label raw CVs, review evaluations and
+compare training runs.
 
     voltpeak serve --data cvs/ [--runs runs/] [--truth T.jsonl --pred P.jsonl] [--db labels.sqlite]
 
-Pages: ``/label``, ``/review``, ``/runs``; a JSON API under ``/api``. The server reads files only under the folders it
-was given (files are named by ``<folder index>/<relative path>`` and resolved inside that folder), answers JSON that
-the pages insert as text (never as HTML), refuses request bodies over ``MAX_BODY`` bytes, and binds 127.0.0.1 unless
-told otherwise.
+Pages: ``/analyse`` (``voltpeak.serve.analyse``), ``/label``, ``/review``, ``/runs``; a JSON API under ``/api``. The
+server reads files only under the folders it was given (files are named by ``<folder index>/<relative path>`` and
+resolved inside that folder) and writes uploads only into its upload area (``voltpeak.serve.uploads``), answers
+JSON that the pages insert as text (never as HTML), refuses request bodies over ``MAX_BODY`` bytes (uploads: over
+their own limit, as they stream in), and binds 127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import tempfile
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,11 +28,14 @@ from fastapi.staticfiles import StaticFiles
 
 from voltpeak.errors import InputError, VoltpeakError
 from voltpeak.rundir import read_metrics
+from voltpeak.serve.analyse import UPLOAD_PATH, add_routes
 from voltpeak.serve.paths import inside
+from voltpeak.serve.payload import sweeps_payload
 from voltpeak.serve.review import Review
 from voltpeak.serve.runs import find_runs, run_dirs
 from voltpeak.serve.store import LabelStore
 from voltpeak.serve.suggest import label_record
+from voltpeak.serve.uploads import UploadArea
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024  # bytes: a label edit is a few hundred
@@ -46,6 +53,18 @@ class ServeConfig:
     space: str = "image"
     db: Path = Path("labels.sqlite")
     suggest: str = "detector"  # label proposals: the classical detector, or a model (shipped name or folder)
+    uploads: Path | None = None  # the analysis page's upload area (default: a new temporary folder, removed at exit)
+    upload_lifetime_s: float = 3600.0  # an upload unused this long is deleted
+
+    @property
+    def inbox(self) -> Path:
+        """The label store's own folder: CVs sent to label from the analysis page (beside the store's file)."""
+        return self.db.parent / f"{self.db.stem}-uploads"
+
+    def label_roots(self) -> list[Path]:
+        """The folders the label page lists: the ``--data`` folders, then the inbox once it exists (last, so the
+        data folders' file ids never move)."""
+        return [*self.data, self.inbox] if self.inbox.is_dir() else list(self.data)
 
 
 def list_cv_files(roots: list[Path]) -> list[tuple[str, Path]]:
@@ -78,15 +97,8 @@ def load_cv(path: Path):
 
 
 def cv_payload(file_id: str, path: Path) -> dict:
-    """The CV as the label page draws it: per sweep its cycle, direction and samples (E in V, I in the file's
-    current unit: A or A/m²)."""
-    v = load_cv(path)
-    cycles = v.cycle_numbers()
-    sweeps = [{"index": k, "start": int(a), "cycle": int(cycles[a]), "direction": int(d),
-               "E": np.round(v.potential_V[a:b], 7).tolist(), "I": [float(f"{x:.6g}") for x in v.current[a:b]]}
-              for k, (a, b, d) in enumerate(v.sweeps())]
-    return {"id": file_id, "name": path.name, "quantity": v.quantity, "unit": "A" if v.quantity == "I" else "A/m²",
-            "cycles": int(cycles.max()) if len(cycles) else 0, "points": len(v), "sweeps": sweeps}
+    """The CV as the label page draws it (``sweeps_payload``), with its id and file name."""
+    return {"id": file_id, "name": path.name, **sweeps_payload(load_cv(path))}
 
 
 def snap(path: Path, sweep: int, index: int, exact: bool = False) -> dict:
@@ -144,15 +156,26 @@ def create_app(config: ServeConfig):
     """The FastAPI application for ``config``."""
     store = LabelStore(config.db)
     review = Review.load(config.truth, config.pred, config.space, config.images) if config.truth else None
-    app = FastAPI(title="voltpeak", docs_url=None, redoc_url=None, openapi_url=None)
+    temporary = config.uploads is None
+    area = UploadArea(Path(tempfile.mkdtemp(prefix="voltpeak-uploads-")) if temporary else config.uploads,
+                      config.upload_lifetime_s)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        if temporary:  # the uploads of a temporary area go with the server
+            area.close()
+
+    app = FastAPI(title="voltpeak", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")
     async def limits(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        upload = request.url.path == UPLOAD_PATH  # files: limited as they stream in (``UploadArea.receive``)
+        if length is not None and (not length.isdigit() or (int(length) > MAX_BODY and not upload)):
             return JSONResponse({"error": f"request body over {MAX_BODY} bytes"}, status_code=413)
-        if request.method in ("POST", "PUT") and length is None:
+        if request.method in ("POST", "PUT") and length is None and not upload:
             return JSONResponse({"error": "a request body needs a Content-Length"}, status_code=411)
         response = await call_next(request)
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -161,11 +184,12 @@ def create_app(config: ServeConfig):
         return response
 
     def files() -> list[tuple[str, Path]]:
-        return list_cv_files(config.data)
+        return list_cv_files(config.label_roots())
 
     def cv_path(file_id: str) -> Path:
         root, _, rel = file_id.partition("/")
-        path = inside(config.data[int(root)], rel) if root.isdigit() and int(root) < len(config.data) else None
+        roots = config.label_roots()
+        path = inside(roots[int(root)], rel) if root.isdigit() and int(root) < len(roots) else None
         if path is None:
             raise HTTPException(404, "no such file")
         return path
@@ -183,7 +207,7 @@ def create_app(config: ServeConfig):
 
     @app.get("/")
     def home():
-        return RedirectResponse("/label" if config.data or not review else "/review")
+        return RedirectResponse("/analyse")
 
     for page in ("label", "review", "runs"):
         app.add_api_route(f"/{page}", (lambda p: lambda: FileResponse(STATIC / f"{p}.html"))(page), methods=["GET"])
@@ -191,7 +215,8 @@ def create_app(config: ServeConfig):
     @app.get("/api/files")
     def api_files():
         statuses, counts = store.statuses(), store.counts()
-        items = [{"id": fid, "name": path.name, "folder": str(config.data[int(fid.split("/")[0])].name),
+        roots = config.label_roots()
+        items = [{"id": fid, "name": path.name, "folder": str(roots[int(fid.split("/")[0])].name),
                   "path": fid.split("/", 1)[1], "status": statuses.get(fid, "todo"), "labels": counts.get(fid, 0),
                   **({"error": unreadable[fid]} if fid in unreadable else {})}
                  for fid, path in files()]
@@ -271,7 +296,7 @@ def create_app(config: ServeConfig):
 
     @app.get("/api/export")
     def api_export():
-        text = "".join(json.dumps(line) + "\n" for line in export_lines(store, files(), config.data))
+        text = "".join(json.dumps(line) + "\n" for line in export_lines(store, files(), config.label_roots()))
         return PlainTextResponse(text, media_type="application/jsonl",
                                  headers={"Content-Disposition": 'attachment; filename="labels.jsonl"'})
 
@@ -303,6 +328,8 @@ def create_app(config: ServeConfig):
             raise HTTPException(404, "no CV file")
         return cv_payload(str(n), path)
 
+    add_routes(app, config, area, STATIC)
+
     @app.get("/api/runs")
     def api_runs():
         return {"runs": find_runs(config.runs)}
@@ -322,6 +349,8 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8765, log=pr
     for folder in [*config.data, *config.runs]:
         if not folder.is_dir():
             raise InputError(f"{folder}: not a folder")
+    if config.uploads is not None and config.uploads.exists() and not config.uploads.is_dir():
+        raise InputError(f"--uploads {config.uploads}: not a folder")
     for f in (config.truth, config.pred):
         if f is not None and not f.is_file():
             raise InputError(f"{f}: no such file")
@@ -340,5 +369,5 @@ def serve(config: ServeConfig, host: str = "127.0.0.1", port: int = 8765, log=pr
     except OSError as e:
         sock.close()
         raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e} (choose another with --port)") from None
-    log(f"voltpeak serve: http://{host}:{port}/ (label, review, runs)")
+    log(f"voltpeak serve: http://{host}:{port}/ (analyse, label, review, runs)")
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

@@ -1,5 +1,6 @@
 // A small interactive x-y plot on a canvas: lines, markers, nice ticks, wheel zoom, drag pan, double-click reset.
-// Used by the label page (CVs), the review page (CVs in data space) and the runs page (curves).
+// Used by the label page (CVs), the review page (CVs in data space, axis readings), the runs page (curves) and the
+// analysis page (a dropped CV, a figure's axis reading).
 "use strict";
 
 const DOUBLE_CLICK_MS = 250;  // a press this soon after a click makes the two a double-click
@@ -255,6 +256,33 @@ function drawMarker(ctx, x, y, m) {
   ctx.strokeStyle = m.color;
   if (m.filled && m.shape !== "x") { ctx.fillStyle = m.color; ctx.globalAlpha = 0.85; ctx.fill(); ctx.globalAlpha = 1; }
   ctx.stroke();
+}
+
+const AXES = { inlier: "#1565c0", outlier: "#9e9e9e", tick: "#ff6f00" };
+
+function drawAxes(ctx, axes, k) {
+  // What the axis reader saw: the frame, each tick label's box (blue: on the fitted map, grey: left out) and, in
+  // orange, where the map puts each label's value on the frame's edge (it sits on the tick when the map is right).
+  ctx.save();
+  ctx.lineWidth = 1;
+  if (axes.frame) {
+    const [x0, y0, x1, y1] = axes.frame.map((v) => v * k);
+    ctx.strokeStyle = AXES.tick; ctx.setLineDash([4, 3]); ctx.strokeRect(x0, y0, x1 - x0, y1 - y0); ctx.setLineDash([]);
+  }
+  for (const [name, axis] of [["x", axes.x], ["y", axes.y]]) {
+    for (const label of axis?.labels ?? []) {
+      const [x0, y0, x1, y1] = label.box.map((v) => v * k);
+      ctx.strokeStyle = label.inlier ? AXES.inlier : AXES.outlier;
+      ctx.strokeRect(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2);
+      if (!axis.map || label.value === null || !axes.frame) continue;
+      const at = (label.value - axis.map.offset) / axis.map.slope * k;  // the fitted pixel of this value
+      ctx.strokeStyle = AXES.tick; ctx.beginPath();
+      if (name === "x") { const y = axes.frame[3] * k; ctx.moveTo(at, y - 6); ctx.lineTo(at, y + 6); }
+      else { const x = axes.frame[0] * k; ctx.moveTo(x - 6, at); ctx.lineTo(x + 6, at); }
+      ctx.stroke();
+    }
+  }
+  ctx.restore();
 }
 
 // DOM helper: an element with text content only (never HTML from data).
