@@ -167,6 +167,7 @@ def create_app(config: ServeConfig):
             area.close()
 
     app = FastAPI(title="voltpeak", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.uploads = area
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")
