@@ -112,7 +112,8 @@ async function analyse() {
     showError(null);
     drawAnalysis(r, q);
     $("cv-state").textContent = `${r.cv.points.toLocaleString("en")} points · analysed in ${Math.round(r.ms)} ms`;
-    window.voltpeakAnalyse = { id: u.id, query: q.toString(), line: r.line, table: r.table, ms: performance.now() - t0 };
+    window.voltpeakAnalyse = { id: u.id, query: q.toString(), line: r.line, table: r.table, ms: performance.now() - t0,
+                               server_ms: r.ms };
   } catch (e) {
     if (seq !== A.seq) return;
     showError(e);
@@ -227,7 +228,7 @@ async function figure(axes) {
     describeFigure(r);
     $("auto").hidden = !r.hand;
     $("fig-state").textContent = `${r.peaks.length} peak${r.peaks.length === 1 ? "" : "s"} · ${Math.round(r.ms)} ms`;
-    window.voltpeakFigure = { id: u.id, result: r, ms: performance.now() - t0 };
+    window.voltpeakFigure = { id: u.id, result: r, ms: performance.now() - t0, server_ms: r.ms };
   } catch (e) {
     if (seq !== A.seq) return;
     showError(e);
