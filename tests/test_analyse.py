@@ -14,9 +14,11 @@ import io
 import json
 import re
 import shutil
+import struct
 import threading
 import time
 import urllib.parse
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
@@ -443,13 +445,24 @@ def _stream_upload(client: Client, size: int, chunked: bool) -> tuple[int, dict]
     return r.status, reply
 
 
+def _bomb_png(side: int) -> bytes:
+    """A PNG whose header says ``side`` × ``side`` pixels (a decompression bomb's shape) in a few bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
 def test_bad_uploads_get_a_4xx_with_a_reason_and_leave_nothing(server):
     """Random bytes named .DTA, an empty file, 200 MB (declared and chunked: stopped at the 25 MB limit), a path as
-    a name, an HTML file named .png, a program, a package's .json without its .csv, a body that is not multipart:
-    each a 4xx with its reason; nothing of them is kept."""
+    a name, an HTML file named .png, a decompression bomb, a program, a package's .json without its .csv, a body
+    that is not multipart: each a 4xx with its reason; nothing of them is kept."""
     client = Client(server)
     noise = np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes()
-    cases = [([("noise.DTA", noise)], 422, "noise.DTA: binary content"),
+    cases = [([("bomb.png", _bomb_png(20_000))], 422, "bomb.png: over the 40 megapixels taken"),
+             ([("big.png", _bomb_png(8_000))], 422, "big.png: 8000×8000 pixels, over the 40 megapixels"),
+             ([("noise.DTA", noise)], 422, "noise.DTA: binary content"),
              ([("empty.csv", b"")], 422, "empty.csv: an empty file"),
              ([("../../x.csv", b"E,I\n0,1\n")], 400, "'../../x.csv': a file name, not a path"),
              ([("page.png", b"<!doctype html><html><body>hi</body></html>")], 422, "page.png: not a PNG image"),

@@ -379,7 +379,9 @@ def _check_image(path: Path, name: str) -> None:
             im.verify()
     except Refused:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own bound, met before the size is known here
+        raise Refused(422, f"{name}: over the {MAX_PIXELS // 10 ** 6} megapixels taken") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise Refused(422, f"{name}: not a {want} image (its bytes are not one)") from None
 
 
