@@ -332,6 +332,25 @@ def test_axes_set_by_hand_give_the_right_potentials_where_tick_labels_are_blank(
     assert errors == []
 
 
+def test_a_figure_dropped_while_a_correction_is_being_typed_is_shown(browser, server, tmp_path):
+    """A correction field still being edited on a CV sends its change when the figure is dropped: the figure is
+    read and shown all the same, no error (the change is not taken for the figure)."""
+    from voltpeak.read import read
+
+    _figure(read(EXAMPLES / "cv_01_si.csv"), tmp_path / "after.png")
+    page, errors = _page(browser, server)
+    page.set_input_files("#pick", [str(EXAMPLES / "cv_01_si.csv")])
+    _shown(page, "cv_01_si.csv")
+    page.fill("[name=ru]", "12")  # focus stays in the field: its change event comes when the focus leaves
+    page.set_input_files("#pick", [str(tmp_path / "after.png")])
+    page.wait_for_function("window.voltpeakFigure && window.voltpeakFigure.result.upload.name === 'after.png'",
+                           timeout=30_000)
+    page.click("#fig-name")
+    time.sleep(0.5)  # past the correction's debounce
+    assert page.locator("#error").inner_text() == "" and not page.locator("#figure").is_hidden()
+    assert len(page.evaluate("window.voltpeakFigure.result.peaks")) == 2 and errors == []
+
+
 def test_send_to_label_puts_the_cv_on_the_label_page(browser, server):
     """The uploaded CV is copied into the label store's own folder (byte for byte, once however often it is sent)
     and opens on /label, listed under that folder."""

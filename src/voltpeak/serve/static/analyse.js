@@ -8,6 +8,8 @@ const $ = (id) => document.getElementById(id);
 const COUPLE = "#2ca02c";
 const PEAK = { anodic: "#d62728", cathodic: "#1f77b4" };
 const POINTS = ["x₁", "x₂", "y₁", "y₂"];
+// One colour per cycle, none of them the peaks' red and blue.
+const CYCLES = ["#555555", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#bcbd22", "#e377c2", "#2f4f4f"];
 
 function showError(e) { $("error").textContent = e ? String(e.message || e).split("\n")[0] : ""; }
 
@@ -72,6 +74,7 @@ function openUpload(id) {
   const u = A.uploads.find((x) => x.id === id);
   if (!u) return;
   A.open = u;
+  clearTimeout(typing);
   history.replaceState(null, "", `/analyse?upload=${encodeURIComponent(id)}`);
   $("cv").hidden = u.kind !== "cv";
   $("figure").hidden = u.kind !== "image";
@@ -104,6 +107,8 @@ function query() {
 }
 
 async function analyse() {
+  // A field left after another upload was opened still sends its change: only a CV is analysed.
+  if (!A.open || A.open.kind !== "cv") return;
   const u = A.open, q = query(), seq = ++A.seq, t0 = performance.now();
   $("cv-state").textContent = "analysing…";
   try {
@@ -135,7 +140,7 @@ function drawAnalysis(r, q) {
   cvPlot.xlabel = line.reference ? `E vs ${line.reference}` : "E";
   const want = Number($("cycle").value) || 0, many = cv.cycles > 1;
   const series = cv.sweeps.map((s) => ({ x: s.E, y: s.I, width: 1.1, pickable: false,
-    color: want && s.cycle !== want ? "#d0d0d0" : many ? PALETTE[(s.cycle - 1) % PALETTE.length] : "#444" }));
+    color: want && s.cycle !== want ? "#d0d0d0" : many ? CYCLES[(s.cycle - 1) % CYCLES.length] : "#444" }));
   const span = Math.max(...cv.sweeps.map((s) => Math.max(...s.E))) - Math.min(...cv.sweeps.map((s) => Math.min(...s.E)));
   const half = 0.01 * span, markers = [];
   for (const p of line.peaks) {
