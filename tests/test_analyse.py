@@ -373,18 +373,26 @@ def test_send_to_label_puts_the_cv_on_the_label_page(browser, server):
     assert errors == []
 
 
-def test_the_page_works_under_its_content_policy_and_the_cookie_is_http_only(browser, server):
+def test_the_page_works_under_its_content_policy_and_the_cookie_is_http_only(browser, server, tmp_path):
     """Under the policy the app sends (no inline script or style): a CV dropped through the file picker is drawn,
     no console error; the session cookie is HttpOnly and SameSite=Strict (the page's script cannot read it)."""
     page, errors = _page(browser, server, csp=True)
     assert page.evaluate("document.cookie") == ""
     cookie = next(c for c in page.context.cookies() if c["name"] == "voltpeak_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and len(cookie["value"]) == 43
-    source = EXAMPLES / "cv_03_paren.csv"
+    source = tmp_path / "three-cycles.csv"
+    t = np.linspace(0, 3, 3000, endpoint=False)
+    e = -0.2 + 0.8 * (1 - np.abs(2 * (t % 1) - 1))
+    i = np.where(2 * (t % 1) < 1, 1, -1) * (1e-6 + 2e-5 / np.cosh((e - 0.25) / 0.05)) + 5e-6 * e
+    source.write_text("E / V,I / A\n" + "".join(f"{a:.6f},{b:.6e}\n" for a, b in zip(e, i)))
     page.set_input_files("#pick", [str(source)])
     page.wait_for_selector("#cv-table tbody tr")
     assert page.locator("#cv-head").inner_text() == _expected(source, source.name)[1]["head"]
     assert re.search(r"/analyse\?upload=[\w-]{22}$", page.url)  # a random id: 128 bits
+    # The cycles' key: colours set through the style object, which the policy allows (no inline style attribute).
+    assert page.locator("#cv-key").inner_text().split() == ["cycle", "1", "cycle", "2", "cycle", "3"]
+    swatches = page.eval_on_selector_all("#cv-key .swatch", "s => s.map(x => getComputedStyle(x).backgroundColor)")
+    assert len(set(swatches)) == 3 and "rgba(0, 0, 0, 0)" not in swatches
     assert errors == []
 
 

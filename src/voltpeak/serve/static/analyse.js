@@ -163,6 +163,9 @@ function drawAnalysis(r, q) {
   cvPlot.setData(series, A.shown === shown);
   cvPlot.setMarkers(markers);
   A.shown = shown;
+  $("cv-key").replaceChildren(...(many ? cv.sweeps.filter((s, k) => cv.sweeps.findIndex((t) => t.cycle === s.cycle) === k)
+    .map((s) => el("span", {}, el("span", { class: "swatch", style: `background: ${CYCLES[(s.cycle - 1) % CYCLES.length]}` }),
+                   ` cycle ${s.cycle} `)) : []));
   $("cv-head").textContent = r.table.head;
   $("cv-table").tHead.replaceChildren(el("tr", {}, ...r.table.header.map((h) => el("th", {}, h))));
   $("cv-table").tBodies[0].replaceChildren(...r.table.rows.map((row) => el("tr", {}, ...row.map((c) => el("td", {}, c)))));
