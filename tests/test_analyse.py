@@ -365,6 +365,14 @@ def test_send_to_label_puts_the_cv_on_the_label_page(browser, server):
     copy = server.root / "labels-uploads" / file_id.split("/", 1)[1]
     assert copy.read_bytes() == source.read_bytes()
     assert page.locator("#send").is_disabled()
+    # The same name sent again (another upload): a name of its own, the first copy untouched.
+    page.set_input_files("#pick", [str(source)])
+    page.wait_for_function("!document.querySelector('#send').disabled")
+    page.click("#send")
+    page.wait_for_function("document.querySelector('#sent').href.includes('cv_02_ma-2.csv')")
+    assert (server.root / "labels-uploads" / "cv_02_ma-2.csv").read_bytes() == copy.read_bytes()
+    page.click("#uploads .chip button.open >> nth=0")  # back to the first upload: still sent, to its own copy
+    page.wait_for_function(f"document.querySelector('#sent').getAttribute('href') === {json.dumps(href)}")
     page.click("#sent")
     page.wait_for_function(f"window.voltpeakOpened && window.voltpeakOpened.id === {json.dumps(file_id)}")
     assert page.locator("#name").inner_text() == copy.name

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -29,7 +30,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from voltpeak.errors import InputError, VoltpeakError
 from voltpeak.serve.payload import sweeps_payload
-from voltpeak.serve.uploads import COOKIE, TOKEN, Refused, Upload, UploadArea, new_token, suffix_of
+from voltpeak.serve.uploads import COOKIE, TOKEN, Refused, Upload, UploadArea, new_token
 
 UPLOAD_PATH = "/api/analyse/upload"
 GONE = "no such upload in this session (uploads are kept for an hour after their last use): drop the file again"
@@ -211,8 +212,7 @@ def add_routes(app, config, area: UploadArea, static: Path) -> None:
                 data = (tmp / f"plot.{fmt}").read_bytes()
             else:
                 data = (json.dumps(line) + "\n").encode()
-        stem = upload.name[:-len(".DTA.txt")] if suffix_of(upload.name) == ".dta" and upload.name.lower().endswith(
-            ".txt") else os.path.splitext(upload.name)[0]
+        stem = re.sub(r"(\.dta)?\.\w+$", "", upload.name, flags=re.IGNORECASE)  # x.DTA.txt → x
         return Response(data, media_type=media, headers={"Content-Disposition": _disposition(stem + suffix)})
 
     def inbox_files(upload: Upload) -> list[str]:
@@ -230,11 +230,13 @@ def add_routes(app, config, area: UploadArea, static: Path) -> None:
             config.inbox.mkdir(parents=True, exist_ok=True)
             files = inbox_files(upload)
             main_stem, _ = os.path.splitext(upload.main)
-            for n in range(1, 10_000):
-                tag = "" if n == 1 else f"-{n}"
-                targets = [config.inbox / (main_stem + tag + f[len(main_stem):]) for f in files]
-                if not any(t.exists() for t in targets):
-                    break
+            taken = {p.name.lower().split(".")[0] for p in config.inbox.iterdir()}
+            # A stem no file there has: a CSV beside another's .json would be read as that package, an .mpt
+            # beside another's .mpr not listed.
+            tag = next(t for t in ("", *(f"-{n}" for n in range(2, 100_000)))
+                       if (main_stem.split(".")[0] + t).lower() not in taken)
+            targets = [config.inbox / (main_stem.split(".")[0] + tag + f[len(main_stem.split(".")[0]):])
+                       for f in files]
             for source, target in zip(files, targets):
                 with open(upload.folder / "files" / source, "rb") as src, open(target, "xb") as dst:
                     shutil.copyfileobj(src, dst)
