@@ -161,19 +161,23 @@ class Kinetics:
                                 g * np.where(catalytic, 0.0, np.where(ec, 1 - share, 1.0)) / sr,
                                 g * np.where(catalytic, own / so * sr, np.where(ec, share, 0.0)) / sr])
         self.kk = nFA * np.where(np.isinf(k0), _NERNSTIAN_K0, k0)
+        self.fwd_rate, self.bwd_rate = -alpha, 1 - alpha  # taken once: the iR solver calls ``terms`` per step
 
     def terms(self, eta: np.ndarray, slopes: bool = False):
         """gain, z, p, r at the overpotentials ``eta`` (n f (E − E°); shape (..., B)); with ``slopes``, also
         their derivatives with respect to eta (for Newton steps)."""
-        fwd = np.exp(np.minimum(-self.alpha * eta, 700))  # only overflow needs guarding; underflow gives 0
-        bwd = np.exp(np.minimum((1 - self.alpha) * eta, 700))
-        shape = (4,) + (1,) * (eta.ndim - 1) + (eta.shape[-1],)
-        on_fwd, on_bwd = self.on_fwd.reshape(shape), self.on_bwd.reshape(shape)
+        fwd = np.exp(np.minimum(self.fwd_rate * eta, 700))  # only overflow needs guarding; underflow gives 0
+        bwd = np.exp(np.minimum(self.bwd_rate * eta, 700))
+        if eta.ndim == 1:
+            on_fwd, on_bwd = self.on_fwd, self.on_bwd
+        else:
+            shape = (4,) + (1,) * (eta.ndim - 1) + (eta.shape[-1],)
+            on_fwd, on_bwd = self.on_fwd.reshape(shape), self.on_bwd.reshape(shape)
         c0, z, p, r = on_fwd * fwd + on_bwd * bwd
         gain = self.kk / (1 + self.kk * c0)
         if not slopes:
             return gain, z, p, r
-        d_c0, dz, dp, dr = on_fwd * (-self.alpha * fwd) + on_bwd * ((1 - self.alpha) * bwd)
+        d_c0, dz, dp, dr = on_fwd * (self.fwd_rate * fwd) + on_bwd * (self.bwd_rate * bwd)
         return (gain, z, p, r), (-gain * gain * d_c0, dz, dp, dr)
 
 
@@ -191,17 +195,20 @@ class _History:
     (``chem_dt`` = kΔt per column). Long, wide runs keep the last ``NEAR`` terms exactly and the rest as a sum
     of exponentials updated in O(1) per step; short ones sum exactly."""
 
-    def __init__(self, N: int, B: int, chem_dt: np.ndarray | None = None):
+    def __init__(self, N: int, B: int, chem_dt: np.ndarray | None = None, past: np.ndarray | None = None):
         self.N = N
         # One short column: the O(N²) sum costs less than the exponentials' upkeep; batches take the latter.
         self.exact = N * B < 10_000
-        # Currents newest-first at the end of ``past``, so each near sum is one contiguous product.
-        self.past = np.zeros((N, B))
+        # Currents newest-first at the end of ``past``, so each near sum is one contiguous product. Two histories
+        # of the same currents (plain and chemical) may share it: ``past`` of the other, pushed to by one.
+        self.past = np.zeros((N, B)) if past is None else past
         plain = chem_dt is None
         if self.exact:
             self.weights = grunwald_weights(N) if plain else kinetic_weights(np.arange(N), chem_dt)
+            self.vector = self.weights.ndim == 1
             return
         self.near = grunwald_weights(NEAR)[1:] if plain else kinetic_weights(np.arange(1, NEAR), chem_dt)
+        self.vector = plain  # weights the same for every column: a matrix-vector product
         if plain:
             rate, coeff = _S[:, None], _SOE_COEFF[:, None]
         else:
@@ -219,22 +226,32 @@ class _History:
         self.decay = np.exp(-rate)
         self.entry = np.exp(-rate * (NEAR - 1))  # a flux leaving the near window is NEAR steps old next step
         self.far = np.zeros((len(rate), B))
+        self.entering = np.empty((len(rate), B))
 
-    def value(self, k: int):
-        N, past = self.N, self.past
-        if k == 0:
-            return 0.0
+    def sums(self):
+        """Σ_{j≥1} W_j i_{k−j} for k = 0, 1, …, N − 1 in turn; the caller records i_k (``push``) before asking
+        for the next. A generator: the state stays in local names between steps (most of a step's cost)."""
+        N, past, vector = self.N, self.past, self.vector
+        yield 0.0
         if self.exact:
-            w = self.weights[1:k + 1]
-            return w @ past[N - k:] if w.ndim == 1 else (w * past[N - k:]).sum(axis=0)
-        if k < NEAR:
-            w = self.near[:k]
-            return w @ past[N - k:] if w.ndim == 1 else (w * past[N - k:]).sum(axis=0)
-        self.far = self.decay * (self.far + self.entry * past[N - 1 - (k - NEAR)])
-        recent = past[N - k:N - k + NEAR - 1]
-        if self.near.ndim == 1:
-            return self.near @ recent + self.coeff @ self.far
-        return (self.near * recent).sum(axis=0) + (self.coeff * self.far).sum(axis=0)
+            weights = self.weights
+            for k in range(1, N):
+                w = weights[1:k + 1]
+                yield w @ past[N - k:] if vector else np.add.reduce(w * past[N - k:], axis=0)
+            return
+        near = self.near
+        for k in range(1, min(NEAR, N)):
+            w = near[:k]
+            yield w @ past[N - k:] if vector else np.add.reduce(w * past[N - k:], axis=0)
+        far, entry, decay, coeff, entering = self.far, self.entry, self.decay, self.coeff, self.entering
+        multiply, reduce = np.multiply, np.add.reduce
+        for k in range(NEAR, N):
+            # far ← decay (far + entry i), in place: the same products and sums as written out, no new arrays.
+            multiply(entry, past[N - 1 - (k - NEAR)], out=entering)
+            far += entering
+            far *= decay
+            recent = past[N - k:N - k + NEAR - 1]
+            yield near @ recent + coeff @ far if vector else reduce(near * recent, axis=0) + reduce(coeff * far, axis=0)
 
     def push(self, k: int, current: np.ndarray):
         self.past[self.N - 1 - k] = current
@@ -248,17 +265,17 @@ def _steps(gain, z, p, r, chem_dt) -> np.ndarray:
     """
     N, B = z.shape
     plain = _History(N, B)
-    chemical = _History(N, B, chem_dt) if np.any(r != 0) else None
+    # Both histories sum the same currents: one record of them, pushed once a step.
+    chemical = _History(N, B, chem_dt, past=plain.past) if np.any(r != 0) else None
     base, on_s, on_c = gain * z, -gain * p, -gain * r  # i_k = base + on_s S_k + on_c K_k
-    out = np.empty((N, B))
-    for k in range(N):
-        if chemical:
-            out[k] = base[k] + on_s[k] * plain.value(k) + on_c[k] * chemical.value(k)
-            chemical.push(k, out[k])
-        else:
-            out[k] = base[k] + on_s[k] * plain.value(k)
-        plain.push(k, out[k])
-    return out
+    past = plain.past  # i_k is recorded at row N − 1 − k
+    if chemical:
+        for k, s, kc in zip(range(N), plain.sums(), chemical.sums()):
+            past[N - 1 - k] = base[k] + on_s[k] * s + on_c[k] * kc
+    else:
+        for k, s in zip(range(N), plain.sums()):
+            past[N - 1 - k] = base[k] + on_s[k] * s
+    return past[::-1].copy()
 
 
 class EESteps:
@@ -277,26 +294,30 @@ class EESteps:
         self.so, self.si, self.sr = np.sqrt(d_o), np.sqrt(d_i), np.sqrt(d_r)
         self.K1 = FA * np.where(np.isinf(k1), _NERNSTIAN_K0, k1)
         self.K2 = FA * np.where(np.isinf(k2), _NERNSTIAN_K0, k2)
+        # Per-column constants of ``terms``, taken once: the iR solver calls it every time step.
+        self.inv_K1, self.inv_K2 = 1 / self.K1, 1 / self.K2
+        self.fwd1, self.bwd1, self.fwd2, self.bwd2 = -self.a1, 1 - self.a1, -self.a2, 1 - self.a2
 
     def terms(self, E: np.ndarray) -> tuple:
         """c1, s11, s12, c2, s21, s22 at the potentials ``E`` (V; shape (..., B))."""
-        g, so, si, sr, a1, a2 = self.g, self.so, self.si, self.sr, self.a1, self.a2
+        g, so, si, sr = self.g, self.so, self.si, self.sr
         eta1, eta2 = self.f * (E - self.e1), self.f * (E - self.e2)
         # Only overflow needs guarding (underflow gives 0); np.minimum costs a third of np.clip per step.
-        f1, b1 = np.exp(np.minimum(-a1 * eta1, 700)), np.exp(np.minimum((1 - a1) * eta1, 700))
-        f2, b2 = np.exp(np.minimum(-a2 * eta2, 700)), np.exp(np.minimum((1 - a2) * eta2, 700))
-        # a11 i1 + a12 i2 = r1, a21 i1 + a22 i2 = r2 (divided by K to keep Nernstian steps well conditioned).
-        a11 = 1 / self.K1 + g * (f1 / so + b1 / si)
-        a12 = -g * b1 / si
-        a21 = -g * f2 / si
-        a22 = 1 / self.K2 + g * (f2 / si + b2 / sr)
-        det = a11 * a22 - a12 * a21
+        f1, b1 = np.exp(np.minimum(self.fwd1 * eta1, 700)), np.exp(np.minimum(self.bwd1 * eta1, 700))
+        f2, b2 = np.exp(np.minimum(self.fwd2 * eta2, 700)), np.exp(np.minimum(self.bwd2 * eta2, 700))
+        # a11 i1 + a12 i2 = r1, a21 i1 + a22 i2 = r2 (divided by K to keep Nernstian steps well conditioned):
+        # a11 = 1/K1 + g (f1/√D_O + b1/√D_I), a12 = −g b1/√D_I, a21 = −g f2/√D_I, a22 = 1/K2 + g (f2/√D_I + b2/√D_R).
         # Right-hand sides r1 = c_O* f1 − g S1 (f1/√D_O + b1/√D_I) + g S2 b1/√D_I, r2 = g S1 f2/√D_I − g S2
         # (f2/√D_I + b2/√D_R); Cramer's rule then makes each current linear in the histories S1, S2.
-        u1, v1, w1 = self.c_ox * f1, -g * (f1 / so + b1 / si), g * b1 / si
-        v2, w2 = g * f2 / si, -g * (f2 / si + b2 / sr)
-        p1, q1 = a22 / det, -a12 / det
-        p2, q2 = -a21 / det, a11 / det
+        # Shared products are taken once: a12 = −w1 and a21 = −v2 (a sign flip is exact: the same bits).
+        g1 = g * (f1 / so + b1 / si)
+        g2 = g * (f2 / si + b2 / sr)
+        a11, a22 = self.inv_K1 + g1, self.inv_K2 + g2
+        u1, v1, w1 = self.c_ox * f1, -g1, g * b1 / si
+        v2, w2 = g * f2 / si, -g2
+        det = a11 * a22 - w1 * v2
+        p1, q1 = a22 / det, w1 / det
+        p2, q2 = v2 / det, a11 / det
         return p1 * u1, p1 * v1 + q1 * v2, p1 * w1 + q1 * w2, p2 * u1, p2 * v1 + q2 * v2, p2 * w1 + q2 * w2
 
 
@@ -317,14 +338,12 @@ def ee_reduction_current(potential_V: np.ndarray, dt_s, e1_V, e2_V, area_cm2=0.0
     c1, s11, s12, c2, s21, s22 = EESteps(dt_s, e1_V, e2_V, area_cm2, c_ox_mol_cm3, d_ox_cm2_s, d_int_cm2_s,
                                          d_red_cm2_s, k1_cm_s, k2_cm_s, alpha1, alpha2, temperature_K, B).terms(E2)
     h1, h2 = _History(N, B), _History(N, B)
-    i1, i2 = np.empty((N, B)), np.empty((N, B))
-    for k in range(N):
-        s1, s2 = h1.value(k), h2.value(k)
-        i1[k] = c1[k] + s11[k] * s1 + s12[k] * s2
-        i2[k] = c2[k] + s21[k] * s1 + s22[k] * s2
-        h1.push(k, i1[k])
-        h2.push(k, i2[k])
-    total = i1 + i2
+    # Both steps' equations side by side (axis 1): half the array operations per step, the same arithmetic.
+    c, on_1, on_2 = np.stack([c1, c2], axis=1), np.stack([s11, s21], axis=1), np.stack([s12, s22], axis=1)
+    past1, past2 = h1.past, h2.past  # i1_k, i2_k recorded at row N − 1 − k
+    for k, s1, s2 in zip(range(N), h1.sums(), h2.sums()):
+        past1[N - 1 - k], past2[N - 1 - k] = c[k] + on_1[k] * s1 + on_2[k] * s2
+    total = past1[::-1] + past2[::-1]
     return total[:, 0] if single else total
 
 
