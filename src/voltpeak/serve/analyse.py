@@ -105,12 +105,13 @@ def add_routes(app, config, area: UploadArea, static: Path) -> None:
                                 secure=request.url.scheme == "https")
         return response
 
-    def upload_of(request: Request, upload_id: str, kind: str | None = None) -> Upload:
+    def upload_of(request: Request, upload_id: str, want: str | None = None) -> Upload:
+        """This session's upload ``upload_id`` (of the kind ``want``: "cv" or "image"), else a 404."""
         try:
             upload = area.get(request.state.token, upload_id)
         except Refused as e:
             raise HTTPException(e.status, str(e)) from None
-        if upload is None or (kind and upload.kind != kind):
+        if upload is None or want not in (None, upload.kind):
             raise HTTPException(404, GONE)
         return upload
 
