@@ -332,6 +332,37 @@ def test_axes_set_by_hand_give_the_right_potentials_where_tick_labels_are_blank(
     assert errors == []
 
 
+def _drop(page, name: str, data: bytes, mime: str) -> None:
+    """Drop a file on the page as a browser does: a drop event carrying it in its DataTransfer."""
+    transfer = page.evaluate_handle("""([name, bytes, mime]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+        return dt; }""", [name, list(data), mime])
+    page.dispatch_event("#drop", "dragenter", {"dataTransfer": transfer})
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+
+
+def test_a_cv_file_and_a_jpeg_figure_dropped_on_the_page_are_shown(browser, server, tmp_path):
+    """Drag and drop (not the file picker): a CSV is analysed as detect does, a JPEG figure read with its axes."""
+    from PIL import Image
+
+    from voltpeak.read import read
+
+    source = EXAMPLES / "cv_04_eclab.csv"
+    _figure(read(EXAMPLES / "cv_01_si.csv"), tmp_path / "plot.png")  # its ticks: ±10 µA, as _figure sets them
+    jpeg = io.BytesIO()
+    Image.open(tmp_path / "plot.png").convert("RGB").save(jpeg, "JPEG", quality=90)
+    page, errors = _page(browser, server)
+    _drop(page, source.name, source.read_bytes(), "text/csv")
+    assert _shown(page, source.name) == _expected(source, source.name)[1]
+    _drop(page, "plot.jpg", jpeg.getvalue(), "image/jpeg")
+    page.wait_for_function("window.voltpeakFigure && window.voltpeakFigure.result.upload.name === 'plot.jpg'",
+                           timeout=30_000)
+    peaks = page.evaluate("window.voltpeakFigure.result.peaks")
+    assert peaks and all("potential" in p and "current" in p for p in peaks)
+    assert page.locator("#uploads .chip").count() == 2 and errors == []
+
+
 def test_a_figure_dropped_while_a_correction_is_being_typed_is_shown(browser, server, tmp_path):
     """A correction field still being edited on a CV sends its change when the figure is dropped: the figure is
     read and shown all the same, no error (the change is not taken for the figure)."""
