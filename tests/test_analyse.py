@@ -520,6 +520,7 @@ def _bomb_png(side: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
+@pytest.mark.slow  # a served app in a process of its own
 def test_bad_uploads_get_a_4xx_with_a_reason_and_leave_nothing(server):
     """Random bytes named .DTA, an empty file, 200 MB (declared and chunked: stopped at the 25 MB limit), a path as
     a name, an HTML file named .png, a decompression bomb, a program, a package's .json without its .csv, a body
@@ -553,6 +554,7 @@ def test_bad_uploads_get_a_4xx_with_a_reason_and_leave_nothing(server):
         assert client.request("GET", path)[0] == 404, path
 
 
+@pytest.mark.slow  # a served app in a process of its own
 def test_twenty_uploads_from_four_sessions_at_once_are_all_answered_and_kept_apart(server):
     """4 sessions × 5 uploads sent together from 20 threads: every one answered 200; each session lists exactly
     its own five, each analysis is the detect line of the file that session sent under that name, and no session
@@ -596,12 +598,12 @@ def test_uploads_expire_and_a_temporary_area_goes_with_the_server(tmp_path):
 
     from voltpeak.serve import ServeConfig, create_app
 
-    config = ServeConfig(db=tmp_path / "labels.sqlite", uploads=tmp_path / "area", upload_lifetime_s=1.0)
+    config = ServeConfig(db=tmp_path / "labels.sqlite", uploads=tmp_path / "area", upload_lifetime_s=0.5)
     with TestClient(create_app(config)) as client:
         files = {"file": ("cv.csv", (EXAMPLES / "cv_01_si.csv").read_bytes())}
         first = client.post("/api/analyse/upload", files=files).json()["id"]
         assert client.get(f"/api/analyse/{first}/cv").status_code == 200
-        time.sleep(1.3)
+        time.sleep(0.8)
         assert client.get(f"/api/analyse/{first}/cv").status_code == 404
         client.post("/api/analyse/upload", files=files)  # a later upload sweeps what expired
         assert not any(p.name == first for p in (tmp_path / "area").rglob("*"))
@@ -627,6 +629,7 @@ def test_names_are_sanitised_not_trusted():
         assert e.value.status == 400
 
 
+@pytest.mark.slow  # a served app in a process of its own
 def test_the_front_page_is_the_analysis_page_and_every_page_links_it(server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     conn.request("GET", "/")
