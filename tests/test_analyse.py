@@ -598,12 +598,12 @@ def test_uploads_expire_and_a_temporary_area_goes_with_the_server(tmp_path):
 
     from voltpeak.serve import ServeConfig, create_app
 
-    config = ServeConfig(db=tmp_path / "labels.sqlite", uploads=tmp_path / "area", upload_lifetime_s=0.5)
+    config = ServeConfig(db=tmp_path / "labels.sqlite", uploads=tmp_path / "area", upload_lifetime_s=1.0)
     with TestClient(create_app(config)) as client:
         files = {"file": ("cv.csv", (EXAMPLES / "cv_01_si.csv").read_bytes())}
         first = client.post("/api/analyse/upload", files=files).json()["id"]
         assert client.get(f"/api/analyse/{first}/cv").status_code == 200
-        time.sleep(0.8)
+        time.sleep(1.3)
         assert client.get(f"/api/analyse/{first}/cv").status_code == 404
         client.post("/api/analyse/upload", files=files)  # a later upload sweeps what expired
         assert not any(p.name == first for p in (tmp_path / "area").rglob("*"))
