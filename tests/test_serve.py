@@ -702,6 +702,7 @@ def test_the_label_sidebar_groups_names_in_full_and_keeps_the_open_file_in_sight
         server.stop()
 
 
+@pytest.mark.slow
 def test_serve_refuses_bad_arguments_in_one_line(tmp_path):
     for args in (["--data", str(tmp_path / "nowhere")], ["--truth", str(tmp_path / "t.jsonl")]):
         done = subprocess.run([sys.executable, "-m", "voltpeak", "serve", *args], capture_output=True, text=True,
@@ -710,6 +711,7 @@ def test_serve_refuses_bad_arguments_in_one_line(tmp_path):
 
 
 
+@pytest.mark.slow
 def test_serve_on_a_busy_port_says_so_before_any_url(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
