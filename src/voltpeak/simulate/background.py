@@ -44,8 +44,9 @@ def relax(x: np.ndarray, decay: float) -> np.ndarray:
     only)."""
     y = np.empty(len(x))
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(x)) + 1, [len(x)]])
+    powers = decay ** np.arange(1, np.diff(bounds).max() + 1)  # once for the longest stretch: pow is slow
     before = x[0]
     for a, b in zip(bounds[:-1], bounds[1:]):
-        y[a:b] = x[a] + (before - x[a]) * decay ** np.arange(1, b - a + 1)
+        y[a:b] = x[a] + (before - x[a]) * powers[:b - a]
         before = y[b - 1]
     return y

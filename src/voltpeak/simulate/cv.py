@@ -15,9 +15,9 @@ from voltpeak.simulate.diffusion import (
     ee_reduction_current,
     reduction_current,
 )
-from voltpeak.simulate.truth import true_peaks
+from voltpeak.simulate.truth import sweep_frame, true_peaks
 from voltpeak.simulate.waveform import potential_programme
-from voltpeak.voltammogram import Voltammogram, sweeps
+from voltpeak.voltammogram import Voltammogram
 
 # E: one electron-transfer step; EC: followed by R ⇌ Z; ECcat: R turned back into O (catalytic, EC′);
 # EE: two successive one-electron steps; ads: a surface-confined (adsorbed) couple.
@@ -254,22 +254,22 @@ def assemble(couples: list[RedoxCouple], conditions: Conditions, t: np.ndarray, 
     if conditions.mains_A > 0:
         noise = noise + conditions.mains_A * np.sin(2 * np.pi * conditions.mains_hz * t + rng.uniform(0, 2 * np.pi))
     noisy = Voltammogram(E, total + noise, t, scan_rate_V_s=conditions.scan_rate_V_s, source="simulated")
-    sw = sweeps(E)  # the same for the total and each couple's own current
-    found = true_peaks(clean, FAINT_FRACTION, sw=sw)
+    frame = sweep_frame(E)  # the same for the total and each couple's own current
+    found = true_peaks(clean, FAINT_FRACTION, frame=frame)
     bar = VISIBLE_FRACTION * float(total.max() - total.min())
     truth = [p for p in found if p.prominence >= bar]
     faint = [p for p in found if p.prominence < bar]
-    return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth, sw), faint, list(couples),
+    return SimulatedCV(noisy, clean, truth, _shoulders(E, t, own, clean, truth, frame), faint, list(couples),
                        conditions)
 
 
-def _shoulders(E, t, currents, clean, truth, sw) -> list[Peak]:
+def _shoulders(E, t, currents, clean, truth, frame) -> list[Peak]:
     """Peaks each couple would show alone that the total current has no peak for: recorded as shoulders."""
     from voltpeak.evaluate import match_peaks
 
     out = []
     for current in currents:
-        alone = true_peaks(Voltammogram(E, current, t), VISIBLE_FRACTION, sw=sw)
+        alone = true_peaks(Voltammogram(E, current, t), VISIBLE_FRACTION, frame=frame)
         m = match_peaks(truth, alone, window_V=clean.window_V)
         out += [alone[j] for j in m.fn]
     return out

@@ -230,28 +230,30 @@ class _History:
 
     def sums(self):
         """Σ_{j≥1} W_j i_{k−j} for k = 0, 1, …, N − 1 in turn; the caller records i_k (``push``) before asking
-        for the next. A generator: the state stays in local names between steps (most of a step's cost)."""
+        for the next. A generator: the state stays in local names between steps (most of a step's cost). Weights
+        the same for every column go through ``np.dot`` (the BLAS product ``@`` makes, with less dispatch)."""
         N, past, vector = self.N, self.past, self.vector
+        dot, multiply, reduce = np.dot, np.multiply, np.add.reduce
         yield 0.0
         if self.exact:
             weights = self.weights
             for k in range(1, N):
                 w = weights[1:k + 1]
-                yield w @ past[N - k:] if vector else np.add.reduce(w * past[N - k:], axis=0)
+                yield dot(w, past[N - k:]) if vector else reduce(w * past[N - k:], axis=0)
             return
         near = self.near
         for k in range(1, min(NEAR, N)):
             w = near[:k]
-            yield w @ past[N - k:] if vector else np.add.reduce(w * past[N - k:], axis=0)
+            yield dot(w, past[N - k:]) if vector else reduce(w * past[N - k:], axis=0)
         far, entry, decay, coeff, entering = self.far, self.entry, self.decay, self.coeff, self.entering
-        multiply, reduce = np.multiply, np.add.reduce
         for k in range(NEAR, N):
             # far ← decay (far + entry i), in place: the same products and sums as written out, no new arrays.
             multiply(entry, past[N - 1 - (k - NEAR)], out=entering)
             far += entering
             far *= decay
             recent = past[N - k:N - k + NEAR - 1]
-            yield near @ recent + coeff @ far if vector else reduce(near * recent, axis=0) + reduce(coeff * far, axis=0)
+            yield dot(near, recent) + dot(coeff, far) if vector else reduce(near * recent, axis=0) + reduce(
+                coeff * far, axis=0)
 
     def push(self, k: int, current: np.ndarray):
         self.past[self.N - 1 - k] = current
@@ -294,30 +296,34 @@ class EESteps:
         self.so, self.si, self.sr = np.sqrt(d_o), np.sqrt(d_i), np.sqrt(d_r)
         self.K1 = FA * np.where(np.isinf(k1), _NERNSTIAN_K0, k1)
         self.K2 = FA * np.where(np.isinf(k2), _NERNSTIAN_K0, k2)
-        # Per-column constants of ``terms``, taken once: the iR solver calls it every time step.
-        self.inv_K1, self.inv_K2 = 1 / self.K1, 1 / self.K2
-        self.fwd1, self.bwd1, self.fwd2, self.bwd2 = -self.a1, 1 - self.a1, -self.a2, 1 - self.a2
+        # Per-column constants of ``terms``, taken once and shaped to broadcast over (step 1 or 2, ..., column):
+        # the iR solver calls it every time step, where each numpy call costs more than its arithmetic.
+        self.e12 = np.stack([self.e1, self.e2])[:, None]
+        self.rates = np.array([[-self.a1, -self.a2], [1 - self.a1, 1 - self.a2]])[:, :, None]  # e^{−αη}, e^{(1−α)η}
+        self.roots = np.array([[self.so, self.si], [self.si, self.sr]])[:, :, None]  # what divides f1, f2; b1, b2
+        self.inv_K = np.stack([1 / self.K1, 1 / self.K2])[:, None]
 
     def terms(self, E: np.ndarray) -> tuple:
-        """c1, s11, s12, c2, s21, s22 at the potentials ``E`` (V; shape (..., B))."""
-        g, so, si, sr = self.g, self.so, self.si, self.sr
-        eta1, eta2 = self.f * (E - self.e1), self.f * (E - self.e2)
-        # Only overflow needs guarding (underflow gives 0); np.minimum costs a third of np.clip per step.
-        f1, b1 = np.exp(np.minimum(self.fwd1 * eta1, 700)), np.exp(np.minimum(self.bwd1 * eta1, 700))
-        f2, b2 = np.exp(np.minimum(self.fwd2 * eta2, 700)), np.exp(np.minimum(self.bwd2 * eta2, 700))
+        """c1, s11, s12, c2, s21, s22 at the potentials ``E`` (V; shape (M, B))."""
+        g, si = self.g, self.si
+        eta = self.f * (E - self.e12)  # η1, η2
+        # f1, f2 = e^{−α η}, b1, b2 = e^{(1−α) η}. Only overflow needs guarding (underflow gives 0); np.minimum
+        # costs a third of np.clip per step.
+        fb = np.exp(np.minimum(self.rates * eta, 700))
+        (f1, f2), b1 = fb[0], fb[1, 0]
         # a11 i1 + a12 i2 = r1, a21 i1 + a22 i2 = r2 (divided by K to keep Nernstian steps well conditioned):
         # a11 = 1/K1 + g (f1/√D_O + b1/√D_I), a12 = −g b1/√D_I, a21 = −g f2/√D_I, a22 = 1/K2 + g (f2/√D_I + b2/√D_R).
         # Right-hand sides r1 = c_O* f1 − g S1 (f1/√D_O + b1/√D_I) + g S2 b1/√D_I, r2 = g S1 f2/√D_I − g S2
-        # (f2/√D_I + b2/√D_R); Cramer's rule then makes each current linear in the histories S1, S2.
-        # Shared products are taken once: a12 = −w1 and a21 = −v2 (a sign flip is exact: the same bits).
-        g1 = g * (f1 / so + b1 / si)
-        g2 = g * (f2 / si + b2 / sr)
-        a11, a22 = self.inv_K1 + g1, self.inv_K2 + g2
-        u1, v1, w1 = self.c_ox * f1, -g1, g * b1 / si
-        v2, w2 = g * f2 / si, -g2
+        # (f2/√D_I + b2/√D_R); Cramer's rule then makes each current linear in the histories S1, S2. Each
+        # element goes through the operations of these formulas whether the two steps share an array or not, and
+        # a12 = −w1, a21 = −v2 (a sign flip is exact): the same bits as the formulas written out.
+        over = fb / self.roots
+        g12 = g * (over[0] + over[1])  # g (f1/√D_O + b1/√D_I), g (f2/√D_I + b2/√D_R)
+        a11, a22 = self.inv_K + g12
+        u1, (v1, w2) = self.c_ox * f1, -g12
+        w1, v2 = g * b1 / si, g * f2 / si
         det = a11 * a22 - w1 * v2
-        p1, q1 = a22 / det, w1 / det
-        p2, q2 = v2 / det, a11 / det
+        p1, q1, p2, q2 = a22 / det, w1 / det, v2 / det, a11 / det
         return p1 * u1, p1 * v1 + q1 * v2, p1 * w1 + q1 * w2, p2 * u1, p2 * v1 + q2 * v2, p2 * w1 + q2 * w2
 
 

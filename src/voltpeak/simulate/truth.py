@@ -17,6 +17,8 @@ CV's current range, and which is not an effect of a turning point of the potenti
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from voltpeak.peak import Peak
@@ -28,8 +30,29 @@ END_ZONE_FRACTION = 0.05
 END_PROMINENCE_RATIO = 0.25
 
 
-def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
-               sw: list[tuple[int, int, int]] | None = None) -> list[Peak]:
+class SweepFrame(NamedTuple):
+    """A potential programme as ``true_peaks`` reads it: its sweeps (start, stop, direction), each sample's cycle,
+    the window's width (V) and each sweep's turning potentials (the lowest and highest of it and its neighbours).
+    A CV's total current and each couple's own current share one (``sweep_frame``)."""
+
+    sweeps: list[tuple[int, int, int]]
+    cycles: np.ndarray
+    window: float
+    limits: list[tuple[float, float]]
+
+
+def sweep_frame(E: np.ndarray, sw: list[tuple[int, int, int]] | None = None) -> SweepFrame:
+    """The ``SweepFrame`` of the potentials ``E`` (V); ``sw``: ``sweeps(E)``, when the caller has it."""
+    sw = sweeps(E) if sw is None else sw
+    limits = []
+    for k in range(len(sw)):
+        # The turning potentials around this sweep: its neighbours share them.
+        around = E[sw[max(k - 1, 0)][0]:sw[min(k + 1, len(sw) - 1)][1]]
+        limits.append((float(around.min()), float(around.max())))
+    return SweepFrame(sw, cycle_numbers(E, sw), float(E.max() - E.min()), limits)
+
+
+def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01, frame: SweepFrame | None = None) -> list[Peak]:
     """Peaks of the noiseless voltammogram ``v`` (IUPAC currents, A), in time order.
 
     Parameters
@@ -38,8 +61,8 @@ def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
         A noiseless CV.
     min_prominence_fraction : float
         Smallest prominence, as a fraction of the current range (max − min over the record).
-    sw : list of (start, stop, direction), optional
-        ``sweeps(v.potential_V)``, when the caller has it.
+    frame : SweepFrame, optional
+        ``sweep_frame(v.potential_V)``, when the caller has it.
 
     Returns
     -------
@@ -48,12 +71,13 @@ def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
         extremum), current (A), direction, cycle, sample ``index`` and ``prominence`` (A).
     """
     E, current = v.potential_V, v.current
-    if len(v) < 5 or current.max() == current.min():
+    if len(v) < 5:
         return []
-    sw = sweeps(E) if sw is None else sw
-    cycles = cycle_numbers(E, sw)
-    scale = float(current.max() - current.min())
-    window = float(E.max() - E.min())
+    high, low = current.max(), current.min()
+    if high == low:
+        return []
+    sw, cycles, window, limits = sweep_frame(E) if frame is None else frame
+    scale = float(high - low)
     out = []
     for k, (a, b, direction) in enumerate(sw):
         n = b - a
@@ -62,11 +86,8 @@ def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
         y = current[a:b] * direction  # the sweep's peaks as maxima
         found, prominences = maxima(y)
         keep = prominences >= min_prominence_fraction * scale
-        # The turning potentials around this sweep: its neighbours share them.
-        around = E[sw[max(k - 1, 0)][0]:sw[min(k + 1, len(sw) - 1)][1]]
-        limits = (float(around.min()), float(around.max()))
         for p, prominence in zip(found[keep], prominences[keep]):
-            if p < 2 or p > n - 3 or _at_turning(E[a + p], y, p, prominence, limits, window, scale):
+            if p < 2 or p > n - 3 or _at_turning(E[a + p], y, p, prominence, limits[k], window, scale):
                 continue
             y0, y1, y2 = y[p - 1], y[p], y[p + 1]
             curvature = y0 - 2 * y1 + y2
@@ -81,16 +102,19 @@ def true_peaks(v: Voltammogram, min_prominence_fraction: float = 0.01,
 def maxima(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Local maxima of ``y`` (a flat top: its middle sample) and their topographic prominences: the height above
     the higher of the two lowest points reached, left and right, before ``y`` rises above the maximum or ends."""
-    moving = np.flatnonzero(np.diff(y))
-    rising = np.diff(y)[moving] > 0
+    step = np.diff(y)
+    moving = np.flatnonzero(step)
+    rising = step[moving] > 0
     top = np.flatnonzero(rising[:-1] & ~rising[1:])
     found = (moving[top] + 1 + moving[top + 1]) // 2
     prominences = np.empty(len(found))
+    # A noiseless CV's sweep can hold hundreds of tiny maxima: numpy's functions without their Python wrappers.
+    nonzero, lowest = np.nonzero, np.minimum.reduce
     for m, p in enumerate(found):
-        higher = np.flatnonzero(y[:p] > y[p])
-        left = y[higher[-1] if len(higher) else 0:p + 1].min()
-        higher = np.flatnonzero(y[p + 1:] > y[p])
-        right = y[p:p + 1 + higher[0] if len(higher) else len(y)].min()
+        higher = nonzero(y[:p] > y[p])[0]
+        left = lowest(y[higher[-1] if len(higher) else 0:p + 1])
+        higher = nonzero(y[p + 1:] > y[p])[0]
+        right = lowest(y[p:p + 1 + higher[0] if len(higher) else len(y)])
         prominences[m] = y[p] - max(left, right)
     return found, prominences
 
