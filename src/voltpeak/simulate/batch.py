@@ -26,17 +26,28 @@ CHUNK = 1024  # CVs simulated together at most: wider arrays, fewer Python steps
 
 def simulate_batch(config: SimulationConfig, seed: int, ks: range | list[int]) -> list[SimulatedCV]:
     """CVs number ``ks`` of a run, the couples of all of them simulated in one vectorised pass."""
+    return list(_simulated(_drawn(config, seed, ks)))
+
+
+def _drawn(config: SimulationConfig, seed: int, ks: range | list[int]) -> list[tuple]:
+    """(couples, conditions, rng) of CVs number ``ks`` of a run: CV k's depend only on (seed, k)."""
     drawn = []
     for k in ks:
         rng = np.random.default_rng([seed, k])
         couples, cond = config.sample(rng)
         drawn.append((couples, cond, rng))
-    return simulate_set(drawn)
+    return drawn
 
 
 def simulate_set(items: list[tuple]) -> list[SimulatedCV]:
     """CVs given as (couples, conditions, rng), simulated together: one vectorised pass over all their couples
     (``rng`` draws each CV's noise)."""
+    return list(_simulated(items))
+
+
+def _simulated(items: list[tuple]):
+    """``simulate_set``'s CVs one at a time, in order: the currents of all of them are computed first, then each
+    CV is assembled when asked for, so a caller that writes and drops them holds one at a time."""
     drawn = []
     for couples, cond, rng in items:
         for c in couples:
@@ -52,7 +63,7 @@ def simulate_set(items: list[tuple]) -> list[SimulatedCV]:
         results = currents_with_ir([(drawn[j][0], drawn[j][1], drawn[j][3]) for j in resistive])
         solved = dict(zip(resistive, results))
     columns = [(j, c) for j, (couples, *_rest) in enumerate(drawn) if j not in solved for c in couples]
-    currents: list[np.ndarray] = [np.empty(0)] * len(columns)
+    currents: list[np.ndarray | None] = [None] * len(columns)
     # Couples computed by the same function are stacked column-wise.
     for kernel in (reduction_current, ee_reduction_current, adsorbed_reduction_current):
         chosen = [q for q, (_, c) in enumerate(columns) if c.kernel is kernel]
@@ -62,16 +73,16 @@ def simulate_set(items: list[tuple]) -> list[SimulatedCV]:
             block = kernel(pad_columns([E for _, E, _ in cols]), *args)
             for m, q in enumerate(group):
                 currents[q] = block[:, m]
-    out, col = [], 0
+    col = 0
     for j, (couples, cond, t, E, rng) in enumerate(drawn):
         if j in solved:
-            own, charging, _ = solved[j]
-            out.append(assemble(couples, cond, t, E, own, rng, charging))
+            own, charging, _ = solved.pop(j)
+            yield assemble(couples, cond, t, E, own, rng, charging)
             continue
         own = [-currents[col + m][:len(E)] for m in range(len(couples))]
+        currents[col:col + len(couples)] = [None] * len(couples)  # a group's block goes with its last column
         col += len(couples)
-        out.append(assemble(couples, cond, t, E, own, rng))
-    return out
+        yield assemble(couples, cond, t, E, own, rng)
 
 
 def _length_groups(items: list[int], length) -> list[list[int]]:
@@ -90,7 +101,7 @@ def _write_chunk(args) -> list[str]:
     config, seed, ks, out = args
     styles = list(STYLES)
     lines = []
-    for k, cv in zip(ks, simulate_batch(config, seed, ks)):
+    for k, cv in zip(ks, _simulated(_drawn(config, seed, ks))):  # each CV written, then dropped
         style = styles[k % len(styles)]
         name = f"cv_{k + 1:06d}_{style}.csv"
         write_table(cv.noisy, out / name, style)
