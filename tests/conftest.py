@@ -126,3 +126,21 @@ def tiny_mllm(**changes):
     tokenizer = train_tokenizer(["anodic cathodic none Peaks?"] * 4, location_bins=32, vocab_size=60)
     return MLLM.build(MLLMConfig.from_dict({**TINY, **changes}), tokenizer)
 
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright drives it (no browser download)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, one per test module (each test opens its own pages)."""
+    if not CHROMIUM.is_file():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+

@@ -25,23 +25,11 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pytest
-from test_serve import ARGS, CHROMIUM, GAMRY, Server
+from test_serve import GAMRY, Server
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "src" / "voltpeak" / "examples"
 TWO_CYCLES = "20MM_2,7-AQDS_1M_H2SO4_250mVs_0.5step.DTA.txt"  # the comma is not kept in the uploaded name
 LIMIT = 25 * 2 ** 20
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

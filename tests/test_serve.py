@@ -22,9 +22,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 GAMRY = "10mM_1_2_DAAQ_1_2_ChCl_EG_negative.DTA.txt"
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # the test server is local even where a proxy is set
 
@@ -84,18 +81,6 @@ class Server:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(10)
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

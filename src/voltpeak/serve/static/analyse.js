@@ -259,11 +259,8 @@ function drawFigure() {
   if (!r || !img) return;
   // Up to 1.5 times its own size (a small figure is not blown up to the page's width), within the page.
   const room = canvas.parentElement.clientWidth || 800, w = Math.min(room, 1.5 * img.width), h = w * img.height / img.width;
-  canvas.style.width = `${w}px`; canvas.style.height = `${h}px`;
-  const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  canvas.style.width = `${w}px`;
+  const ctx = sizedContext(canvas, w, h);
   ctx.drawImage(img, 0, 0, w, h);
   if (r.axes) drawAxes(ctx, r.axes, w / r.width);
   ctx.font = "12px sans-serif";

@@ -260,6 +260,17 @@ function drawMarker(ctx, x, y, m) {
 
 const AXES = { inlier: "#1565c0", outlier: "#9e9e9e", tick: "#ff6f00" };
 
+// A canvas laid out h CSS pixels high and w wide (its width set by the page or by its CSS), drawn sharp on a
+// high-density screen: its 2D context, in CSS pixels.
+function sizedContext(canvas, w, h) {
+  canvas.style.height = `${h}px`;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
 function drawAxes(ctx, axes, k) {
   // What the axis reader saw: the frame, each tick label's box (blue: on the fitted map, grey: left out) and, in
   // orange, where the map puts each label's value on the frame's edge (it sits on the tick when the map is right).

@@ -108,11 +108,7 @@ function drawImage(canvas, d) {
   const img = new Image();
   img.onload = () => {
     const w = canvas.clientWidth || 320, h = w * img.height / img.width;
-    canvas.style.height = `${h}px`;
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
-    const ctx = canvas.getContext("2d");
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const ctx = sizedContext(canvas, w, h);
     ctx.drawImage(img, 0, 0, w, h);
     if (d.axes) drawAxes(ctx, d.axes, w / img.width);
     ctx.font = "11px sans-serif";
