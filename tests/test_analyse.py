@@ -180,6 +180,12 @@ def test_corrections_and_the_cycle_change_the_numbers_as_detect_does(browser, se
     page.wait_for_function("window.voltpeakAnalyseError && /pH/.test(window.voltpeakAnalyseError.message)")
     assert "needs the solution's pH" in page.locator("#error").inner_text()
     assert page.locator("#error").inner_text().count("\n") == 0
+    assert "'pH'" in page.locator("#error").inner_text() and "--" not in page.locator("#error").inner_text()
+    # What is still shown answers other fields: greyed out, and not for download.
+    assert "stale" in page.get_attribute("#cv-table", "class") and page.get_attribute("#dl-csv", "href") is None
+    page.select_option("[name=reference]", "SHE")
+    page.wait_for_function("!document.querySelector('#cv-table').classList.contains('stale')")
+    assert page.get_attribute("#dl-csv", "href")
     assert errors == []
 
 
@@ -601,6 +607,29 @@ def test_uploads_expire_and_a_temporary_area_goes_with_the_server(tmp_path):
         assert client.post("/api/analyse/upload", files=files).json()["kind"] == "cv"
         assert len(list(area.rglob("cv.csv"))) == 1
     assert not area.exists()
+
+
+def test_numbers_out_of_range_are_a_422_naming_the_field_not_a_server_error(tmp_path):
+    """An R_u or hand-set axis values whose corrected numbers overflow are refused with the field's name (they were
+    a 500: JSON has no infinity); detect's messages name the page's fields, not the command line's options."""
+    from fastapi.testclient import TestClient
+
+    from voltpeak.read import read
+    from voltpeak.serve import ServeConfig, create_app
+
+    with TestClient(create_app(ServeConfig(db=tmp_path / "labels.sqlite", uploads=tmp_path / "area"))) as client:
+        files = {"file": ("cv.csv", (EXAMPLES / "cv_01_si.csv").read_bytes())}
+        cv = client.post("/api/analyse/upload", files=files).json()["id"]
+        reply = client.get(f"/api/analyse/{cv}/cv", params={"ru": "1e308"})
+        assert reply.status_code == 422 and reply.json()["detail"].startswith("R_u (ohm): 1e+308 is out of range")
+        reply = client.get(f"/api/analyse/{cv}/cv", params={"reference": "RHE"})
+        assert reply.status_code == 422 and "'the file's reference'" in reply.json()["detail"]
+        ticks = _figure(read(EXAMPLES / "cv_01_si.csv"), tmp_path / "f.png", labels=False)
+        image = client.post("/api/analyse/upload", files={"file": ("f.png", (tmp_path / "f.png").read_bytes())})
+        axes = {"x": [[min(ticks["x"].values()), 1e308], [max(ticks["x"].values()), -1e308]], "x_unit": "V",
+                "y": [[0.2, 5], [0.8, -5]], "y_unit": "µA"}
+        reply = client.post(f"/api/analyse/{image.json()['id']}/figure", json={"model": "default", "axes": axes})
+        assert reply.status_code == 422 and "the axes' values" in reply.json()["detail"]
 
 
 def test_names_are_sanitised_not_trusted():

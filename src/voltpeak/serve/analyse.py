@@ -34,6 +34,7 @@ from voltpeak.serve.uploads import COOKIE, TOKEN, Refused, Upload, UploadArea, n
 
 UPLOAD_PATH = "/api/analyse/upload"
 GONE = "no such upload in this session (uploads are kept for an hour after their last use): drop the file again"
+MAX_RU_OHM = 1e9  # Ω: beyond any cell; a larger value only overflows the corrected potentials
 MAX_SIDE = 2400  # px: a larger figure is shrunk before its axes are read (peaks are fractions of the image)
 X_UNITS = ("V", "mV")
 Y_UNITS = ("A", "mA", "µA", "nA", "pA", "A/cm²", "mA/cm²", "µA/cm²", "A/m²")
@@ -82,6 +83,27 @@ def _number(text: str | None, what: str, low: float = -math.inf, high: float = m
             f"from {low:g} to {high:g}"
         raise HTTPException(422, f"{what}: {x:g} is out of range ({bounds})")
     return x
+
+
+# The command line's option names in detect's messages, as the page's fields name them (longest first).
+FIELDS = (("--from-reference", "the file's reference"), ("--reference", "potentials vs"), ("--ph", "pH"),
+          ("--fc", "Fc/Fc+ E1/2"), ("--ru", "R_u"), ("--area", "area / cm²"), ("--blank", "blank"))
+
+
+def _page_words(message: str) -> str:
+    """A detect message for the page: its fields where the command line's options are named."""
+    for option, field in FIELDS:
+        message = message.replace(option, f"'{field}'")
+    return message
+
+
+def _finite(reply: dict, what: str) -> dict:
+    """``reply`` where every number is finite; a 422 naming ``what`` otherwise (JSON has no infinity)."""
+    try:
+        json.dumps(reply, allow_nan=False)
+    except ValueError:
+        raise HTTPException(422, f"{what} give numbers out of range (infinite)") from None
+    return reply
 
 
 def _disposition(filename: str) -> str:
@@ -162,18 +184,18 @@ def add_routes(app, config, area: UploadArea, static: Path) -> None:
         try:
             reference, source = (reference_name(q[k]) if q.get(k) else None for k in ("reference", "from_reference"))
         except InputError as e:
-            raise HTTPException(422, str(e)) from None
+            raise HTTPException(422, _page_words(str(e))) from None
         fc = _number(q.get("fc"), "Fc/Fc+ E1/2 (V)", -5, 5)
         if reference == "Fc/Fc+" and fc is None:
             raise HTTPException(422, "the Fc/Fc+ scale needs the E1/2 of ferrocene measured against the file's "
                                      "reference (V)")
-        ph, ru = _number(q.get("ph"), "pH", -2, 16), _number(q.get("ru"), "R_u (ohm)", 0) or 0.0
+        ph, ru = _number(q.get("ph"), "pH", -2, 16), _number(q.get("ru"), "R_u (ohm)", 0, MAX_RU_OHM) or 0.0
         analysis = Analysis(reference, source, ph, fc, blank, ru, _number(q.get("area"), "area (cm²)", 0, strict=True))
         line, v = _analysed(str(upload.path), upload.path.stat().st_mtime, None if cycle is None else int(cycle),
                             convention, analysis)
         line = _scrub(line, names)
         if v is None:
-            raise HTTPException(422, line["error"])
+            raise HTTPException(422, _page_words(line["error"]))
         return line, v
 
     @app.get("/api/analyse/{upload_id}/cv")
@@ -184,9 +206,9 @@ def add_routes(app, config, area: UploadArea, static: Path) -> None:
         upload = upload_of(request, upload_id, "cv")
         line, v = analysed(request, upload)
         head, header, rows, notes = table_parts(line)
-        return {"upload": upload.record(), "line": line, "cv": sweeps_payload(v),
-                "table": {"head": head, "header": header, "rows": rows, "notes": notes},
-                "ms": round((time.perf_counter() - t0) * 1000, 1)}
+        return _finite({"upload": upload.record(), "line": line, "cv": sweeps_payload(v),
+                        "table": {"head": head, "header": header, "rows": rows, "notes": notes},
+                        "ms": round((time.perf_counter() - t0) * 1000, 1)}, "these corrections")
 
     @app.get("/api/analyse/{upload_id}/export/{fmt}")
     def api_export(request: Request, upload_id: str, fmt: str):
@@ -308,10 +330,10 @@ def add_routes(app, config, area: UploadArea, static: Path) -> None:
         warnings = [w for w in (line.get("warning") or "").split("; ") if w]
         if line.get("error"):
             warnings.insert(0, f"the model's answer could not be read: {line['error']}")
-        return {"upload": upload.record(), "model": name, "width": image.width, "height": image.height,
-                "peaks": line.get("peaks", []), "axes": line.get("axes"), "couples": line.get("couples", []),
-                "convention": line.get("convention"), "hand": given is not None, "warnings": warnings,
-                "ms": round((time.perf_counter() - t0) * 1000, 1)}
+        return _finite({"upload": upload.record(), "model": name, "width": image.width, "height": image.height,
+                        "peaks": line.get("peaks", []), "axes": line.get("axes"), "couples": line.get("couples", []),
+                        "convention": line.get("convention"), "hand": given is not None, "warnings": warnings,
+                        "ms": round((time.perf_counter() - t0) * 1000, 1)}, "the axes' values")
 
 
 def _open_figure(upload: Upload):

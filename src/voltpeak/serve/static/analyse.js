@@ -115,6 +115,7 @@ async function analyse() {
     const r = await api(`/api/analyse/${u.id}/cv?${q}`);
     if (seq !== A.seq || A.open !== u) return;  // a newer request (or another file) has taken over
     showError(null);
+    stale(false);
     drawAnalysis(r, q);
     $("cv-state").textContent = `${r.cv.points.toLocaleString("en")} points · analysed in ${Math.round(r.ms)} ms`;
     window.voltpeakAnalyse = { id: u.id, query: q.toString(), line: r.line, table: r.table, ms: performance.now() - t0,
@@ -122,9 +123,17 @@ async function analyse() {
   } catch (e) {
     if (seq !== A.seq) return;
     showError(e);
-    $("cv-state").textContent = "not updated";
+    stale(true);
+    $("cv-state").textContent = "not updated: the fields above do not give these results";
     window.voltpeakAnalyseError = { id: u.id, query: q.toString(), message: String(e.message) };
   }
+}
+
+// Results that no longer answer the fields shown are greyed out and cannot be downloaded (they would not be what the
+// fields say) until an analysis succeeds again.
+function stale(on) {
+  for (const id of ["cvplot", "cv-key", "cv-head", "cv-table", "cv-notes"]) $(id).classList.toggle("stale", on);
+  for (const fmt of ["csv", "xlsx", "png", "svg", "jsonl"]) if (on) $(`dl-${fmt}`).removeAttribute("href");
 }
 
 function drawAnalysis(r, q) {
