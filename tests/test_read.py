@@ -112,6 +112,10 @@ def test_nan_rows_are_dropped_and_counted(tmp_path):
     assert len(v) == len(E) - 20
     assert v.meta["rows_dropped_not_finite"] == 20
     assert np.isfinite(v.current).all()
+    # Missing values in the first rows, before any number, are a gap too, not a second header row.
+    rows = [(np.nan, np.nan)] * 2 + [(E[k], I_A[k]) for k in range(len(E))]
+    v = read(write_table(tmp_path / "nan-first.csv", ["E / V", "I / A"], rows))
+    assert len(v) == len(E) and v.meta.get("rows_dropped_not_finite", 0) == 0
 
 
 @pytest.mark.parametrize("content, message", [

@@ -112,7 +112,9 @@ def read_table(path: Path, text: str | None = None, units: dict[str, Column] | N
     except ReadError as e:
         raise ReadError(f"{path.name}: {e}") from None
     ncols = len(_split(head[start], delim))
-    rows = [_header_fields(line, delim, ncols) for line in head[:start] if line.strip()]
+    # A row of missing values only (NaN, NaN) before the first numbers is a gap in the data, not a header row.
+    rows = [_header_fields(line, delim, ncols) for line in head[:start]
+            if line.strip() and not all(_MISSING.match(f) for f in _split(line, delim))]
     if not rows:
         raise ReadError(f"{path.name}: no header row naming the potential and current columns")
     header = rows[-1]
