@@ -28,6 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from voltpeak.models.inputs import letterboxed
 from voltpeak.peak import DIRECTIONS, Peak
 from voltpeak.settings import Settings
 
@@ -204,8 +205,6 @@ class HeatmapNet(nn.Module):
         """Per PIL image, its output line's ``peaks`` (records, each with the detector's ``score`` as an extra key),
         ``text`` (the records as JSON) and ``error`` (None); ``reversed_axes``: per image, the plot's direction
         where the axes told it."""
-        from voltpeak.models.inputs import letterboxed
-
         pixels, boxes = letterboxed(images, self.config.image_size, next(self.parameters()).device)
         out = []
         for peaks in self.detect(pixels, boxes, reversed_axes=reversed_axes):

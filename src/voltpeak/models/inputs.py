@@ -52,7 +52,6 @@ def letterbox(image, size: int) -> tuple[torch.Tensor, Letterbox]:
     return tensor, Letterbox(w / image.width, ox, oy, image.width, image.height)
 
 
-
 def letterboxed(images: list, size: int, device) -> tuple[torch.Tensor, list[Letterbox]]:
     """PIL ``images`` letterboxed into ``size``² inputs: one (B, 3, size, size) batch on ``device``, and each box."""
     pairs = [letterbox(im, size) for im in images]

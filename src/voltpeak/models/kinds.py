@@ -27,7 +27,7 @@ class Kind:
     module : str
         The module holding its config and model classes (imported when first needed: Qwen's pulls transformers).
     config, model : str
-        Class names of its config (a ``Settings``) and its model (``build``, ``from_pretrained``, ``predict_images``).
+        Class names of its config (a ``Settings``) and its model (``build``, ``from_pretrained``, ``predict_batch``).
     marker : str
         The file that marks a saved model of this kind.
     trainer : str

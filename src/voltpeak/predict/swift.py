@@ -57,7 +57,6 @@ def result_lines(result: Path, processor):
     from PIL import Image
 
     geometry = Geometry.of(processor)
-    sources, texts, sizes = [], [], []
     for raw in result.read_text(encoding="utf-8").splitlines():
         if not raw.strip():
             continue
@@ -65,11 +64,8 @@ def result_lines(result: Path, processor):
         image = row["images"][0]
         path = image["path"] if isinstance(image, dict) else image
         with Image.open(path) as im:
-            sizes.append(geometry.resized(im.height, im.width))
-        sources.append(path)
-        texts.append(row.get("response"))
-    for source, text, size in zip(sources, texts, sizes):
-        yield {"source": source, **answer_line(text, size)}
+            size = geometry.resized(im.height, im.width)
+        yield {"source": path, **answer_line(row.get("response"), size)}
 
 
 def predict_swift(checkpoint: str | Path, items: list[tuple[str, Path]], work: Path, log=print):

@@ -27,6 +27,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Red
 from fastapi.staticfiles import StaticFiles
 
 from voltpeak.errors import InputError, VoltpeakError
+from voltpeak.read import CV_SUFFIXES
 from voltpeak.rundir import read_metrics
 from voltpeak.serve.analyse import UPLOAD_PATH, add_routes
 from voltpeak.serve.paths import inside
@@ -39,7 +40,8 @@ from voltpeak.serve.uploads import UploadArea
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 64 * 1024  # bytes: a label edit is a few hundred
-CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt")  # a data package is listed by its CSV (read with its .json)
+# The files listed: what the readers take, a data package by its CSV (read with its .json).
+LISTED_SUFFIXES = tuple(s for s in CV_SUFFIXES if s != ".json")
 SNAP_FRACTION = 0.03  # a click snaps to the extremum within this fraction of its sweep's samples on either side
 
 
@@ -76,7 +78,7 @@ def list_cv_files(roots: list[Path]) -> list[tuple[str, Path]]:
         for path in sorted(root.rglob("*")):
             name = path.name.lower()
             relative = path.relative_to(root).as_posix()
-            if not path.is_file() or not name.endswith(CV_SUFFIXES) or any(
+            if not path.is_file() or not name.endswith(LISTED_SUFFIXES) or any(
                     part.startswith(".") for part in path.relative_to(root).parts) or inside(root, relative) is None:
                 continue
             if name.endswith(".mpt") and any(path.with_suffix(s).is_file() for s in (".mpr", ".MPR")):

@@ -26,12 +26,13 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from voltpeak.read import CV_SUFFIXES
+
 COOKIE = "voltpeak_session"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16): 128 random bits
 SESSION_DIR = re.compile(r"[0-9a-f]{32}")  # a session's folder: its token's SHA-256, cut
-CV_SUFFIXES = (".csv", ".txt", ".dta", ".mpr", ".mpt")
-PACKAGE_SUFFIX = ".json"  # an echemdb data package's descriptor, uploaded with its CSV
+PACKAGE_SUFFIX = ".json"  # an echemdb data package's descriptor (one of the readers' suffixes), uploaded with its CSV
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 MAX_FILE_BYTES = 25 * 1024 * 1024  # the largest BioLogic .mpr of the project's real files is 2 MB
 MAX_PIXELS = 40_000_000  # a plot; a larger image is a decompression bomb or a photograph of a poster
@@ -136,7 +137,7 @@ class _Parts:
             raise Refused(400, f"at most {MAX_FILES} files an upload: {WHAT}")
         raw = options[b"filename"].decode("utf-8", "replace")
         name = safe_name(raw)
-        if suffix_of(name) not in (*CV_SUFFIXES, PACKAGE_SUFFIX, *IMAGE_FORMATS):
+        if suffix_of(name) not in (*CV_SUFFIXES, *IMAGE_FORMATS):
             raise Refused(415, f"{name}: not a file voltpeak reads; it takes {WHAT}")
         if name.lower() in (n.lower() for n in self.names):
             raise Refused(400, f"{name}: sent twice")

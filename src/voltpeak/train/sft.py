@@ -27,11 +27,11 @@ def sft_rows(examples, processor, fixed_prompt: bool = True) -> list[dict]:
     """TRL prompt-completion rows (only the completion is supervised) with the answers for the resized images."""
     from PIL import Image
 
-    rows = []
+    rows, geometry = [], Geometry.of(processor)
     for ex in examples:
         with Image.open(ex.image) as im:
             width, height = im.size
-        h, w = Geometry.of(processor).resized(height, width)
+        h, w = geometry.resized(height, width)
         rows.append({"prompt": [{"role": "user", "content": PROMPT if fixed_prompt else ex.prompt.strip()}],
                      "completion": [{"role": "assistant", "content": rescale_answer(ex.target, w / width, h / height)}],
                      "images": [ex.image]})

@@ -41,11 +41,12 @@ def write_split(examples, processor, path: Path, fixed_prompt: bool = True) -> P
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    geometry = Geometry.of(processor)
     with open(path, "w", encoding="utf-8") as f:
         for ex in examples:
             with Image.open(ex.image) as im:
                 width, height = im.size
-            h, w = Geometry.of(processor).resized(height, width)
+            h, w = geometry.resized(height, width)
             prompt = PROMPT if fixed_prompt else ex.prompt.strip()
             f.write(json.dumps({"messages": [{"role": "user", "content": IMAGE_TOKEN + prompt},
                                              {"role": "assistant",

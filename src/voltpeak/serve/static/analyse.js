@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 const COUPLE = "#2ca02c";
 const PEAK = { anodic: "#d62728", cathodic: "#1f77b4" };
 const POINTS = ["x₁", "x₂", "y₁", "y₂"];
+const EXPORTS = ["csv", "xlsx", "png", "svg", "jsonl"];  // the download links, dl-<format>
 // One colour per cycle, none of them the peaks' red and blue.
 const CYCLES = ["#555555", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#bcbd22", "#e377c2", "#2f4f4f"];
 
@@ -133,7 +134,7 @@ async function analyse() {
 // fields say) until an analysis succeeds again.
 function stale(on) {
   for (const id of ["cvplot", "cv-key", "cv-head", "cv-table", "cv-notes"]) $(id).classList.toggle("stale", on);
-  for (const fmt of ["csv", "xlsx", "png", "svg", "jsonl"]) if (on) $(`dl-${fmt}`).removeAttribute("href");
+  for (const fmt of EXPORTS) if (on) $(`dl-${fmt}`).removeAttribute("href");
 }
 
 function drawAnalysis(r, q) {
@@ -179,7 +180,7 @@ function drawAnalysis(r, q) {
   $("cv-table").tHead.replaceChildren(el("tr", {}, ...r.table.header.map((h) => el("th", {}, h))));
   $("cv-table").tBodies[0].replaceChildren(...r.table.rows.map((row) => el("tr", {}, ...row.map((c) => el("td", {}, c)))));
   $("cv-notes").replaceChildren(...r.table.notes.map((n) => el("li", {}, n)));
-  for (const fmt of ["csv", "xlsx", "png", "svg", "jsonl"]) $(`dl-${fmt}`).href = `/api/analyse/${A.open.id}/export/${fmt}?${q}`;
+  for (const fmt of EXPORTS) $(`dl-${fmt}`).href = `/api/analyse/${A.open.id}/export/${fmt}?${q}`;
 }
 
 cvPlot.on("drawn", () => {
