@@ -41,9 +41,9 @@ class SweepFrame(NamedTuple):
     limits: list[tuple[float, float]]
 
 
-def sweep_frame(E: np.ndarray, sw: list[tuple[int, int, int]] | None = None) -> SweepFrame:
-    """The ``SweepFrame`` of the potentials ``E`` (V); ``sw``: ``sweeps(E)``, when the caller has it."""
-    sw = sweeps(E) if sw is None else sw
+def sweep_frame(E: np.ndarray) -> SweepFrame:
+    """The ``SweepFrame`` of the potentials ``E`` (V)."""
+    sw = sweeps(E)
     limits = []
     for k in range(len(sw)):
         # The turning potentials around this sweep: its neighbours share them.
